@@ -1,0 +1,293 @@
+package dev.citadel.pipeline;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.citadel.auth.AuthException;
+import dev.citadel.core.AwsException;
+import dev.citadel.core.Ids;
+import dev.citadel.pipeline.audit.AuditEvent;
+import dev.citadel.pipeline.audit.AuditSink;
+import dev.citadel.pipeline.audit.Redactor;
+import dev.citadel.pipeline.authz.AuthorizationDecision;
+import dev.citadel.pipeline.authz.AuthorizationRequest;
+import dev.citadel.pipeline.authz.Authorizer;
+import dev.citadel.pipeline.spec.OperationSpec;
+import dev.citadel.pipeline.spec.ServiceDefinition;
+import dev.citadel.wire.EncodedResponse;
+import dev.citadel.wire.Protocol;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The path of every API request (DESIGN.md §3): route by the SigV4 credential scope, read the
+ * body within the operation's limit, authenticate, decode, look up the operation's spec,
+ * authorize, run the handler, make the audit event durable, encode. Every request that enters
+ * leaves with either the operation's output or an AWS error in its service's protocol, and every
+ * one of them, refused or not, is on the audit record first.
+ */
+public final class RequestPipeline {
+    private static final Logger LOG = LoggerFactory.getLogger(RequestPipeline.class);
+
+    private final String region;
+    private final OperationRegistry registry;
+    private final RequestAuthenticator authenticator;
+    private final Authorizer authorizer;
+    private final AuditSink audit;
+    private final Map<Protocol, ProtocolAdapter> adapters;
+    private final long defaultMaxBodyBytes;
+    private final Clock clock;
+
+    public RequestPipeline(String region, OperationRegistry registry, RequestAuthenticator authenticator,
+            Authorizer authorizer, AuditSink audit, Map<Protocol, ProtocolAdapter> adapters, long defaultMaxBodyBytes,
+            Clock clock) {
+        this.region = requireNonNull(region, "region is null");
+        this.registry = requireNonNull(registry, "registry is null");
+        this.authenticator = requireNonNull(authenticator, "authenticator is null");
+        this.authorizer = requireNonNull(authorizer, "authorizer is null");
+        this.audit = requireNonNull(audit, "audit is null");
+        this.adapters = Map.copyOf(adapters);
+        this.defaultMaxBodyBytes = defaultMaxBodyBytes;
+        this.clock = requireNonNull(clock, "clock is null");
+    }
+
+    /** The mutable record of one request as it moves through the steps; it becomes the audit event. */
+    private static final class Trace {
+        final String requestId = Ids.requestId();
+        Instant receivedAt;
+        ServiceDefinition service;
+        String operation = "";
+        OperationSpec spec;
+        Principal principal;
+        ObjectNode input;
+        JsonNode output;
+        AwsException error;
+    }
+
+    public EncodedResponse handle(IncomingRequest request) {
+        Trace t = new Trace();
+        t.receivedAt = clock.instant();
+        EncodedResponse response;
+        try {
+            response = process(request, t);
+        } catch (AwsException e) {
+            t.error = e;
+            response = null;
+        } catch (RuntimeException e) {
+            LOG.error("request {} failed", t.requestId, e);
+            t.error = AwsException.internal();
+            response = null;
+        }
+        ServiceDefinition service = t.service != null ? t.service : guessService(request);
+        try {
+            audit.record(event(request, t, service));
+        } catch (RuntimeException e) {
+            LOG.error("request {}: audit event not durable; refusing to acknowledge", t.requestId, e);
+            t.error = AwsException.internal();
+            response = null;
+        }
+        if (response == null) {
+            ProtocolAdapter adapter = adapters.get(service.protocol());
+            response = adapter.encodeError(service, t.error, t.requestId, request.method().equals("HEAD"));
+        }
+        return response;
+    }
+
+    private EncodedResponse process(IncomingRequest request, Trace t) {
+        RequestAuthenticator.Scope scope;
+        try {
+            scope = authenticator.scope(request);
+        } catch (AuthException e) {
+            throw AuthErrors.toAwsException(e, guessService(request).protocol());
+        }
+        ServiceDefinition service = route(request, scope.service());
+        t.service = service;
+        if (!scope.region().equals(region)) {
+            throw AuthErrors.wrongScope(service.protocol(),
+                    "Credential should be scoped to a valid region. This server answers '" + region + "'.");
+        }
+        ProtocolAdapter adapter = adapters.get(service.protocol());
+        Optional<String> early = adapter.operationFromHeaders(service, request);
+        long limit = early.flatMap(name -> registry.operation(service.id(), name))
+                .map(op -> op.spec().maxBodyBytes()).filter(b -> b > 0).orElse(defaultMaxBodyBytes);
+
+        byte[] body = readBody(request, limit);
+        Principal principal;
+        try {
+            principal = authenticator.authenticate(request, scope, body);
+        } catch (AuthException e) {
+            throw AuthErrors.toAwsException(e, service.protocol());
+        }
+        t.principal = principal;
+
+        ProtocolAdapter.Call call = adapter.decode(service, request, body);
+        t.operation = call.operation();
+        t.input = call.input();
+        Operation operation = registry.operation(service.id(), call.operation())
+                .orElseThrow(() -> adapter.unknownOperation(service, call.operation()));
+        OperationSpec spec = operation.spec();
+        t.spec = spec;
+        RequestContext ctx = new RequestContext(t.requestId, t.receivedAt, region, service, spec, principal,
+                request.connection(), Optional.ofNullable(request.header("user-agent")).orElse(""));
+
+        authorize(ctx, spec, call.input());
+        JsonNode output = operation.handle(ctx, call.input());
+        t.output = output;
+        return adapter.encode(service, call.operation(), output, t.requestId);
+    }
+
+    private void authorize(RequestContext ctx, OperationSpec spec, ObjectNode input) {
+        if (spec.authorization() == OperationSpec.Authorization.NONE_REQUIRED) {
+            return;
+        }
+        List<String> resources = spec.resources().resolve(ctx, input);
+        Map<String, List<String>> keys = new HashMap<>(spec.conditionKeys().resolve(ctx, input));
+        globalConditionKeys(ctx, keys);
+        AuthorizationDecision decision = authorizer.authorize(new AuthorizationRequest(ctx.principal(), spec.iamAction(), resources, keys));
+        if (!decision.allowed()) {
+            String message = "User: " + ctx.principal().arn() + " is not authorized to perform: " + spec.iamAction()
+                    + " on resource: " + decision.deniedResource() + " " + decision.reason();
+            throw accessDenied(ctx.service().protocol(), message);
+        }
+    }
+
+    private void globalConditionKeys(RequestContext ctx, Map<String, List<String>> keys) {
+        Principal p = ctx.principal();
+        keys.put("aws:SourceIp", List.of(ctx.connection().sourceIp()));
+        keys.put("aws:SecureTransport", List.of("true"));
+        keys.put("aws:CurrentTime", List.of(ctx.receivedAt().toString()));
+        keys.put("aws:EpochTime", List.of(Long.toString(ctx.receivedAt().getEpochSecond())));
+        keys.put("aws:RequestedRegion", List.of(ctx.region()));
+        keys.put("aws:PrincipalAccount", List.of(p.account().value()));
+        keys.put("aws:PrincipalArn", List.of(p.arn()));
+        keys.put("aws:PrincipalType", List.of(p.type()));
+        keys.put("aws:userid", List.of(p.principalId()));
+        keys.put("aws:UserAgent", List.of(ctx.userAgent()));
+        keys.put("aws:ViaAWSService", List.of("false"));
+        if (p.type().equals("IAMUser")) {
+            keys.put("aws:username", List.of(p.name()));
+        }
+        if (!ctx.connection().endpointId().isEmpty()) {
+            keys.put("aws:SourceVpce", List.of(ctx.connection().endpointId()));
+        }
+    }
+
+    static AwsException accessDenied(Protocol protocol, String message) {
+        return switch (protocol) {
+            case AWS_QUERY, REST_XML -> new AwsException("AccessDenied", 403, message);
+            case AWS_JSON_1_0, AWS_JSON_1_1 -> new AwsException("AccessDeniedException", 400, message);
+            case REST_JSON_1 -> new AwsException("AccessDeniedException", 403, message);
+        };
+    }
+
+    /**
+     * Picks the service among those that sign with the scope's name: a JSON service by its
+     * X-Amz-Target prefix, a query service by an Action parameter, otherwise the REST one.
+     */
+    private ServiceDefinition route(IncomingRequest request, String signingName) {
+        List<ServiceDefinition> candidates = registry.servicesSignedAs(signingName);
+        if (candidates.isEmpty()) {
+            throw AuthErrors.wrongScope(guessService(request).protocol(),
+                    "Credential should be scoped to a valid service: '" + signingName + "' is not served here.");
+        }
+        if (candidates.size() == 1) {
+            return candidates.getFirst();
+        }
+        String target = request.header("x-amz-target");
+        for (ServiceDefinition s : candidates) {
+            boolean json = s.protocol() == Protocol.AWS_JSON_1_0 || s.protocol() == Protocol.AWS_JSON_1_1;
+            if (json && target != null && target.startsWith(s.targetPrefix() + ".")) {
+                return s;
+            }
+            if (!json && target == null) {
+                return s;
+            }
+        }
+        return candidates.getFirst();
+    }
+
+    /** The service an unauthenticated or unroutable request most likely meant, so its error has the right shape. */
+    private ServiceDefinition guessService(IncomingRequest request) {
+        String target = request.header("x-amz-target");
+        if (target != null) {
+            int dot = target.indexOf('.');
+            Optional<ServiceDefinition> s = registry.serviceByTargetPrefix(dot > 0 ? target.substring(0, dot) : target);
+            if (s.isPresent()) {
+                return s.get();
+            }
+        }
+        for (ServiceDefinition s : registry.services()) {
+            if (s.protocol() == Protocol.AWS_QUERY && s.id().equals("sts")) {
+                return s;
+            }
+        }
+        return registry.services().iterator().next();
+    }
+
+    private static byte[] readBody(IncomingRequest request, long limit) {
+        if (request.contentLength() > limit) {
+            throw tooLarge(limit);
+        }
+        try (InputStream in = request.body()) {
+            byte[] body = in.readNBytes((int) Math.min(limit, Integer.MAX_VALUE - 8) + 1);
+            if (body.length > limit) {
+                throw tooLarge(limit);
+            }
+            if (request.contentLength() >= 0 && body.length != request.contentLength()) {
+                throw new AwsException("IncompleteBody", 400, "The request body is shorter than its Content-Length.");
+            }
+            return body;
+        } catch (IOException e) {
+            throw new AwsException("RequestTimeout", 400, "Your socket connection to the server was not read from or written to within the timeout period.");
+        }
+    }
+
+    private static AwsException tooLarge(long limit) {
+        return new AwsException("RequestEntityTooLarge", 413, "Request body exceeds the limit of " + limit + " bytes for this operation.");
+    }
+
+    private AuditEvent event(IncomingRequest request, Trace t, ServiceDefinition service) {
+        Optional<JsonNode> identity = Optional.ofNullable(t.principal).map(RequestPipeline::userIdentity);
+        java.util.Set<String> sensitive = t.spec == null ? java.util.Set.of() : t.spec.sensitiveInputFields();
+        boolean readOnly = t.spec != null && t.spec.readOnly();
+        Optional<JsonNode> params = Optional.ofNullable(Redactor.redact(t.input, sensitive));
+        Optional<JsonNode> response = readOnly || t.error != null ? Optional.empty()
+                : Optional.ofNullable(Redactor.redact(t.output, sensitive));
+        String host = Optional.ofNullable(request.header("host")).orElse("");
+        return new AuditEvent(UUID.randomUUID().toString(), t.receivedAt, service.eventSource(),
+                t.operation.isEmpty() ? "Unknown" : t.operation, region, request.connection().sourceIp(),
+                truncate(Optional.ofNullable(request.header("user-agent")).orElse(""), 1024), identity, params, response,
+                Optional.ofNullable(t.error).map(AwsException::code), Optional.ofNullable(t.error).map(AwsException::getMessage),
+                t.requestId, readOnly, t.principal == null ? "" : t.principal.account().value(),
+                request.connection().tlsVersion(), request.connection().cipherSuite(), truncate(host, 256),
+                request.connection().endpointId());
+    }
+
+    private static JsonNode userIdentity(Principal p) {
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
+        n.put("type", p.type());
+        n.put("principalId", p.principalId());
+        n.put("arn", p.arn());
+        n.put("accountId", p.account().value());
+        n.put("accessKeyId", p.accessKeyId());
+        if (p.type().equals("IAMUser")) {
+            n.put("userName", p.name());
+        }
+        return n;
+    }
+
+    private static String truncate(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max);
+    }
+}

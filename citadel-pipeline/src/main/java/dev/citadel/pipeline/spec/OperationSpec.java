@@ -1,0 +1,122 @@
+package dev.citadel.pipeline.spec;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * What the pipeline must know about an operation before its handler runs, mirroring the AWS
+ * Service Authorization Reference: the IAM action, how to compute the resource ARNs and the
+ * condition keys from the request, whether it only reads, and the largest body it accepts.
+ * Operations are registered only with a spec, so authorization cannot be forgotten.
+ *
+ * @param authorization {@link Authorization#IAM_ACTION} for operations governed by policies;
+ *                      {@link Authorization#NONE_REQUIRED} only where AWS documents that no
+ *                      permission is needed (sts:GetCallerIdentity), which is still authenticated
+ *                      and audited
+ * @param sensitiveInputFields input member names that never reach the audit record
+ */
+public record OperationSpec(
+        String service,
+        String name,
+        String iamAction,
+        Authorization authorization,
+        ResourceResolver resources,
+        ConditionKeyResolver conditionKeys,
+        boolean readOnly,
+        long maxBodyBytes,
+        Set<String> sensitiveInputFields) {
+
+    private static final Pattern ACTION = Pattern.compile("[a-z0-9-]+:[A-Z][A-Za-z0-9]+");
+
+    /** How an operation is authorized. */
+    public enum Authorization { IAM_ACTION, NONE_REQUIRED }
+
+    public OperationSpec {
+        requireNonNull(service, "service is null");
+        requireNonNull(name, "name is null");
+        requireNonNull(iamAction, "iamAction is null");
+        requireNonNull(authorization, "authorization is null");
+        requireNonNull(resources, "resources is null");
+        requireNonNull(conditionKeys, "conditionKeys is null");
+        sensitiveInputFields = Set.copyOf(sensitiveInputFields);
+        if (!ACTION.matcher(iamAction).matches()) {
+            throw new IllegalArgumentException("IAM action must look like service:Action, got " + iamAction);
+        }
+        if (!name.matches("[A-Z][A-Za-z0-9]+")) {
+            throw new IllegalArgumentException("operation name must be PascalCase: " + name);
+        }
+        if (maxBodyBytes < 0) {
+            throw new IllegalArgumentException("maxBodyBytes must not be negative");
+        }
+    }
+
+    /** Starts a spec for {@code service:Name} with the action of the same name. */
+    public static Builder builder(String service, String name) {
+        return new Builder(service, name);
+    }
+
+    /** Fluent construction; {@link #build()} validates. */
+    public static final class Builder {
+        private final String service;
+        private final String name;
+        private String iamAction;
+        private Authorization authorization = Authorization.IAM_ACTION;
+        private ResourceResolver resources;
+        private ConditionKeyResolver conditionKeys = ConditionKeyResolver.NONE;
+        private boolean readOnly;
+        private long maxBodyBytes;
+        private Set<String> sensitive = Set.of();
+
+        private Builder(String service, String name) {
+            this.service = service;
+            this.name = name;
+            this.iamAction = service + ":" + name;
+        }
+
+        public Builder action(String action) {
+            this.iamAction = action;
+            return this;
+        }
+
+        public Builder noPermissionRequired() {
+            this.authorization = Authorization.NONE_REQUIRED;
+            return this;
+        }
+
+        public Builder resources(ResourceResolver resolver) {
+            this.resources = resolver;
+            return this;
+        }
+
+        public Builder conditionKeys(ConditionKeyResolver resolver) {
+            this.conditionKeys = resolver;
+            return this;
+        }
+
+        public Builder readOnly() {
+            this.readOnly = true;
+            return this;
+        }
+
+        /** A body limit of its own; 0 keeps the server's default. */
+        public Builder maxBodyBytes(long bytes) {
+            this.maxBodyBytes = bytes;
+            return this;
+        }
+
+        public Builder sensitive(String... fields) {
+            this.sensitive = Set.of(fields);
+            return this;
+        }
+
+        public OperationSpec build() {
+            if (resources == null) {
+                throw new IllegalStateException(service + ":" + name + " has no resource resolver; use ResourceResolver.ALL for '*'");
+            }
+            return new OperationSpec(service, name, iamAction, authorization, resources, conditionKeys, readOnly,
+                    maxBodyBytes, sensitive);
+        }
+    }
+}

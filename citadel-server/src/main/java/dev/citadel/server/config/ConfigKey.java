@@ -1,0 +1,94 @@
+package dev.citadel.server.config;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every configuration key Citadel understands, with its default and the sentence that documents
+ * it. A key that is not listed here is refused at start; {@code docs/CONFIGURATION.md} is checked
+ * against this list by a test.
+ */
+public enum ConfigKey {
+    LISTEN("listen", "127.0.0.1:8443", "Address and port of the TLS listener (host:port). There is no plaintext listener."),
+    DATA_DIR("data-dir", "./citadel-data", "Directory holding the metadata store, keys, TLS material and client files."),
+    REGION("region", "us-east-1", "The region name Citadel answers as; SigV4 credential scopes must name it."),
+    PUBLIC_ENDPOINT("public-endpoint", "", "URL clients use to reach Citadel, written into client/config. Empty: https://localhost:<port> (or the listen host when it is not a wildcard)."),
+    TLS_CERTIFICATE("tls.certificate", "", "PEM file with the server certificate chain. Empty: Citadel issues one from its own local CA."),
+    TLS_PRIVATE_KEY("tls.private-key", "", "PEM file with the server private key (PKCS#8 or traditional). Required when tls.certificate is set."),
+    TLS_HOSTNAMES("tls.hostnames", "", "Extra DNS names or IP addresses for the generated server certificate, comma-separated (localhost and 127.0.0.1 are always included)."),
+    HTTP_MAX_HEADER_BYTES("http.max-header-bytes", "16384", "Largest request line plus headers, in bytes (1024 to 1048576)."),
+    HTTP_MAX_BODY_BYTES("http.max-body-bytes", "10485760", "Largest request body of an API operation whose spec sets no limit of its own, in bytes."),
+    HTTP_IDLE_TIMEOUT("http.idle-timeout", "30s", "A connection with no bytes moving for this long is closed (also bounds slow reads and writes)."),
+    HTTP_MAX_CONNECTIONS("http.max-connections", "1024", "Concurrent TLS connections accepted; further ones wait in the accept queue."),
+    HTTP_MAX_THREADS("http.max-threads", "200", "Largest number of request threads."),
+    AUTH_MAX_CLOCK_SKEW("auth.max-clock-skew", "15m", "How far a request's X-Amz-Date may be from the server clock (AWS uses 15 minutes)."),
+    METADATA_URL("metadata.url", "", "JDBC URL of the metadata store. Empty: SQLite in <data-dir>/metadata. jdbc:postgresql://… for shared PostgreSQL."),
+    METADATA_USER("metadata.user", "", "Database user for PostgreSQL."),
+    METADATA_PASSWORD_FILE("metadata.password-file", "", "File whose first line is the database password (kept out of the config file and the command line)."),
+    METADATA_MAX_POOL_SIZE("metadata.max-pool-size", "8", "Largest number of database connections."),
+    ADMIN_EMAIL("bootstrap.admin-email", "admin@citadel.invalid", "E-mail address recorded for the management account on first start."),
+    ADMIN_USER("bootstrap.admin-user", "admin", "Name of the IAM user created with AdministratorAccess on first start."),
+    AUDIT_LOG("audit.log", "", "File that receives one JSON audit record per request. Empty: <data-dir>/audit/events.jsonl.");
+
+    private static final Map<String, ConfigKey> BY_NAME = new LinkedHashMap<>();
+
+    static {
+        for (ConfigKey key : values()) {
+            BY_NAME.put(key.key, key);
+        }
+    }
+
+    private final String key;
+    private final String defaultValue;
+    private final String description;
+
+    ConfigKey(String key, String defaultValue, String description) {
+        this.key = key;
+        this.defaultValue = defaultValue;
+        this.description = description;
+    }
+
+    public String key() {
+        return key;
+    }
+
+    public String defaultValue() {
+        return defaultValue;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    public static Optional<ConfigKey> byName(String name) {
+        return Optional.ofNullable(BY_NAME.get(name));
+    }
+
+    /** The closest known key, for the "did you mean" hint of an unknown one. */
+    public static Optional<ConfigKey> closest(String name) {
+        return Arrays.stream(values())
+                .min((a, b) -> Integer.compare(distance(a.key, name), distance(b.key, name)))
+                .filter(k -> distance(k.key, name) <= Math.max(2, name.length() / 3));
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+}

@@ -1,0 +1,161 @@
+package dev.citadel.server.config;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.citadel.core.SecretBytes;
+import dev.citadel.metadata.MetadataConfig;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/** The validated configuration of one Citadel process, built from {@link Settings}. */
+public record ServerConfig(
+        InetSocketAddress listen,
+        Path dataDir,
+        String region,
+        URI publicEndpoint,
+        TlsConfig tls,
+        HttpLimits http,
+        Duration maxClockSkew,
+        MetadataConfig metadata,
+        String adminEmail,
+        String adminUser,
+        Path auditLog) {
+
+    public ServerConfig {
+        requireNonNull(listen, "listen is null");
+        requireNonNull(dataDir, "dataDir is null");
+        requireNonNull(region, "region is null");
+        requireNonNull(publicEndpoint, "publicEndpoint is null");
+        requireNonNull(tls, "tls is null");
+        requireNonNull(http, "http is null");
+        requireNonNull(maxClockSkew, "maxClockSkew is null");
+        requireNonNull(metadata, "metadata is null");
+        requireNonNull(adminEmail, "adminEmail is null");
+        requireNonNull(adminUser, "adminUser is null");
+        requireNonNull(auditLog, "auditLog is null");
+    }
+
+    /** Validates every value; the first problem found is reported with the key that holds it. */
+    public static ServerConfig from(Settings s) {
+        InetSocketAddress listen = parseListen(s.get(ConfigKey.LISTEN));
+        Path dataDir = Path.of(nonEmpty(s, ConfigKey.DATA_DIR)).toAbsolutePath().normalize();
+        String region = s.get(ConfigKey.REGION);
+        if (!region.matches("[a-z]{2}(-[a-z]+)+-\\d{1,2}")) {
+            throw new ConfigException("region must look like us-east-1, got '" + region + "'");
+        }
+        TlsConfig tls = new TlsConfig(
+                optionalPath(s.get(ConfigKey.TLS_CERTIFICATE)),
+                optionalPath(s.get(ConfigKey.TLS_PRIVATE_KEY)),
+                splitList(s.get(ConfigKey.TLS_HOSTNAMES)));
+        HttpLimits http = new HttpLimits(
+                s.getInt(ConfigKey.HTTP_MAX_HEADER_BYTES, 1024, 1 << 20),
+                s.getLong(ConfigKey.HTTP_MAX_BODY_BYTES, 1, 5L << 30),
+                s.getDuration(ConfigKey.HTTP_IDLE_TIMEOUT, Duration.ofSeconds(1), Duration.ofHours(1)),
+                s.getInt(ConfigKey.HTTP_MAX_CONNECTIONS, 1, 100_000),
+                s.getInt(ConfigKey.HTTP_MAX_THREADS, 8, 10_000));
+        Duration skew = s.getDuration(ConfigKey.AUTH_MAX_CLOCK_SKEW, Duration.ofSeconds(1), Duration.ofHours(1));
+        URI endpoint = publicEndpoint(s.get(ConfigKey.PUBLIC_ENDPOINT), listen);
+        String email = s.get(ConfigKey.ADMIN_EMAIL);
+        if (!email.matches("[^@\\s]{1,64}@[^@\\s]{1,255}")) {
+            throw new ConfigException("bootstrap.admin-email must be an e-mail address, got '" + email + "'");
+        }
+        String adminUser = s.get(ConfigKey.ADMIN_USER);
+        if (!adminUser.matches("[\\w+=,.@-]{1,64}")) {
+            throw new ConfigException("bootstrap.admin-user must be a valid IAM user name, got '" + adminUser + "'");
+        }
+        String audit = s.get(ConfigKey.AUDIT_LOG);
+        Path auditLog = audit.isEmpty() ? dataDir.resolve("audit").resolve("events.jsonl") : Path.of(audit).toAbsolutePath();
+        return new ServerConfig(listen, dataDir, region, endpoint, tls, http, skew, metadata(s, dataDir),
+                email, adminUser, auditLog);
+    }
+
+    private static MetadataConfig metadata(Settings s, Path dataDir) {
+        String url = s.get(ConfigKey.METADATA_URL);
+        int pool = s.getInt(ConfigKey.METADATA_MAX_POOL_SIZE, 1, 256);
+        if (url.isEmpty()) {
+            return MetadataConfig.embedded(dataDir);
+        }
+        if (!url.startsWith("jdbc:sqlite:") && !url.startsWith("jdbc:postgresql:")) {
+            throw new ConfigException("metadata.url must start with jdbc:sqlite: or jdbc:postgresql:");
+        }
+        SecretBytes password = SecretBytes.copyOf(new byte[0]);
+        String passwordFile = s.get(ConfigKey.METADATA_PASSWORD_FILE);
+        if (!passwordFile.isEmpty()) {
+            try {
+                List<String> lines = Files.readAllLines(Path.of(passwordFile));
+                password = SecretBytes.ofUtf8(lines.isEmpty() ? "" : lines.getFirst());
+            } catch (IOException e) {
+                throw new ConfigException("cannot read metadata.password-file " + passwordFile + ": " + e.getMessage());
+            }
+        }
+        try {
+            return new MetadataConfig(url, s.get(ConfigKey.METADATA_USER), password, pool);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("metadata: " + e.getMessage());
+        }
+    }
+
+    private static InetSocketAddress parseListen(String raw) {
+        int colon = raw.lastIndexOf(':');
+        if (colon <= 0 || colon == raw.length() - 1) {
+            throw new ConfigException("listen must be host:port, got '" + raw + "'");
+        }
+        String host = raw.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(raw.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new ConfigException("listen port must be a number, got '" + raw + "'");
+        }
+        if (port < 0 || port > 65535) {
+            throw new ConfigException("listen port must be between 0 and 65535, got " + port);
+        }
+        return InetSocketAddress.createUnresolved(host, port);
+    }
+
+    private static URI publicEndpoint(String raw, InetSocketAddress listen) {
+        if (raw.isEmpty()) {
+            String host = listen.getHostString();
+            if (host.equals("0.0.0.0") || host.equals("::") || host.equals("127.0.0.1")) {
+                host = "localhost";
+            }
+            return URI.create("https://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + listen.getPort());
+        }
+        URI uri;
+        try {
+            uri = URI.create(raw);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("public-endpoint is not a URL: '" + raw + "'");
+        }
+        if (!"https".equals(uri.getScheme()) || uri.getHost() == null) {
+            throw new ConfigException("public-endpoint must be an https:// URL with a host, got '" + raw + "'");
+        }
+        return uri;
+    }
+
+    private static Optional<Path> optionalPath(String raw) {
+        return raw.isEmpty() ? Optional.empty() : Optional.of(Path.of(raw).toAbsolutePath());
+    }
+
+    private static List<String> splitList(String raw) {
+        return raw.isBlank() ? List.of() : Arrays.stream(raw.split(",")).map(String::strip).filter(x -> !x.isEmpty()).toList();
+    }
+
+    private static String nonEmpty(Settings s, ConfigKey key) {
+        String v = s.get(key);
+        if (v.isBlank()) {
+            throw new ConfigException(key.key() + " must not be empty");
+        }
+        return v;
+    }
+}

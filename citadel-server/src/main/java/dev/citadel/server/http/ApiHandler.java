@@ -1,0 +1,81 @@
+package dev.citadel.server.http;
+
+import dev.citadel.pipeline.ConnectionInfo;
+import dev.citadel.pipeline.IncomingRequest;
+import dev.citadel.pipeline.RequestPipeline;
+import dev.citadel.wire.EncodedResponse;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * The one Jetty handler: {@code GET /_citadel/health} answers without authentication and says
+ * nothing but "ok"; every other request goes through the {@link RequestPipeline}.
+ */
+public final class ApiHandler extends Handler.Abstract {
+    public static final String HEALTH_PATH = "/_citadel/health";
+    private static final byte[] HEALTH_BODY = "{\"status\":\"ok\"}".getBytes(StandardCharsets.US_ASCII);
+
+    private final RequestPipeline pipeline;
+
+    public ApiHandler(RequestPipeline pipeline) {
+        this.pipeline = pipeline;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        String rawPath = request.getHttpURI().getPath();
+        if (HEALTH_PATH.equals(rawPath) && "GET".equals(request.getMethod())) {
+            response.setStatus(200);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+            response.write(true, ByteBuffer.wrap(HEALTH_BODY), callback);
+            return true;
+        }
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        for (HttpField field : request.getHeaders()) {
+            headers.computeIfAbsent(field.getLowerCaseName(), k -> new ArrayList<>(1)).add(field.getValue());
+        }
+        String rawQuery = request.getHttpURI().getQuery();
+        InputStream body = Content.Source.asInputStream(request);
+        IncomingRequest incoming = new IncomingRequest(request.getMethod(), rawPath == null ? "/" : rawPath,
+                rawQuery == null ? "" : rawQuery, headers, body, request.getLength(), connection(request));
+        EncodedResponse out = pipeline.handle(incoming);
+        response.setStatus(out.status());
+        out.headers().forEach((name, value) -> response.getHeaders().put(name, value));
+        if (!out.contentType().isEmpty()) {
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, out.contentType());
+        }
+        boolean head = "HEAD".equals(request.getMethod());
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, out.body().length);
+        response.write(true, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(out.body()), callback);
+        return true;
+    }
+
+    private static ConnectionInfo connection(Request request) {
+        SocketAddress remote = request.getConnectionMetaData().getRemoteSocketAddress();
+        String ip = remote instanceof InetSocketAddress inet && inet.getAddress() != null
+                ? inet.getAddress().getHostAddress() : "";
+        String version = "";
+        String suite = "";
+        if (request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE) instanceof EndPoint.SslSessionData ssl) {
+            suite = ssl.cipherSuite() == null ? "" : ssl.cipherSuite();
+            version = ssl.sslSession() == null ? "" : ssl.sslSession().getProtocol();
+        }
+        return new ConnectionInfo(ip, version, suite, "");
+    }
+}
