@@ -113,7 +113,9 @@ public final class RequestPipeline {
         }
         ServiceDefinition service = route(request, scope.service());
         t.service = service;
-        if (!scope.region().equals(region)) {
+        boolean regionOk = scope.region().equals(region)
+                || (service.global() && scope.region().equals(ServiceDefinition.GLOBAL_SIGNING_REGION));
+        if (!regionOk) {
             throw AuthErrors.wrongScope(service.protocol(),
                     "Credential should be scoped to a valid region. This server answers '" + region + "'.");
         }

@@ -16,9 +16,13 @@ import dev.citadel.wire.Protocol;
  * @param apiVersion    the API version ({@code 2011-06-15}); awsQuery requests must name it
  * @param xmlNamespace  for awsQuery, the namespace of responses; else empty
  * @param eventSource   CloudTrail's event source ({@code sts.amazonaws.com})
+ * @param global        a global service (IAM, Organizations): clients sign it for us-east-1 whatever the region
  */
 public record ServiceDefinition(String id, String signingName, String iamPrefix, Protocol protocol, String targetPrefix, String apiVersion,
-        String xmlNamespace, String eventSource) {
+        String xmlNamespace, String eventSource, boolean global) {
+    /** The region global services are signed for. */
+    public static final String GLOBAL_SIGNING_REGION = "us-east-1";
+
     public ServiceDefinition {
         requireNonNull(id, "id is null");
         requireNonNull(signingName, "signingName is null");

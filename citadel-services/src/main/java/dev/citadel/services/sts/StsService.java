@@ -15,7 +15,7 @@ import java.util.List;
 /** AWS Security Token Service (awsQuery, API version 2011-06-15). */
 public final class StsService {
     public static final ServiceDefinition DEFINITION = new ServiceDefinition("sts", "sts", "sts", Protocol.AWS_QUERY, "",
-            "2011-06-15", "https://sts.amazonaws.com/doc/2011-06-15/", "sts.amazonaws.com");
+            "2011-06-15", "https://sts.amazonaws.com/doc/2011-06-15/", "sts.amazonaws.com", false);
 
     private StsService() {
     }

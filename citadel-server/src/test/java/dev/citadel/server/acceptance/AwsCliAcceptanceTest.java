@@ -1,0 +1,85 @@
+package dev.citadel.server.acceptance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.citadel.server.TestServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The AWS CLI v2 from Debian ({@code /usr/bin/aws}) against a running Citadel, with nothing but
+ * the environment of {@code client/env}.
+ */
+class AwsCliAcceptanceTest {
+    static final Path AWS_CLI_V2 = Path.of("/usr/bin/aws");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        assertThat(AWS_CLI_V2).as("AWS CLI v2 missing: run ./citadel test (it installs Debian's awscli) or apt-get install awscli")
+                .isExecutable();
+        server = TestServer.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static JsonNode aws(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(AWS_CLI_V2.toString()));
+        cmd.addAll(List.of(args));
+        cmd.addAll(List.of("--output", "json"));
+        ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), cmd);
+        assertThat(r.exitCode()).as("aws %s failed: %s", String.join(" ", args), r.stderr()).isZero();
+        try {
+            return JSON.readTree(r.stdout());
+        } catch (java.io.IOException e) {
+            throw new AssertionError("aws printed no JSON: " + r.stdout(), e);
+        }
+    }
+
+    @Test
+    void cliIsVersion2() {
+        ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), List.of(AWS_CLI_V2.toString(), "--version"));
+        assertThat(r.stdout() + r.stderr()).startsWith("aws-cli/2.");
+    }
+
+    @Test
+    void getCallerIdentityWorksWithTheWrittenFilesAlone() {
+        JsonNode me = aws("sts", "get-caller-identity");
+        assertThat(me.path("Account").asText()).matches("\\d{12}");
+        assertThat(me.path("Arn").asText()).endsWith(":user/admin");
+    }
+
+    @Test
+    void createAccountAndListAccounts() {
+        JsonNode created = aws("organizations", "create-account", "--account-name", "cli-research", "--email", "cli@example.com");
+        String requestId = created.path("CreateAccountStatus").path("Id").asText();
+        JsonNode status = aws("organizations", "describe-create-account-status", "--create-account-request-id", requestId);
+        assertThat(status.path("CreateAccountStatus").path("State").asText()).isEqualTo("SUCCEEDED");
+        String accountId = status.path("CreateAccountStatus").path("AccountId").asText();
+
+        JsonNode list = aws("organizations", "list-accounts");
+        List<String> ids = new ArrayList<>();
+        list.path("Accounts").forEach(a -> ids.add(a.path("Id").asText()));
+        assertThat(ids).contains(accountId, aws("sts", "get-caller-identity").path("Account").asText());
+    }
+
+    @Test
+    void clientFilesAreOwnerOnly() throws Exception {
+        for (Path p : List.of(server.clientFiles().credentialsFile(), server.clientFiles().configFile(),
+                server.clientFiles().caFile(), server.clientFiles().envFile())) {
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p)))
+                    .as(p.toString()).isEqualTo("rw-------");
+        }
+    }
+}
