@@ -1,0 +1,189 @@
+package dev.citadel.server;
+
+import dev.citadel.core.SecretBytes;
+import dev.citadel.core.SecretSealer;
+import dev.citadel.metadata.MetadataStore;
+import dev.citadel.pipeline.OperationRegistry;
+import dev.citadel.pipeline.ProtocolAdapter;
+import dev.citadel.pipeline.RequestPipeline;
+import dev.citadel.pipeline.audit.AuditSink;
+import dev.citadel.pipeline.audit.JsonLinesAuditLog;
+import dev.citadel.server.bootstrap.ClientFiles;
+import dev.citadel.server.config.ServerConfig;
+import dev.citadel.server.fs.SecureFiles;
+import dev.citadel.server.http.ApiHandler;
+import dev.citadel.server.http.ApiServer;
+import dev.citadel.server.http.TlsContexts;
+import dev.citadel.server.keys.AesGcmSecretSealer;
+import dev.citadel.server.keys.RootKeyFile;
+import dev.citadel.server.tls.LocalCertificateAuthority;
+import dev.citadel.services.accounts.AccountDirectory;
+import dev.citadel.services.accounts.FirstStart;
+import dev.citadel.services.iam.AccessKeyAuthenticator;
+import dev.citadel.services.iam.AdminOnlyAuthorizer;
+import dev.citadel.services.organizations.OrganizationsService;
+import dev.citadel.services.sts.StsService;
+import dev.citadel.services.wire.ProtocolAdapters;
+import dev.citadel.wire.Protocol;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Citadel process, wired by hand: this is the only place that knows every part. Start order:
+ * data directory, root key, metadata store, TLS material, first-start bootstrap, services and the
+ * pipeline, the listener, then the client files (which name the bound port). Close releases them
+ * in reverse order.
+ */
+public final class Citadel implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Citadel.class);
+
+    private final ServerConfig config;
+    private final List<AutoCloseable> resources;
+    private final ApiServer server;
+    private final ClientFiles clientFiles;
+    private final FirstStart.Outcome bootstrap;
+    private final URI endpoint;
+    private boolean closed;
+
+    private Citadel(ServerConfig config, List<AutoCloseable> resources, ApiServer server, ClientFiles clientFiles,
+            FirstStart.Outcome bootstrap, URI endpoint) {
+        this.config = config;
+        this.resources = resources;
+        this.server = server;
+        this.clientFiles = clientFiles;
+        this.bootstrap = bootstrap;
+        this.endpoint = endpoint;
+    }
+
+    public static Citadel start(ServerConfig config) {
+        List<AutoCloseable> resources = new ArrayList<>();
+        try {
+            return start(config, resources);
+        } catch (RuntimeException e) {
+            closeAll(resources);
+            throw e;
+        } catch (Exception e) {
+            closeAll(resources);
+            throw new IllegalStateException("cannot start: " + e.getMessage(), e);
+        }
+    }
+
+    private static Citadel start(ServerConfig config, List<AutoCloseable> resources) throws Exception {
+        SecureRandom random = new SecureRandom();
+        Clock clock = Clock.systemUTC();
+        Path dataDir = config.dataDir();
+        SecureFiles.createPrivateDirectory(dataDir);
+
+        SecretBytes rootKey = RootKeyFile.loadOrCreate(dataDir.resolve("keys").resolve("root.key"), random);
+        SecretSealer sealer = new AesGcmSecretSealer(rootKey, random);
+        rootKey.destroy();
+
+        MetadataStore store = MetadataStore.open(config.metadata());
+        resources.add(store);
+
+        Path caFile;
+        SslContextFactory.Server tls;
+        if (config.tls().operatorSupplied()) {
+            Path chain = config.tls().certificateFile().orElseThrow();
+            tls = TlsContexts.server(chain, config.tls().privateKeyFile().orElseThrow());
+            caFile = chain;
+        } else {
+            LocalCertificateAuthority ca = new LocalCertificateAuthority(dataDir.resolve("tls"), random);
+            ca.ensure(config.tls().hostnames());
+            tls = TlsContexts.server(ca.serverCertificateFile(), ca.serverKeyFile());
+            caFile = ca.caCertificateFile();
+        }
+
+        AccountDirectory accounts = new AccountDirectory(store, sealer, random, clock);
+        FirstStart.Outcome bootstrap = new FirstStart(accounts).ensure(config.adminEmail(), config.adminUser());
+
+        OperationRegistry registry = new OperationRegistry()
+                .service(StsService.DEFINITION)
+                .service(OrganizationsService.DEFINITION);
+        registry.registerAll(StsService.operations());
+        registry.registerAll(new OrganizationsService(accounts).operations());
+        registry.freeze();
+
+        AuditSink audit = new JsonLinesAuditLog(config.auditLog());
+        resources.add(audit);
+        Map<Protocol, ProtocolAdapter> adapters = ProtocolAdapters.all();
+        RequestPipeline pipeline = new RequestPipeline(config.region(), registry,
+                new AccessKeyAuthenticator(accounts, clock, config.maxClockSkew()),
+                new AdminOnlyAuthorizer(accounts), audit, adapters, config.http().maxBodyBytes(), clock);
+
+        InetSocketAddress bind = new InetSocketAddress(config.listen().getHostString(), config.listen().getPort());
+        ApiServer server = new ApiServer(bind, config.http(), tls, new ApiHandler(pipeline));
+        server.start();
+        resources.add(server);
+
+        URI endpoint = config.listen().getPort() == 0
+                ? URI.create(config.publicEndpoint().getScheme() + "://" + config.publicEndpoint().getHost() + ":" + server.port())
+                : config.publicEndpoint();
+        ClientFiles clientFiles = new ClientFiles(dataDir);
+        bootstrap.newAdminKey().ifPresent(key -> clientFiles.writeCredentials(key.accessKeyId(), key.secretAccessKey()));
+        if (!clientFiles.hasCredentials()) {
+            LOG.warn("{} is missing; the admin's secret access key is shown only once, on first start. "
+                    + "Create a new access key for the admin to restore it.", clientFiles.credentialsFile());
+        }
+        clientFiles.writeEndpointFiles(endpoint, config.region(), caFile);
+        return new Citadel(config, resources, server, clientFiles, bootstrap, endpoint);
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public URI endpoint() {
+        return endpoint;
+    }
+
+    public ClientFiles clientFiles() {
+        return clientFiles;
+    }
+
+    /** What the console shows after start; it names where the client files are and never prints a secret. */
+    public String banner() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("Citadel is listening on ").append(endpoint).append(" (TLS 1.2/1.3 only)\n");
+        sb.append("  data directory:   ").append(config.dataDir()).append('\n');
+        sb.append("  management account ").append(bootstrap.managementAccount()).append(", admin user '")
+                .append(config.adminUser()).append("'").append(bootstrap.firstStart() ? " (created now)" : "").append('\n');
+        sb.append("  client files:     ").append(clientFiles.directory()).append('\n');
+        sb.append("  try:              . ").append(clientFiles.envFile()).append(" && aws sts get-caller-identity\n");
+        return sb.toString();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        closeAll(resources);
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.get(i).close();
+            } catch (Exception e) {
+                LOG.warn("error while stopping {}", resources.get(i).getClass().getSimpleName(), e);
+            }
+        }
+        resources.clear();
+    }
+
+    Optional<String> adminAccessKeyId() {
+        return bootstrap.newAdminKey().map(FirstStart.NewKey::accessKeyId);
+    }
+}

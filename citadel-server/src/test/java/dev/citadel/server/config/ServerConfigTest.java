@@ -1,0 +1,129 @@
+package dev.citadel.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ServerConfigTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void defaultsAreTheEmbeddedOnes() {
+        ServerConfig c = ServerConfig.from(Settings.defaults());
+        assertThat(c.listen().getHostString()).isEqualTo("127.0.0.1");
+        assertThat(c.listen().getPort()).isEqualTo(8443);
+        assertThat(c.dataDir()).isEqualTo(Path.of("citadel-data").toAbsolutePath());
+        assertThat(c.region()).isEqualTo("us-east-1");
+        assertThat(c.publicEndpoint().toString()).isEqualTo("https://localhost:8443");
+        assertThat(c.maxClockSkew()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(c.http().maxHeaderBytes()).isEqualTo(16384);
+        assertThat(c.http().idleTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.tls().operatorSupplied()).isFalse();
+        assertThat(c.metadata().jdbcUrl()).startsWith("jdbc:sqlite:").contains("citadel-data");
+        assertThat(c.auditLog()).isEqualTo(c.dataDir().resolve("audit/events.jsonl"));
+    }
+
+    @Test
+    void everyKeyMapsFromTheFile() throws Exception {
+        Path file = dir.resolve("citadel.conf");
+        Files.writeString(file, """
+                # a comment
+                listen = 0.0.0.0:9443
+                region = eu-west-2
+                public-endpoint = https://citadel.example.com:9443
+                tls.hostnames = citadel.example.com, 10.0.0.5
+                http.max-header-bytes = 8192
+                http.max-body-bytes = 1048576
+                http.idle-timeout = 45s
+                http.max-connections = 50
+                http.max-threads = 64
+                auth.max-clock-skew = 5m
+                metadata.max-pool-size = 4
+                bootstrap.admin-email = ops@example.com
+                bootstrap.admin-user = operator
+                """);
+        ServerConfig c = ServerConfig.from(Settings.defaults().withFile(file));
+        assertThat(c.listen().getPort()).isEqualTo(9443);
+        assertThat(c.region()).isEqualTo("eu-west-2");
+        assertThat(c.publicEndpoint().getHost()).isEqualTo("citadel.example.com");
+        assertThat(c.tls().hostnames()).containsExactly("citadel.example.com", "10.0.0.5");
+        assertThat(c.http()).isEqualTo(new HttpLimits(8192, 1048576, Duration.ofSeconds(45), 50, 64));
+        assertThat(c.maxClockSkew()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(c.metadata().maxPoolSize()).isEqualTo(4);
+        assertThat(c.adminEmail()).isEqualTo("ops@example.com");
+        assertThat(c.adminUser()).isEqualTo("operator");
+    }
+
+    @Test
+    void commandLineOverridesWinOverTheFile() throws Exception {
+        Path file = dir.resolve("citadel.conf");
+        Files.writeString(file, "region = eu-west-2\n");
+        ServerConfig c = ServerConfig.from(Settings.defaults().withFile(file).with("region=ap-south-1"));
+        assertThat(c.region()).isEqualTo("ap-south-1");
+    }
+
+    @Test
+    void unknownKeyIsRefusedWithASuggestionAndLineNumber() throws Exception {
+        Path file = dir.resolve("citadel.conf");
+        Files.writeString(file, "\nregoin = us-east-1\n");
+        assertThatThrownBy(() -> Settings.defaults().withFile(file))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("citadel.conf:2")
+                .hasMessageContaining("unknown setting 'regoin'")
+                .hasMessageContaining("did you mean 'region'");
+    }
+
+    @Test
+    void keySetTwiceIsRefused() throws Exception {
+        Path file = dir.resolve("citadel.conf");
+        Files.writeString(file, "region = us-east-1\nregion = eu-west-1\n");
+        assertThatThrownBy(() -> Settings.defaults().withFile(file)).hasMessageContaining("'region' is set twice");
+    }
+
+    @Test
+    void lineWithoutEqualsIsRefused() throws Exception {
+        Path file = dir.resolve("citadel.conf");
+        Files.writeString(file, "listen 127.0.0.1:8443\n");
+        assertThatThrownBy(() -> Settings.defaults().withFile(file)).hasMessageContaining("expected 'key = value'");
+    }
+
+    @Test
+    void badValuesNameTheirKey() {
+        assertRefused("listen=localhost", "listen must be host:port");
+        assertRefused("listen=127.0.0.1:70000", "listen port must be between 0 and 65535");
+        assertRefused("region=mars", "region must look like us-east-1");
+        assertRefused("http.max-header-bytes=12", "http.max-header-bytes must be between");
+        assertRefused("http.idle-timeout=30", "http.idle-timeout must be a duration");
+        assertRefused("http.idle-timeout=2d", "http.idle-timeout must be a duration");
+        assertRefused("auth.max-clock-skew=2h", "auth.max-clock-skew must be between");
+        assertRefused("public-endpoint=http://plain.example.com", "public-endpoint must be an https:// URL");
+        assertRefused("metadata.url=jdbc:mysql://x", "metadata.url must start with");
+        assertRefused("bootstrap.admin-user=no spaces", "bootstrap.admin-user must be a valid IAM user name");
+        assertRefused("tls.certificate=/tmp/x.pem", "tls.certificate and tls.private-key must be given together");
+    }
+
+    @Test
+    void setWithoutEqualsIsRefused() {
+        assertThatThrownBy(() -> Settings.defaults().with("region")).hasMessageContaining("--set expects KEY=VALUE");
+    }
+
+    @Test
+    void everyKeyIsDocumentedInConfigurationMarkdown() throws Exception {
+        Path doc = Path.of(System.getProperty("citadel.projectRoot", "..")).resolve("docs/CONFIGURATION.md");
+        String text = Files.readString(doc);
+        for (ConfigKey key : ConfigKey.values()) {
+            assertThat(text).as("docs/CONFIGURATION.md documents %s", key.key()).contains("`" + key.key() + "`");
+        }
+    }
+
+    private static void assertRefused(String assignment, String message) {
+        assertThatThrownBy(() -> ServerConfig.from(Settings.defaults().with(assignment)))
+                .as(assignment).isInstanceOf(ConfigException.class).hasMessageContaining(message);
+    }
+}
