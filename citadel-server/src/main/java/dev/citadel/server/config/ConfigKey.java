@@ -14,7 +14,7 @@ public enum ConfigKey {
     LISTEN("listen", "127.0.0.1:8443", "Address and port of the TLS listener (host:port). There is no plaintext listener."),
     DATA_DIR("data-dir", "./citadel-data", "Directory holding the metadata store, keys, TLS material and client files."),
     REGION("region", "us-east-1", "The region name Citadel answers as; SigV4 credential scopes must name it."),
-    PUBLIC_ENDPOINT("public-endpoint", "", "URL clients use to reach Citadel, written into client/config. Empty: https://localhost:<port> (or the listen host when it is not a wildcard)."),
+    PUBLIC_ENDPOINT("public-endpoint", "", "URL clients use to reach Citadel, written into client/config. Empty: https://localhost:<port> for loopback and wildcard listen addresses, else https://<listen host>:<port>."),
     TLS_CERTIFICATE("tls.certificate", "", "PEM file with the server certificate chain. Empty: Citadel issues one from its own local CA."),
     TLS_PRIVATE_KEY("tls.private-key", "", "PEM file with the server private key (PKCS#8 or traditional). Required when tls.certificate is set."),
     TLS_HOSTNAMES("tls.hostnames", "", "Extra DNS names or IP addresses for the generated server certificate, comma-separated (localhost and 127.0.0.1 are always included)."),

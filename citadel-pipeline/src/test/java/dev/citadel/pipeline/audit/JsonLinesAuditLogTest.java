@@ -1,0 +1,66 @@
+package dev.citadel.pipeline.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JsonLinesAuditLogTest {
+    @TempDir
+    Path dir;
+
+    static AuditEvent event(String requestId) {
+        return new AuditEvent("e-" + requestId, Instant.parse("2026-11-22T10:00:00Z"), "sts.amazonaws.com", "GetCallerIdentity",
+                "us-east-1", "127.0.0.1", "aws-cli/2.9", Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.of("SignatureDoesNotMatch"), Optional.of("bad"), requestId, true, "", "TLSv1.3", "TLS_AES_128_GCM_SHA256",
+                "localhost:8443", "");
+    }
+
+    @Test
+    void recordedEventIsOnDiskWhenRecordReturns() throws Exception {
+        Path file = dir.resolve("audit/events.jsonl");
+        try (JsonLinesAuditLog log = new JsonLinesAuditLog(file)) {
+            log.record(event("r1"));
+            List<String> lines = Files.readAllLines(file);
+            assertThat(lines).hasSize(1);
+            JsonNode e = new ObjectMapper().readTree(lines.getFirst());
+            assertThat(e.path("eventVersion").asText()).isEqualTo("1.11");
+            assertThat(e.path("requestID").asText()).isEqualTo("r1");
+            assertThat(e.path("errorCode").asText()).isEqualTo("SignatureDoesNotMatch");
+            assertThat(e.path("tlsDetails").path("tlsVersion").asText()).isEqualTo("TLSv1.3");
+            assertThat(e.path("eventCategory").asText()).isEqualTo("Management");
+        }
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    }
+
+    @Test
+    void concurrentEventsAreAllRecordedOnePerLine() throws Exception {
+        Path file = dir.resolve("events.jsonl");
+        try (JsonLinesAuditLog log = new JsonLinesAuditLog(file)) {
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int id = t;
+                threads.add(Thread.ofVirtual().start(() -> {
+                    for (int i = 0; i < 200; i++) {
+                        log.record(event(id + "-" + i));
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+        }
+        List<String> lines = Files.readAllLines(file);
+        assertThat(lines).hasSize(1600);
+        assertThat(lines.stream().map(l -> l.substring(l.indexOf("\"requestID\""))).distinct()).hasSize(1600);
+    }
+}
