@@ -1,0 +1,14 @@
+package dev.citadel.metadata;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+import java.util.Optional;
+
+/** One page of a listing and the opaque token of the next one, if any. */
+public record Page<T>(List<T> items, Optional<String> nextToken) {
+    public Page {
+        items = List.copyOf(items);
+        requireNonNull(nextToken, "nextToken is null");
+    }
+}
