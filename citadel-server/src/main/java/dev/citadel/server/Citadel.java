@@ -184,6 +184,6 @@ public final class Citadel implements AutoCloseable {
     }
 
     Optional<String> adminAccessKeyId() {
-        return bootstrap.newAdminKey().map(FirstStart.NewKey::accessKeyId);
+        return bootstrap.newAdminKey().map(AccountDirectory.NewKey::accessKeyId);
     }
 }

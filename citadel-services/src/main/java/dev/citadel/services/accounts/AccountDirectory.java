@@ -1,0 +1,196 @@
+package dev.citadel.services.accounts;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.citadel.core.AccountId;
+import dev.citadel.core.Ids;
+import dev.citadel.core.SecretBytes;
+import dev.citadel.core.SecretSealer;
+import dev.citadel.metadata.DuplicateKeyException;
+import dev.citadel.metadata.MetadataStore;
+import dev.citadel.metadata.Page;
+import dev.citadel.metadata.accounts.Account;
+import dev.citadel.metadata.accounts.AccountRepository;
+import dev.citadel.metadata.accounts.CreateAccountRequest;
+import dev.citadel.metadata.accounts.Organization;
+import dev.citadel.metadata.iam.AccessKey;
+import dev.citadel.metadata.iam.IamRepository;
+import dev.citadel.metadata.iam.IamRole;
+import dev.citadel.metadata.iam.IamUser;
+import dev.citadel.metadata.iam.SigningIdentity;
+import dev.citadel.pipeline.Principal;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jdbi.v3.core.Handle;
+
+/**
+ * Accounts and the identities inside them: the organization, member accounts with their
+ * {@code OrganizationAccountAccessRole}, IAM users with access keys whose secrets are stored only
+ * sealed. Every change happens in one transaction; validation is the caller's, before this is
+ * called.
+ */
+public final class AccountDirectory {
+    public static final String ACCESS_ROLE = "OrganizationAccountAccessRole";
+    public static final String ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess";
+    private static final int ACCESS_KEYS_PER_USER = 2;
+
+    /** A new access key; the secret exists in plaintext only in this value, once. */
+    public record NewKey(String accessKeyId, SecretBytes secretAccessKey) {
+        public NewKey {
+            requireNonNull(accessKeyId, "accessKeyId is null");
+            requireNonNull(secretAccessKey, "secretAccessKey is null");
+        }
+    }
+
+    /** An access key resolved for signature verification: who it belongs to and its secret. */
+    public record ResolvedKey(Principal principal, SecretBytes secretAccessKey, boolean active) {
+    }
+
+    private final MetadataStore store;
+    private final SecretSealer sealer;
+    private final Ids ids;
+    private final Clock clock;
+    private final AtomicReference<Organization> organization = new AtomicReference<>();
+
+    public AccountDirectory(MetadataStore store, SecretSealer sealer, SecureRandom random, Clock clock) {
+        this.store = store;
+        this.sealer = sealer;
+        this.ids = new Ids(random);
+        this.clock = clock;
+    }
+
+    public Optional<Organization> organization() {
+        Organization cached = organization.get();
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        Optional<Organization> org = store.read(h -> new AccountRepository(h).organization());
+        org.ifPresent(organization::set);
+        return org;
+    }
+
+    public Optional<Account> account(AccountId id) {
+        return store.read(h -> new AccountRepository(h).account(id.value()));
+    }
+
+    public Page<Account> listAccounts(Optional<String> token, int max) {
+        return store.read(h -> new AccountRepository(h).listAccounts(token, max));
+    }
+
+    public Optional<CreateAccountRequest> createAccountStatus(String id) {
+        return store.read(h -> new AccountRepository(h).createAccountRequest(id));
+    }
+
+    /**
+     * Creates the organization, its management account and an administrator with an access key,
+     * in one transaction. Returns the key, whose secret is never retrievable again.
+     */
+    public NewKey createOrganization(String managementEmail, String adminUser) {
+        Instant now = clock.instant();
+        NewKey key = store.inTransaction(h -> {
+            AccountRepository accounts = new AccountRepository(h);
+            if (accounts.organization().isPresent()) {
+                throw new IllegalStateException("the organization exists already");
+            }
+            AccountId management = ids.accountId();
+            String orgId = "o-" + ids.lowerAlnum(10);
+            accounts.insertAccount(new Account(management.value(), accountArn(management.value(), orgId, management.value()),
+                    "management", managementEmail, "ACTIVE", "CREATED", now));
+            accounts.insertOrganization(new Organization(orgId, "arn:aws:organizations::" + management + ":organization/" + orgId,
+                    "ALL", management.value(), managementEmail, now));
+            IamRepository iam = new IamRepository(h);
+            iam.insertUser(new IamUser(management.value(), adminUser, ids.iamId("AIDA"), "/",
+                    "arn:aws:iam::" + management + ":user/" + adminUser, now));
+            iam.attachPolicy(management.value(), "user", adminUser, ADMINISTRATOR_ACCESS);
+            return createAccessKey(h, management.value(), adminUser, now);
+        });
+        organization.set(null);
+        return key;
+    }
+
+    /**
+     * CreateAccount: a member account with an {@code OrganizationAccountAccessRole} (or the given
+     * role name) that the management account may assume, holding AdministratorAccess. A used
+     * e-mail address gives a FAILED status with reason EMAIL_ALREADY_EXISTS, as AWS reports it,
+     * and creates nothing else.
+     */
+    public CreateAccountRequest createAccount(String name, String email, String roleName) {
+        Organization org = organization().orElseThrow(() -> new IllegalStateException("no organization"));
+        Instant now = clock.instant();
+        String requestId = "car-" + ids.lowerAlnum(32);
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return store.inTransaction(h -> {
+                    AccountRepository accounts = new AccountRepository(h);
+                    if (accounts.emailInUse(email)) {
+                        CreateAccountRequest failed = new CreateAccountRequest(requestId, name, email, "FAILED", Optional.empty(),
+                                Optional.of("EMAIL_ALREADY_EXISTS"), now, Optional.of(now));
+                        accounts.insertCreateAccountRequest(failed);
+                        return failed;
+                    }
+                    AccountId id = ids.accountId();
+                    accounts.insertAccount(new Account(id.value(), accountArn(org.managementAccountId(), org.id(), id.value()), name,
+                            email, "ACTIVE", "CREATED", now));
+                    IamRepository iam = new IamRepository(h);
+                    iam.insertRole(new IamRole(id.value(), roleName, ids.iamId("AROA"), "/", "arn:aws:iam::" + id + ":role/" + roleName,
+                            trustPolicy(org.managementAccountId()), "Lets the management account administer this account.", 3600, now));
+                    iam.attachPolicy(id.value(), "role", roleName, ADMINISTRATOR_ACCESS);
+                    CreateAccountRequest done = new CreateAccountRequest(requestId, name, email, "SUCCEEDED", Optional.of(id.value()),
+                            Optional.empty(), now, Optional.of(now));
+                    accounts.insertCreateAccountRequest(done);
+                    return done;
+                });
+            } catch (DuplicateKeyException e) {
+                // A random account id collided, or the same e-mail raced in: try again, then the e-mail check decides.
+                if (attempt >= 5) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Resolves an access key for authentication; the secret is unsealed here and nowhere else. */
+    public Optional<ResolvedKey> resolveAccessKey(String accessKeyId) {
+        Optional<SigningIdentity> found = store.read(h -> new IamRepository(h).signingIdentity(accessKeyId));
+        return found.map(identity -> {
+            IamUser user = identity.user();
+            SecretBytes secret = sealer.unseal(identity.key().secretSealed(), sealContext(accessKeyId));
+            Principal principal = new Principal("IAMUser", new AccountId(user.accountId()), user.userId(), user.arn(), user.userName(),
+                    accessKeyId);
+            return new ResolvedKey(principal, secret, identity.key().status().equals("Active"));
+        });
+    }
+
+    public boolean hasPolicyAttached(Principal principal, String policyArn) {
+        String type = principal.type().equals("IAMUser") ? "user" : "role";
+        return store.read(h -> new IamRepository(h).attachedPolicies(principal.account().value(), type, principal.name()))
+                .contains(policyArn);
+    }
+
+    private NewKey createAccessKey(Handle h, String accountId, String userName, Instant now) {
+        IamRepository iam = new IamRepository(h);
+        if (iam.countAccessKeys(accountId, userName) >= ACCESS_KEYS_PER_USER) {
+            throw new IllegalStateException("user already has " + ACCESS_KEYS_PER_USER + " access keys");
+        }
+        String keyId = ids.iamId("AKIA");
+        SecretBytes secret = SecretBytes.ofUtf8(ids.secretAccessKey());
+        iam.insertAccessKey(new AccessKey(keyId, accountId, IamUser.nameKey(userName), sealer.seal(secret, sealContext(keyId)), "Active", now));
+        return new NewKey(keyId, secret);
+    }
+
+    private static String sealContext(String accessKeyId) {
+        return "iam/access-key/" + accessKeyId;
+    }
+
+    private static String accountArn(String management, String orgId, String account) {
+        return "arn:aws:organizations::" + management + ":account/" + orgId + "/" + account;
+    }
+
+    private static String trustPolicy(String managementAccount) {
+        return "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::"
+                + managementAccount + ":root\"},\"Action\":\"sts:AssumeRole\"}]}";
+    }
+}
