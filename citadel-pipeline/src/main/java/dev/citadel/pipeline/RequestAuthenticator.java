@@ -1,19 +1,33 @@
 package dev.citadel.pipeline;
 
 import dev.citadel.auth.AuthException;
+import dev.citadel.auth.HttpRequestView;
+import dev.citadel.auth.SigV4Authorization;
 
 /**
- * The authentication step of the pipeline: first the cheap parse of the credential scope, which
- * routes the request, then full SigV4 verification of the request and its body.
+ * The authentication step of the pipeline: first the cheap parse of the signature, whose
+ * credential scope routes the request, then full SigV4 verification of the request and its body.
  */
 public interface RequestAuthenticator {
-    /** The credential scope a request claims. */
-    record Scope(String accessKeyId, String region, String service) {
+    /** A parsed, unverified signature and the request view it was read from. */
+    record Scope(HttpRequestView view, SigV4Authorization authorization) {
+        public String service() {
+            return authorization.scope().service();
+        }
+
+        public String region() {
+            return authorization.scope().region();
+        }
     }
 
-    /** Reads the scope without verifying anything; throws {@link AuthException} when there is none or it is malformed. */
+    /** Reads the signature without verifying it; throws {@link AuthException} when there is none or it is malformed. */
     Scope scope(IncomingRequest request);
 
-    /** Verifies the signature over the request and body; returns who signed it or throws {@link AuthException}. */
-    Principal authenticate(IncomingRequest request, Scope scope, byte[] body);
+    /**
+     * Verifies the signature over the request and its body; returns who signed it or throws
+     * {@link AuthException}.
+     *
+     * @param s3 whether the addressed service is S3 (paths signed as sent, {@code UNSIGNED-PAYLOAD} allowed)
+     */
+    Principal authenticate(Scope scope, byte[] body, boolean s3);
 }

@@ -127,7 +127,7 @@ public final class RequestPipeline {
         byte[] body = readBody(request, limit);
         Principal principal;
         try {
-            principal = authenticator.authenticate(request, scope, body);
+            principal = authenticator.authenticate(scope, body, service.protocol() == Protocol.REST_XML);
         } catch (AuthException e) {
             throw AuthErrors.toAwsException(e, service.protocol());
         }

@@ -23,7 +23,7 @@ import dev.citadel.services.iam.AccessKeyAuthenticator;
 import dev.citadel.services.iam.AdminOnlyAuthorizer;
 import dev.citadel.services.organizations.OrganizationsService;
 import dev.citadel.services.sts.StsService;
-import dev.citadel.services.wire.ProtocolAdapters;
+import dev.citadel.pipeline.protocol.ProtocolAdapters;
 import dev.citadel.wire.Protocol;
 import java.net.InetSocketAddress;
 import java.net.URI;

@@ -1,0 +1,171 @@
+package dev.citadel.pipeline.protocol;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.citadel.core.AwsException;
+import dev.citadel.core.Ids;
+import dev.citadel.pipeline.IncomingRequest;
+import dev.citadel.pipeline.ProtocolAdapter;
+import dev.citadel.pipeline.spec.ServiceDefinition;
+import dev.citadel.wire.AwsJson;
+import dev.citadel.wire.AwsQuery;
+import dev.citadel.wire.EncodedResponse;
+import dev.citadel.wire.Protocol;
+import dev.citadel.wire.RestJson;
+import dev.citadel.wire.RestXml;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Optional;
+
+/** The adapter of each protocol, binding the codecs of {@code citadel-wire} to the pipeline. */
+public final class ProtocolAdapters {
+    private ProtocolAdapters() {
+    }
+
+    public static Map<Protocol, ProtocolAdapter> all() {
+        return Map.of(
+                Protocol.AWS_JSON_1_0, new Json(Protocol.AWS_JSON_1_0),
+                Protocol.AWS_JSON_1_1, new Json(Protocol.AWS_JSON_1_1),
+                Protocol.AWS_QUERY, new Query(),
+                Protocol.REST_XML, new Rest(Protocol.REST_XML),
+                Protocol.REST_JSON_1, new Rest(Protocol.REST_JSON_1));
+    }
+
+    /** awsJson: the operation is in {@code X-Amz-Target}, the input is the JSON body. */
+    static final class Json implements ProtocolAdapter {
+        private final Protocol protocol;
+
+        Json(Protocol protocol) {
+            this.protocol = protocol;
+        }
+
+        @Override
+        public Optional<String> operationFromHeaders(ServiceDefinition service, IncomingRequest request) {
+            return Optional.of(AwsJson.operation(request.header("x-amz-target"), service.targetPrefix()));
+        }
+
+        @Override
+        public Call decode(ServiceDefinition service, IncomingRequest request, byte[] body) {
+            if (!request.method().equals("POST")) {
+                throw new AwsException("UnknownOperationException", 400, "Requests to this service must be POST.");
+            }
+            return new Call(AwsJson.operation(request.header("x-amz-target"), service.targetPrefix()), AwsJson.decode(body));
+        }
+
+        @Override
+        public EncodedResponse encode(ServiceDefinition service, String operation, JsonNode output, String requestId) {
+            return AwsJson.encode(protocol, output, requestId);
+        }
+
+        @Override
+        public EncodedResponse encodeError(ServiceDefinition service, AwsException error, String requestId, boolean headRequest) {
+            return AwsJson.encodeError(protocol, error, requestId, false);
+        }
+
+        @Override
+        public AwsException unknownOperation(ServiceDefinition service, String operation) {
+            return new AwsException("UnknownOperationException", 400, "Unknown operation " + operation + ".");
+        }
+    }
+
+    /** awsQuery: the operation is the form's {@code Action}, which must come with the service's {@code Version}. */
+    static final class Query implements ProtocolAdapter {
+        @Override
+        public Optional<String> operationFromHeaders(ServiceDefinition service, IncomingRequest request) {
+            return Optional.empty();
+        }
+
+        @Override
+        public Call decode(ServiceDefinition service, IncomingRequest request, byte[] body) {
+            String form;
+            if (request.method().equals("POST")) {
+                String type = Optional.ofNullable(request.header("content-type")).orElse("");
+                if (!type.toLowerCase(java.util.Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
+                    throw new AwsException("InvalidParameterValue", 400, "The request must be application/x-www-form-urlencoded.");
+                }
+                form = new String(body, StandardCharsets.UTF_8);
+            } else if (request.method().equals("GET")) {
+                form = stripSignature(request.rawQuery());
+            } else {
+                throw new AwsException("InvalidAction", 400, "Requests to this service must be GET or POST.");
+            }
+            AwsQuery.Request q = AwsQuery.decode(form);
+            if (!q.version().equals(service.apiVersion())) {
+                throw new AwsException("InvalidAction", 400,
+                        "Could not find operation " + q.action() + " for version " + (q.version().isEmpty() ? "NO_VERSION_SPECIFIED" : q.version()));
+            }
+            return new Call(q.action(), q.input());
+        }
+
+        /** A presigned GET carries the X-Amz-* parameters in the same query; they are not input. */
+        private static String stripSignature(String rawQuery) {
+            StringBuilder sb = new StringBuilder(rawQuery.length());
+            for (String pair : rawQuery.split("&")) {
+                if (!pair.startsWith("X-Amz-") && !pair.isEmpty()) {
+                    if (!sb.isEmpty()) {
+                        sb.append('&');
+                    }
+                    sb.append(pair);
+                }
+            }
+            return sb.toString();
+        }
+
+        @Override
+        public EncodedResponse encode(ServiceDefinition service, String operation, JsonNode output, String requestId) {
+            return AwsQuery.encode(operation, service.xmlNamespace(), output, requestId);
+        }
+
+        @Override
+        public EncodedResponse encodeError(ServiceDefinition service, AwsException error, String requestId, boolean headRequest) {
+            return AwsQuery.encodeError(service.xmlNamespace(), error, requestId);
+        }
+
+        @Override
+        public AwsException unknownOperation(ServiceDefinition service, String operation) {
+            return new AwsException("InvalidAction", 400, "Could not find operation " + operation + " for version " + service.apiVersion());
+        }
+    }
+
+    /**
+     * The REST protocols encode errors here; their operations (S3, SageMaker Runtime) route by
+     * method and path and are bound by the issues that add those services.
+     */
+    static final class Rest implements ProtocolAdapter {
+        private final Protocol protocol;
+
+        Rest(Protocol protocol) {
+            this.protocol = protocol;
+        }
+
+        @Override
+        public Optional<String> operationFromHeaders(ServiceDefinition service, IncomingRequest request) {
+            return Optional.empty();
+        }
+
+        @Override
+        public Call decode(ServiceDefinition service, IncomingRequest request, byte[] body) {
+            throw notImplemented();
+        }
+
+        @Override
+        public EncodedResponse encode(ServiceDefinition service, String operation, JsonNode output, String requestId) {
+            throw notImplemented();
+        }
+
+        @Override
+        public EncodedResponse encodeError(ServiceDefinition service, AwsException error, String requestId, boolean headRequest) {
+            return protocol == Protocol.REST_XML
+                    ? RestXml.encodeError(error, requestId, Ids.requestId(), headRequest)
+                    : RestJson.encodeError(error, requestId);
+        }
+
+        @Override
+        public AwsException unknownOperation(ServiceDefinition service, String operation) {
+            return notImplemented();
+        }
+
+        private static AwsException notImplemented() {
+            return new AwsException("NotImplemented", 501, "A header you provided implies functionality that is not implemented.");
+        }
+    }
+}

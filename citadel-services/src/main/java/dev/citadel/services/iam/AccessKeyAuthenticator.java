@@ -1,0 +1,90 @@
+package dev.citadel.services.iam;
+
+import dev.citadel.auth.AuthException;
+import dev.citadel.auth.HttpRequestView;
+import dev.citadel.auth.SigV4;
+import dev.citadel.auth.SigV4Parser;
+import dev.citadel.auth.SigV4Verifier;
+import dev.citadel.core.SecretBytes;
+import dev.citadel.pipeline.IncomingRequest;
+import dev.citadel.pipeline.Principal;
+import dev.citadel.pipeline.RequestAuthenticator;
+import dev.citadel.services.accounts.AccountDirectory;
+import java.security.MessageDigest;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Authenticates requests signed with an IAM user's access key. The key's sealed secret is
+ * unsealed on first use and kept for a short time (30 seconds), so that the hot path does one map
+ * lookup instead of a query and a decryption, while a deactivated or deleted key stops working
+ * within that time. The body's SHA-256 is always computed here and, when the client also sent
+ * {@code x-amz-content-sha256}, must equal it; only S3 may sign {@code UNSIGNED-PAYLOAD}.
+ */
+public final class AccessKeyAuthenticator implements RequestAuthenticator {
+    private static final Duration CACHE_TTL = Duration.ofSeconds(30);
+    private static final int CACHE_MAX = 10_000;
+
+    private record Cached(AccountDirectory.ResolvedKey key, long expiresAtNanos) {
+    }
+
+    private final AccountDirectory directory;
+    private final SigV4Verifier verifier;
+    private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
+
+    public AccessKeyAuthenticator(AccountDirectory directory, Clock clock, Duration maxSkew) {
+        this.directory = directory;
+        this.verifier = new SigV4Verifier(clock, maxSkew);
+    }
+
+    @Override
+    public Scope scope(IncomingRequest request) {
+        HttpRequestView view = new HttpRequestView(request.method(), request.rawPath(), request.rawQuery(), request.headers());
+        return new Scope(view, SigV4Parser.parse(view));
+    }
+
+    @Override
+    public Principal authenticate(Scope scope, byte[] body, boolean s3) {
+        String accessKeyId = scope.authorization().scope().accessKeyId();
+        AccountDirectory.ResolvedKey key = resolve(accessKeyId)
+                .filter(AccountDirectory.ResolvedKey::active)
+                .orElseThrow(() -> new AuthException(AuthException.Kind.UNKNOWN_ACCESS_KEY,
+                        "The security token included in the request is invalid."));
+        String bodyHash = SigV4.sha256Hex(body);
+        String claimed = scope.view().header("x-amz-content-sha256");
+        String payloadHash = bodyHash;
+        if (claimed != null) {
+            boolean literal = claimed.equals(SigV4.UNSIGNED_PAYLOAD);
+            if (literal && s3) {
+                payloadHash = claimed;
+            } else if (!MessageDigest.isEqual(claimed.getBytes(StandardCharsets.US_ASCII), bodyHash.getBytes(StandardCharsets.US_ASCII))) {
+                throw new AuthException(AuthException.Kind.PAYLOAD_HASH_MISMATCH,
+                        "The provided 'x-amz-content-sha256' header does not match what was computed.");
+            }
+        }
+        verifier.verify(scope.view(), scope.authorization(), key.secretAccessKey(), Optional.<SecretBytes>empty(), payloadHash, s3);
+        return key.principal();
+    }
+
+    private Optional<AccountDirectory.ResolvedKey> resolve(String accessKeyId) {
+        long now = System.nanoTime();
+        Cached c = cache.get(accessKeyId);
+        if (c != null && c.expiresAtNanos - now > 0) {
+            return Optional.of(c.key);
+        }
+        if (accessKeyId.length() > 128) {
+            return Optional.empty();
+        }
+        Optional<AccountDirectory.ResolvedKey> found = directory.resolveAccessKey(accessKeyId);
+        if (found.isPresent()) {
+            if (cache.size() >= CACHE_MAX) {
+                cache.clear();
+            }
+            cache.put(accessKeyId, new Cached(found.get(), now + CACHE_TTL.toNanos()));
+        }
+        return found;
+    }
+}
