@@ -20,7 +20,10 @@ import java.nio.file.Path;
  *       AWS_PROFILE, AWS_ENDPOINT_URL and AWS_DEFAULT_REGION;</li>
  *   <li>{@code awscli-plugins/citadel_endpoint.py}: AWS CLI releases before 2.13 (Debian 12 ships 2.9)
  *       ignore {@code endpoint_url} in the config file; this plugin, named in the config's
- *       {@code [plugins]} section, applies it when no {@code --endpoint-url} was given.</li>
+ *       {@code [plugins]} section, applies it when no {@code --endpoint-url} was given. {@code env}
+ *       puts its folder on {@code PYTHONPATH}, and {@code cli_legacy_plugin_path} names the module
+ *       rather than the folder, because AWS CLI v1 imports every value of that section as a module
+ *       and would fail on a path.</li>
  * </ul>
  * The config and env files are rewritten on every start so that they follow the endpoint.
  */
@@ -101,7 +104,7 @@ public final class ClientFiles {
                 + "ca_bundle = " + caFile() + "\n"
                 + "\n"
                 + "[plugins]\n"
-                + "cli_legacy_plugin_path = " + plugins + "\n"
+                + "cli_legacy_plugin_path = citadel_endpoint\n"
                 + "citadel_endpoint = citadel_endpoint\n");
         SecureFiles.writePrivate(envFile(), "# Source this file: . " + envFile() + "\n"
                 + "export AWS_CONFIG_FILE=" + quote(configFile().toString()) + "\n"
@@ -109,7 +112,8 @@ public final class ClientFiles {
                 + "export AWS_CA_BUNDLE=" + quote(caFile().toString()) + "\n"
                 + "export AWS_PROFILE=" + PROFILE + "\n"
                 + "export AWS_ENDPOINT_URL=" + quote(endpoint.toString()) + "\n"
-                + "export AWS_DEFAULT_REGION=" + region + "\n");
+                + "export AWS_DEFAULT_REGION=" + region + "\n"
+                + "export PYTHONPATH=" + quote(plugins.toString()) + "${PYTHONPATH:+:$PYTHONPATH}\n");
     }
 
     private static String quote(String s) {

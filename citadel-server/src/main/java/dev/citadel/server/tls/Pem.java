@@ -56,15 +56,20 @@ public final class Pem {
             }
         } catch (IOException e) {
             // The message of a key parse failure may quote key bytes; say only where it failed.
-            throw new ConfigException("cannot read a private key from " + file);
+            throw new ConfigException("cannot read a private key from " + file + " (" + e.getClass().getSimpleName() + ")");
         }
         throw new ConfigException(file + " holds no unencrypted PEM private key");
     }
 
+    /** PEM of a certificate, or of a private key as unencrypted PKCS#8 ({@code PRIVATE KEY}, which names its curve). */
     public static String encode(Object object) {
         StringWriter out = new StringWriter();
         try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
-            writer.writeObject(object);
+            if (object instanceof PrivateKey key) {
+                writer.writeObject(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(key, null));
+            } else {
+                writer.writeObject(object);
+            }
         } catch (IOException e) {
             throw new IllegalStateException("PEM encoding failed", e);
         }

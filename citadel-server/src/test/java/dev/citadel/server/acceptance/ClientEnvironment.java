@@ -32,8 +32,8 @@ public final class ClientEnvironment {
                 String assignment = line.substring("export ".length());
                 int eq = assignment.indexOf('=');
                 String value = assignment.substring(eq + 1);
-                if (value.startsWith("'") && value.endsWith("'")) {
-                    value = value.substring(1, value.length() - 1);
+                if (value.startsWith("'")) {
+                    value = value.substring(1, value.indexOf('\'', 1));
                 }
                 vars.put(assignment.substring(0, eq), value);
             }

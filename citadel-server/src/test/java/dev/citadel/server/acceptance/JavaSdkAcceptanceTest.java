@@ -98,7 +98,7 @@ class JavaSdkAcceptanceTest {
             assertThat(done.accountId()).matches("\\d{12}");
 
             Map<String, Account> byId = new java.util.HashMap<>();
-            org.listAccountsPaginator(r -> r.maxResults(1)).accounts().forEach(a -> byId.put(a.id(), a));
+            org.listAccountsPaginator(r -> r.maxResults(1)).forEach(page -> page.accounts().forEach(a -> byId.put(a.id(), a)));
             assertThat(byId).containsKey(done.accountId());
             Account created = byId.get(done.accountId());
             assertThat(created.name()).isEqualTo("sdk-research");

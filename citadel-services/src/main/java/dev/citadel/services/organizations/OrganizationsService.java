@@ -48,7 +48,7 @@ public final class OrganizationsService {
                 new DescribeOrganization());
     }
 
-    private static OperationSpec.Builder spec(String name) {
+    private static OperationSpec.Builder specFor(String name) {
         return OperationSpec.builder("organizations", name).maxBodyBytes(256 * 1024);
     }
 
@@ -77,7 +77,7 @@ public final class OrganizationsService {
 
     /** {@code organizations:CreateAccount}: creates a member account with its OrganizationAccountAccessRole. */
     final class CreateAccount implements Operation {
-        private final OperationSpec spec = spec("CreateAccount").resources(ResourceResolver.ALL).build();
+        private final OperationSpec spec = specFor("CreateAccount").resources(ResourceResolver.ALL).build();
 
         @Override
         public OperationSpec spec() {
@@ -104,7 +104,7 @@ public final class OrganizationsService {
 
     /** {@code organizations:DescribeCreateAccountStatus}. */
     final class DescribeCreateAccountStatus implements Operation {
-        private final OperationSpec spec = spec("DescribeCreateAccountStatus").resources(ResourceResolver.ALL).readOnly().build();
+        private final OperationSpec spec = specFor("DescribeCreateAccountStatus").resources(ResourceResolver.ALL).readOnly().build();
 
         @Override
         public OperationSpec spec() {
@@ -125,7 +125,7 @@ public final class OrganizationsService {
 
     /** {@code organizations:ListAccounts}: all accounts of the organization, management account included, paginated. */
     final class ListAccounts implements Operation {
-        private final OperationSpec spec = spec("ListAccounts").resources(ResourceResolver.ALL).readOnly().build();
+        private final OperationSpec spec = specFor("ListAccounts").resources(ResourceResolver.ALL).readOnly().build();
 
         @Override
         public OperationSpec spec() {
@@ -154,7 +154,7 @@ public final class OrganizationsService {
 
     /** {@code organizations:DescribeAccount}. */
     final class DescribeAccount implements Operation {
-        private final OperationSpec spec = spec("DescribeAccount").resources(accountResource("AccountId")).readOnly().build();
+        private final OperationSpec spec = specFor("DescribeAccount").resources(accountResource("AccountId")).readOnly().build();
 
         @Override
         public OperationSpec spec() {
@@ -175,7 +175,7 @@ public final class OrganizationsService {
 
     /** {@code organizations:DescribeOrganization}: any account of the organization may call it. */
     final class DescribeOrganization implements Operation {
-        private final OperationSpec spec = spec("DescribeOrganization").resources(ResourceResolver.ALL).readOnly().build();
+        private final OperationSpec spec = specFor("DescribeOrganization").resources(ResourceResolver.ALL).readOnly().build();
 
         @Override
         public OperationSpec spec() {
