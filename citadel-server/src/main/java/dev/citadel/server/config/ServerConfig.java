@@ -80,7 +80,8 @@ public record ServerConfig(
         String url = s.get(ConfigKey.METADATA_URL);
         int pool = s.getInt(ConfigKey.METADATA_MAX_POOL_SIZE, 1, 256);
         if (url.isEmpty()) {
-            return MetadataConfig.embedded(dataDir);
+            MetadataConfig embedded = MetadataConfig.embedded(dataDir);
+            return new MetadataConfig(embedded.jdbcUrl(), "", embedded.password(), pool);
         }
         if (!url.startsWith("jdbc:sqlite:") && !url.startsWith("jdbc:postgresql:")) {
             throw new ConfigException("metadata.url must start with jdbc:sqlite: or jdbc:postgresql:");

@@ -59,12 +59,16 @@ class JavaSdkAcceptanceTest {
                 .build();
     }
 
+    private static Region profileRegion() {
+        return Region.of(profiles.profile(ClientFiles.PROFILE).orElseThrow().property("region").orElseThrow());
+    }
+
     private static StsClient sts() {
         return StsClient.builder()
                 .httpClient(http)
                 .overrideConfiguration(profileOverrides())
                 .credentialsProvider(ProfileCredentialsProvider.builder().profileFile(profiles).profileName(ClientFiles.PROFILE).build())
-                .region(Region.of(profiles.profile(ClientFiles.PROFILE).orElseThrow().property("region").orElseThrow()))
+                .region(profileRegion())
                 .build();
     }
 
@@ -73,7 +77,7 @@ class JavaSdkAcceptanceTest {
                 .httpClient(http)
                 .overrideConfiguration(profileOverrides())
                 .credentialsProvider(ProfileCredentialsProvider.builder().profileFile(profiles).profileName(ClientFiles.PROFILE).build())
-                .region(Region.AWS_GLOBAL)
+                .region(profileRegion())
                 .build();
     }
 
