@@ -1,0 +1,203 @@
+package dev.citadel.bench;
+
+import dev.citadel.auth.SigV4;
+import dev.citadel.auth.SigV4Signer;
+import dev.citadel.core.SecretBytes;
+import dev.citadel.server.Citadel;
+import dev.citadel.server.config.ConfigKey;
+import dev.citadel.server.config.ServerConfig;
+import dev.citadel.server.config.Settings;
+import dev.citadel.server.http.ApiServer;
+import dev.citadel.server.http.TlsContexts;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The load tool: pre-signs GetCallerIdentity requests and drives them over keep-alive
+ * connections against Citadel's full pipeline, against the bare Jetty listener (the limit), and
+ * against moto 5.2.1's server with IAM enforcement on (the peer), then prints calls per second,
+ * latency percentiles and the ratios, as recorded in docs/BENCHMARKS.md.
+ */
+@Command(name = "citadel bench", mixinStandardHelpOptions = true,
+        description = "GetCallerIdentity calls/s: Citadel vs bare Jetty vs moto, same load tool.")
+public final class LoadTool implements Callable<Integer> {
+    static final String STS_BODY = "Action=GetCallerIdentity&Version=2011-06-15";
+    private static final byte[] MARKER = "<Account>".getBytes(StandardCharsets.US_ASCII);
+
+    @Option(names = "--connections", description = "Keep-alive connections, one thread each (default ${DEFAULT-VALUE}).")
+    int connections = 8;
+
+    @Option(names = "--warmup", description = "Warm-up seconds per target (default ${DEFAULT-VALUE}).")
+    int warmupSeconds = 5;
+
+    @Option(names = "--duration", description = "Measured seconds per target (default ${DEFAULT-VALUE}).")
+    int durationSeconds = 15;
+
+    @Option(names = "--targets", split = ",", description = "Any of citadel, jetty, moto (default ${DEFAULT-VALUE}).")
+    List<String> targets = List.of("citadel", "jetty", "moto");
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new LoadTool()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Duration warmup = Duration.ofSeconds(warmupSeconds);
+        Duration measure = Duration.ofSeconds(durationSeconds);
+        Path dir = Files.createTempDirectory("citadel-bench-");
+        List<LoadRun.Result> results = new ArrayList<>();
+        try (Citadel citadel = Citadel.start(ServerConfig.from(Settings.defaults()
+                .with(ConfigKey.DATA_DIR, dir.toString()).with(ConfigKey.LISTEN, "127.0.0.1:0")))) {
+            SSLContext tls = trusting(dir.resolve("client/ca.pem"));
+            Map<String, String> creds = credentials(dir.resolve("client/credentials"));
+            String host = "localhost:" + citadel.port();
+            SigV4Signer signer = new SigV4Signer(creds.get("aws_access_key_id"), SecretBytes.ofUtf8(creds.get("aws_secret_access_key")),
+                    "us-east-1", "sts");
+            byte[] signed = signedPost(signer, host, STS_BODY);
+            if (targets.contains("citadel")) {
+                results.add(LoadRun.run("citadel (full pipeline)", "127.0.0.1", citadel.port(), tls, c -> signed, MARKER,
+                        connections, warmup, measure));
+            }
+            if (targets.contains("jetty")) {
+                try (ApiServer bare = BareJetty.start(TlsContexts.server(dir.resolve("tls/server.pem"), dir.resolve("tls/server-key.pem")))) {
+                    byte[] req = signedPost(signer, "localhost:" + bare.port(), STS_BODY);
+                    results.add(LoadRun.run("bare Jetty handler (limit)", "127.0.0.1", bare.port(), tls, c -> req, MARKER,
+                            connections, warmup, measure));
+                }
+            }
+        } finally {
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        if (targets.contains("moto")) {
+            try (MotoServer moto = MotoServer.start()) {
+                String host = "127.0.0.1:" + moto.port();
+                SigV4Signer key = motoAccessKey(host, moto.port());
+                byte[] req = signedPost(key, host, STS_BODY);
+                results.add(LoadRun.run("moto 5.2.1 (IAM auth on)", "127.0.0.1", moto.port(), null, c -> req, MARKER,
+                        connections, warmup, measure));
+            }
+        }
+        print(results);
+        return results.stream().allMatch(r -> r.calls() > 0) ? 0 : 1;
+    }
+
+    /** Creates a user, its access key and an allow-all policy in moto during its unauthenticated set-up window. */
+    private static SigV4Signer motoAccessKey(String host, int port) throws IOException {
+        SigV4Signer setup = new SigV4Signer("AKIAIOSFODNN7EXAMPLE", SecretBytes.ofUtf8("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+                "us-east-1", "iam");
+        String policy = java.net.URLEncoder.encode("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\","
+                + "\"Resource\":\"*\"}]}", StandardCharsets.UTF_8);
+        call(port, signedPost(setup, host, "Action=CreateUser&UserName=bench&Version=2010-05-08"));
+        String key = call(port, signedPost(setup, host, "Action=CreateAccessKey&UserName=bench&Version=2010-05-08"));
+        call(port, signedPost(setup, host, "Action=PutUserPolicy&UserName=bench&PolicyName=all&PolicyDocument=" + policy
+                + "&Version=2010-05-08"));
+        return new SigV4Signer(xml(key, "AccessKeyId"), SecretBytes.ofUtf8(xml(key, "SecretAccessKey")), "us-east-1", "sts");
+    }
+
+    private static String call(int port, byte[] request) throws IOException {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+            s.getOutputStream().write(request);
+            s.getOutputStream().flush();
+            s.shutdownOutput();
+            String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!response.startsWith("HTTP/1.1 200") && !response.startsWith("HTTP/1.0 200")) {
+                throw new IOException("moto set-up call failed: " + response.lines().findFirst().orElse(""));
+            }
+            return response;
+        }
+    }
+
+    private static String xml(String doc, String element) {
+        Matcher m = Pattern.compile("<" + element + ">([^<]+)</" + element + ">").matcher(doc);
+        if (!m.find()) {
+            throw new IllegalStateException("no " + element + " in moto's answer");
+        }
+        return m.group(1);
+    }
+
+    static byte[] signedPost(SigV4Signer signer, String host, String body) {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Host", host);
+        headers.put("Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
+        Map<String, String> signed = signer.signHeaders("POST", "/", "", headers, SigV4.sha256Hex(bytes), Instant.now());
+        StringBuilder sb = new StringBuilder("POST / HTTP/1.1\r\n");
+        signed.forEach((k, v) -> sb.append(k).append(": ").append(v).append("\r\n"));
+        sb.append("Content-Length: ").append(bytes.length).append("\r\n\r\n").append(body);
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static Map<String, String> credentials(Path file) throws IOException {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String line : Files.readAllLines(file)) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                out.put(line.substring(0, eq).strip(), line.substring(eq + 1).strip());
+            }
+        }
+        return out;
+    }
+
+    private static SSLContext trusting(Path caPem) throws Exception {
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        try (InputStream in = Files.newInputStream(caPem)) {
+            store.setCertificateEntry("ca", (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(store);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
+    }
+
+    private void print(List<LoadRun.Result> results) {
+        System.out.printf(Locale.ROOT, "GetCallerIdentity, %d keep-alive connections, %d s warm-up, %d s measured per target, %d cores%n%n",
+                connections, warmupSeconds, durationSeconds, Runtime.getRuntime().availableProcessors());
+        System.out.println("| target | calls/s | p50 ms | p99 ms | failed | reconnects |");
+        System.out.println("|---|---:|---:|---:|---:|---:|");
+        for (LoadRun.Result r : results) {
+            System.out.printf(Locale.ROOT, "| %s | %.0f | %.2f | %.2f | %d | %d |%n", r.target(), r.callsPerSecond(),
+                    r.p50Micros() / 1000, r.p99Micros() / 1000, r.failures(), r.reconnects());
+        }
+        LoadRun.Result citadel = find(results, "citadel");
+        LoadRun.Result jetty = find(results, "bare");
+        LoadRun.Result moto = find(results, "moto");
+        System.out.println();
+        if (citadel != null && moto != null) {
+            System.out.printf(Locale.ROOT, "Citadel / moto:       %.1fx%n", citadel.callsPerSecond() / moto.callsPerSecond());
+        }
+        if (citadel != null && jetty != null) {
+            System.out.printf(Locale.ROOT, "Citadel / bare Jetty: %.0f %%%n", 100 * citadel.callsPerSecond() / jetty.callsPerSecond());
+        }
+    }
+
+    private static LoadRun.Result find(List<LoadRun.Result> results, String prefix) {
+        return results.stream().filter(r -> r.target().startsWith(prefix)).findFirst().orElse(null);
+    }
+}
