@@ -1,0 +1,61 @@
+package dev.citadel.server;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The modules follow the request path: each knows only those before it (ARCHITECTURE.md). */
+class ArchitectureTest {
+    private static JavaClasses classes;
+
+    @BeforeAll
+    static void load() {
+        classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("dev.citadel");
+    }
+
+    @Test
+    void coreDependsOnNoOtherModule() {
+        noClasses().that().resideInAPackage("dev.citadel.core..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.citadel.wire..", "dev.citadel.auth..", "dev.citadel.metadata..",
+                        "dev.citadel.pipeline..", "dev.citadel.services..", "dev.citadel.server..")
+                .check(classes);
+    }
+
+    @Test
+    void wireAuthAndMetadataKnowOnlyCore() {
+        noClasses().that().resideInAnyPackage("dev.citadel.wire..", "dev.citadel.auth..", "dev.citadel.metadata..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.citadel.pipeline..", "dev.citadel.services..", "dev.citadel.server..")
+                .check(classes);
+        noClasses().that().resideInAPackage("dev.citadel.wire..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.citadel.auth..", "dev.citadel.metadata..")
+                .check(classes);
+        noClasses().that().resideInAPackage("dev.citadel.auth..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.citadel.wire..", "dev.citadel.metadata..")
+                .check(classes);
+    }
+
+    @Test
+    void pipelineKnowsNeitherStorageNorServicesNorServer() {
+        noClasses().that().resideInAPackage("dev.citadel.pipeline..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.citadel.metadata..", "dev.citadel.services..", "dev.citadel.server..")
+                .check(classes);
+    }
+
+    @Test
+    void servicesDoNotKnowTheServer() {
+        noClasses().that().resideInAPackage("dev.citadel.services..")
+                .should().dependOnClassesThat().resideInAPackage("dev.citadel.server..")
+                .check(classes);
+    }
+
+    @Test
+    void jettyStaysInTheServerModule() {
+        noClasses().that().resideOutsideOfPackage("dev.citadel.server..")
+                .should().dependOnClassesThat().resideInAPackage("org.eclipse.jetty..")
+                .check(classes);
+    }
+}
