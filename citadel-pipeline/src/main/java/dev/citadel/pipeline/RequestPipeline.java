@@ -48,6 +48,7 @@ public final class RequestPipeline {
     private final Map<Protocol, ProtocolAdapter> adapters;
     private final long defaultMaxBodyBytes;
     private final Clock clock;
+    private final Map<String, Long> serviceBodyLimits = new HashMap<>();
 
     public RequestPipeline(String region, OperationRegistry registry, RequestAuthenticator authenticator,
             Authorizer authorizer, AuditSink audit, Map<Protocol, ProtocolAdapter> adapters, long defaultMaxBodyBytes,
@@ -60,6 +61,9 @@ public final class RequestPipeline {
         this.adapters = Map.copyOf(adapters);
         this.defaultMaxBodyBytes = defaultMaxBodyBytes;
         this.clock = requireNonNull(clock, "clock is null");
+        for (Operation op : registry.operations()) {
+            serviceBodyLimits.merge(op.spec().service(), bodyLimit(op), Math::max);
+        }
     }
 
     /** The mutable record of one request as it moves through the steps; it becomes the audit event. */
@@ -120,9 +124,11 @@ public final class RequestPipeline {
                     "Credential should be scoped to a valid region. This server answers '" + region + "'.");
         }
         ProtocolAdapter adapter = adapters.get(service.protocol());
-        Optional<String> early = adapter.operationFromHeaders(service, request);
-        long limit = early.flatMap(name -> registry.operation(service.id(), name))
-                .map(op -> op.spec().maxBodyBytes()).filter(b -> b > 0).orElse(defaultMaxBodyBytes);
+        // The body limit is the operation's; where the protocol names the operation only inside
+        // the body (awsQuery), the read is bounded by the service's largest limit and the
+        // operation's own limit is checked once it is known.
+        Optional<Operation> early = adapter.operationFromHeaders(service, request).flatMap(name -> registry.operation(service.id(), name));
+        long limit = early.map(this::bodyLimit).orElseGet(() -> serviceBodyLimits.getOrDefault(service.id(), defaultMaxBodyBytes));
 
         byte[] body = readBody(request, limit);
         Principal principal;
@@ -140,6 +146,9 @@ public final class RequestPipeline {
                 .orElseThrow(() -> adapter.unknownOperation(service, call.operation()));
         OperationSpec spec = operation.spec();
         t.spec = spec;
+        if (body.length > bodyLimit(operation)) {
+            throw tooLarge(bodyLimit(operation));
+        }
         RequestContext ctx = new RequestContext(t.requestId, t.receivedAt, region, service, spec, principal,
                 request.connection(), Optional.ofNullable(request.header("user-agent")).orElse(""));
 
@@ -147,6 +156,10 @@ public final class RequestPipeline {
         JsonNode output = operation.handle(ctx, call.input());
         t.output = output;
         return adapter.encode(service, call.operation(), output, t.requestId);
+    }
+
+    private long bodyLimit(Operation op) {
+        return op.spec().maxBodyBytes() > 0 ? op.spec().maxBodyBytes() : defaultMaxBodyBytes;
     }
 
     private void authorize(RequestContext ctx, OperationSpec spec, ObjectNode input) {
