@@ -19,8 +19,16 @@ public final class Ids {
         this.random = random;
     }
 
+    /**
+     * A random version-4 UUID for request and event ids. These name requests, they protect nothing,
+     * so they come from {@link java.util.concurrent.ThreadLocalRandom} rather than the shared
+     * {@code SecureRandom} behind {@link UUID#randomUUID()}, which serializes threads on the hot path.
+     */
     public static String requestId() {
-        return UUID.randomUUID().toString();
+        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        long hi = (r.nextLong() & ~0xF000L) | 0x4000L;
+        long lo = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+        return new UUID(hi, lo).toString();
     }
 
     /** An IAM-style unique id: a four-letter prefix (AIDA, AROA, AKIA, ASIA, …) and 16 more. */

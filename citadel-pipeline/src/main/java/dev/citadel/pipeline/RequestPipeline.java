@@ -26,7 +26,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -280,7 +279,7 @@ public final class RequestPipeline {
         Optional<JsonNode> response = readOnly || t.error != null ? Optional.empty()
                 : Optional.ofNullable(Redactor.redact(t.output, sensitive));
         String host = Optional.ofNullable(request.header("host")).orElse("");
-        return new AuditEvent(UUID.randomUUID().toString(), t.receivedAt, service.eventSource(),
+        return new AuditEvent(Ids.requestId(), t.receivedAt, service.eventSource(),
                 t.operation.isEmpty() ? "Unknown" : t.operation, region, request.connection().sourceIp(),
                 truncate(Optional.ofNullable(request.header("user-agent")).orElse(""), 1024), identity, params, response,
                 Optional.ofNullable(t.error).map(AwsException::code), Optional.ofNullable(t.error).map(AwsException::getMessage),
