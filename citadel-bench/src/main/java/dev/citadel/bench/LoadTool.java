@@ -59,6 +59,9 @@ public final class LoadTool implements Callable<Integer> {
     @Option(names = "--targets", split = ",", description = "Any of citadel, jetty, moto (default ${DEFAULT-VALUE}).")
     List<String> targets = List.of("citadel", "jetty", "moto");
 
+    @Option(names = "--set", description = "A Citadel config KEY=VALUE for the run (repeatable), as for ./citadel server.")
+    List<String> overrides = new ArrayList<>();
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new LoadTool()).execute(args));
     }
@@ -69,8 +72,11 @@ public final class LoadTool implements Callable<Integer> {
         Duration measure = Duration.ofSeconds(durationSeconds);
         Path dir = Files.createTempDirectory("citadel-bench-");
         List<LoadRun.Result> results = new ArrayList<>();
-        try (Citadel citadel = Citadel.start(ServerConfig.from(Settings.defaults()
-                .with(ConfigKey.DATA_DIR, dir.toString()).with(ConfigKey.LISTEN, "127.0.0.1:0")))) {
+        Settings settings = Settings.defaults().with(ConfigKey.DATA_DIR, dir.toString()).with(ConfigKey.LISTEN, "127.0.0.1:0");
+        for (String o : overrides) {
+            settings = settings.with(o);
+        }
+        try (Citadel citadel = Citadel.start(ServerConfig.from(settings))) {
             SSLContext tls = trusting(dir.resolve("client/ca.pem"));
             Map<String, String> creds = credentials(dir.resolve("client/credentials"));
             String host = "localhost:" + citadel.port();
