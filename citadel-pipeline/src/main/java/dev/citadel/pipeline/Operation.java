@@ -13,4 +13,32 @@ public interface Operation {
     OperationSpec spec();
 
     JsonNode handle(RequestContext ctx, ObjectNode input);
+
+    /** A handler function. */
+    @FunctionalInterface
+    interface Handler {
+        JsonNode handle(RequestContext ctx, ObjectNode input);
+    }
+
+    /** An operation from its spec and a handler, so that a service declares both side by side. */
+    static Operation of(OperationSpec spec, Handler handler) {
+        java.util.Objects.requireNonNull(spec, "spec is null");
+        java.util.Objects.requireNonNull(handler, "handler is null");
+        return new Operation() {
+            @Override
+            public OperationSpec spec() {
+                return spec;
+            }
+
+            @Override
+            public JsonNode handle(RequestContext ctx, ObjectNode input) {
+                return handler.handle(ctx, input);
+            }
+
+            @Override
+            public String toString() {
+                return spec.iamAction();
+            }
+        };
+    }
 }

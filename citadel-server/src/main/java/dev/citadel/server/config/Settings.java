@@ -84,16 +84,7 @@ public final class Settings {
     }
 
     public int getInt(ConfigKey key, int min, int max) {
-        String raw = get(key);
-        try {
-            int value = Integer.parseInt(raw);
-            if (value < min || value > max) {
-                throw new ConfigException(key.key() + " must be between " + min + " and " + max + ", got " + raw);
-            }
-            return value;
-        } catch (NumberFormatException e) {
-            throw new ConfigException(key.key() + " must be a whole number, got '" + raw + "'");
-        }
+        return (int) getLong(key, min, max);
     }
 
     public long getLong(ConfigKey key, long min, long max) {

@@ -44,8 +44,13 @@ public final class OrganizationsService {
     }
 
     public List<Operation> operations() {
-        return List.of(new CreateAccount(), new DescribeCreateAccountStatus(), new ListAccounts(), new DescribeAccount(),
-                new DescribeOrganization());
+        return List.of(
+                Operation.of(specFor("CreateAccount").resources(ResourceResolver.ALL).build(), this::createAccount),
+                Operation.of(specFor("DescribeCreateAccountStatus").resources(ResourceResolver.ALL).readOnly().build(),
+                        this::describeCreateAccountStatus),
+                Operation.of(specFor("ListAccounts").resources(ResourceResolver.ALL).readOnly().build(), this::listAccounts),
+                Operation.of(specFor("DescribeAccount").resources(accountResource("AccountId")).readOnly().build(), this::describeAccount),
+                Operation.of(specFor("DescribeOrganization").resources(ResourceResolver.ALL).readOnly().build(), this::describeOrganization));
     }
 
     private static OperationSpec.Builder specFor(String name) {
@@ -76,133 +81,81 @@ public final class OrganizationsService {
     }
 
     /** {@code organizations:CreateAccount}: creates a member account with its OrganizationAccountAccessRole. */
-    final class CreateAccount implements Operation {
-        private final OperationSpec spec = specFor("CreateAccount").resources(ResourceResolver.ALL).build();
-
-        @Override
-        public OperationSpec spec() {
-            return spec;
+    JsonNode createAccount(RequestContext ctx, ObjectNode input) {
+        Inputs in = new Inputs(input, INVALID_INPUT);
+        String name = in.requiredString("AccountName", 1, 50, ACCOUNT_NAME);
+        String email = in.requiredString("Email", 6, 64, EMAIL);
+        String roleName = in.optionalString("RoleName", 1, 64, ROLE_NAME).orElse(AccountDirectory.ACCESS_ROLE);
+        in.optionalString("IamUserAccessToBilling", 4, 5, Pattern.compile("ALLOW|DENY"));
+        if (input.has("Tags") && !input.get("Tags").isArray()) {
+            throw new AwsException(INVALID_INPUT, 400, "Tags must be a list.");
         }
-
-        @Override
-        public JsonNode handle(RequestContext ctx, ObjectNode input) {
-            Inputs in = new Inputs(input, INVALID_INPUT);
-            String name = in.requiredString("AccountName", 1, 50, ACCOUNT_NAME);
-            String email = in.requiredString("Email", 6, 64, EMAIL);
-            String roleName = in.optionalString("RoleName", 1, 64, ROLE_NAME).orElse(AccountDirectory.ACCESS_ROLE);
-            in.optionalString("IamUserAccessToBilling", 4, 5, Pattern.compile("ALLOW|DENY"));
-            if (input.has("Tags") && !input.get("Tags").isArray()) {
-                throw new AwsException(INVALID_INPUT, 400, "Tags must be a list.");
-            }
-            requireManagementCaller(ctx);
-            CreateAccountRequest status = accounts.createAccount(name, email, roleName);
-            ObjectNode out = JsonNodeFactory.instance.objectNode();
-            out.set("CreateAccountStatus", statusJson(status));
-            return out;
-        }
+        requireManagementCaller(ctx);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.set("CreateAccountStatus", statusJson(accounts.createAccount(name, email, roleName)));
+        return out;
     }
 
     /** {@code organizations:DescribeCreateAccountStatus}. */
-    final class DescribeCreateAccountStatus implements Operation {
-        private final OperationSpec spec = specFor("DescribeCreateAccountStatus").resources(ResourceResolver.ALL).readOnly().build();
-
-        @Override
-        public OperationSpec spec() {
-            return spec;
-        }
-
-        @Override
-        public JsonNode handle(RequestContext ctx, ObjectNode input) {
-            String id = new Inputs(input, INVALID_INPUT).requiredString("CreateAccountRequestId", 8, 36, CAR_ID);
-            requireManagementCaller(ctx);
-            CreateAccountRequest status = accounts.createAccountStatus(id).orElseThrow(() -> new AwsException(
-                    "CreateAccountStatusNotFoundException", 400, "We can't find a create account request with the CreateAccountRequestId that you specified."));
-            ObjectNode out = JsonNodeFactory.instance.objectNode();
-            out.set("CreateAccountStatus", statusJson(status));
-            return out;
-        }
+    JsonNode describeCreateAccountStatus(RequestContext ctx, ObjectNode input) {
+        String id = new Inputs(input, INVALID_INPUT).requiredString("CreateAccountRequestId", 8, 36, CAR_ID);
+        requireManagementCaller(ctx);
+        CreateAccountRequest status = accounts.createAccountStatus(id).orElseThrow(() -> new AwsException(
+                "CreateAccountStatusNotFoundException", 400, "We can't find a create account request with the CreateAccountRequestId that you specified."));
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.set("CreateAccountStatus", statusJson(status));
+        return out;
     }
 
     /** {@code organizations:ListAccounts}: all accounts of the organization, management account included, paginated. */
-    final class ListAccounts implements Operation {
-        private final OperationSpec spec = specFor("ListAccounts").resources(ResourceResolver.ALL).readOnly().build();
-
-        @Override
-        public OperationSpec spec() {
-            return spec;
+    JsonNode listAccounts(RequestContext ctx, ObjectNode input) {
+        Inputs in = new Inputs(input, INVALID_INPUT);
+        int max = in.optionalInt("MaxResults", 1, 20).orElse(20);
+        Optional<String> token = in.optionalString("NextToken", 1, 100_000, null);
+        requireManagementCaller(ctx);
+        Page<Account> page;
+        try {
+            page = accounts.listAccounts(token, max);
+        } catch (IllegalArgumentException e) {
+            throw new AwsException(INVALID_INPUT, 400, "The NextToken value is not valid.");
         }
-
-        @Override
-        public JsonNode handle(RequestContext ctx, ObjectNode input) {
-            Inputs in = new Inputs(input, INVALID_INPUT);
-            int max = in.optionalInt("MaxResults", 1, 20).orElse(20);
-            Optional<String> token = in.optionalString("NextToken", 1, 100_000, null);
-            requireManagementCaller(ctx);
-            Page<Account> page;
-            try {
-                page = accounts.listAccounts(token, max);
-            } catch (IllegalArgumentException e) {
-                throw new AwsException(INVALID_INPUT, 400, "The NextToken value is not valid.");
-            }
-            ObjectNode out = JsonNodeFactory.instance.objectNode();
-            var list = out.putArray("Accounts");
-            page.items().forEach(a -> list.add(accountJson(a)));
-            page.nextToken().ifPresent(t -> out.put("NextToken", t));
-            return out;
-        }
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        var list = out.putArray("Accounts");
+        page.items().forEach(a -> list.add(accountJson(a)));
+        page.nextToken().ifPresent(t -> out.put("NextToken", t));
+        return out;
     }
 
     /** {@code organizations:DescribeAccount}. */
-    final class DescribeAccount implements Operation {
-        private final OperationSpec spec = specFor("DescribeAccount").resources(accountResource("AccountId")).readOnly().build();
-
-        @Override
-        public OperationSpec spec() {
-            return spec;
-        }
-
-        @Override
-        public JsonNode handle(RequestContext ctx, ObjectNode input) {
-            String id = new Inputs(input, INVALID_INPUT).requiredString("AccountId", 12, 12, ACCOUNT_ID);
-            requireManagementCaller(ctx);
-            Account account = accounts.account(new AccountId(id)).orElseThrow(() -> new AwsException("AccountNotFoundException", 400,
-                    "You specified an account that doesn't exist."));
-            ObjectNode out = JsonNodeFactory.instance.objectNode();
-            out.set("Account", accountJson(account));
-            return out;
-        }
+    JsonNode describeAccount(RequestContext ctx, ObjectNode input) {
+        String id = new Inputs(input, INVALID_INPUT).requiredString("AccountId", 12, 12, ACCOUNT_ID);
+        requireManagementCaller(ctx);
+        Account account = accounts.account(new AccountId(id)).orElseThrow(() -> new AwsException("AccountNotFoundException", 400,
+                "You specified an account that doesn't exist."));
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.set("Account", accountJson(account));
+        return out;
     }
 
     /** {@code organizations:DescribeOrganization}: any account of the organization may call it. */
-    final class DescribeOrganization implements Operation {
-        private final OperationSpec spec = specFor("DescribeOrganization").resources(ResourceResolver.ALL).readOnly().build();
-
-        @Override
-        public OperationSpec spec() {
-            return spec;
-        }
-
-        @Override
-        public JsonNode handle(RequestContext ctx, ObjectNode input) {
-            Organization org = accounts.organization()
-                    .filter(o -> accounts.account(ctx.principal().account()).isPresent())
-                    .orElseThrow(() -> new AwsException("AWSOrganizationsNotInUseException", 400,
-                            "Your account is not a member of an organization."));
-            ObjectNode o = JsonNodeFactory.instance.objectNode();
-            o.put("Id", org.id());
-            o.put("Arn", org.arn());
-            o.put("FeatureSet", org.featureSet());
-            o.put("MasterAccountArn", "arn:aws:organizations::" + org.managementAccountId() + ":account/" + org.id() + "/" + org.managementAccountId());
-            o.put("MasterAccountId", org.managementAccountId());
-            o.put("MasterAccountEmail", org.managementAccountEmail());
-            var types = o.putArray("AvailablePolicyTypes");
-            ObjectNode scp = types.addObject();
-            scp.put("Type", "SERVICE_CONTROL_POLICY");
-            scp.put("Status", "ENABLED");
-            ObjectNode out = JsonNodeFactory.instance.objectNode();
-            out.set("Organization", o);
-            return out;
-        }
+    JsonNode describeOrganization(RequestContext ctx, ObjectNode input) {
+        Organization org = accounts.organization()
+                .filter(o -> accounts.account(ctx.principal().account()).isPresent())
+                .orElseThrow(() -> new AwsException("AWSOrganizationsNotInUseException", 400,
+                        "Your account is not a member of an organization."));
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("Id", org.id());
+        o.put("Arn", org.arn());
+        o.put("FeatureSet", org.featureSet());
+        o.put("MasterAccountArn", "arn:aws:organizations::" + org.managementAccountId() + ":account/" + org.id() + "/" + org.managementAccountId());
+        o.put("MasterAccountId", org.managementAccountId());
+        o.put("MasterAccountEmail", org.managementAccountEmail());
+        ObjectNode scp = o.putArray("AvailablePolicyTypes").addObject();
+        scp.put("Type", "SERVICE_CONTROL_POLICY");
+        scp.put("Status", "ENABLED");
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.set("Organization", o);
+        return out;
     }
 
     static ObjectNode statusJson(CreateAccountRequest s) {

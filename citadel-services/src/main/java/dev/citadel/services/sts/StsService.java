@@ -21,34 +21,24 @@ public final class StsService {
     }
 
     public static List<Operation> operations() {
-        return List.of(new GetCallerIdentity());
+        return List.of(Operation.of(OperationSpec.builder("sts", "GetCallerIdentity")
+                .noPermissionRequired()
+                .resources(ResourceResolver.ALL)
+                .readOnly()
+                .maxBodyBytes(64 * 1024)
+                .build(), StsService::getCallerIdentity));
     }
 
     /**
      * {@code sts:GetCallerIdentity}: who the caller is. AWS documents that no permission is needed
      * and that an explicit deny does not stop it; it is still authenticated and audited.
      */
-    static final class GetCallerIdentity implements Operation {
-        private static final OperationSpec SPEC = OperationSpec.builder("sts", "GetCallerIdentity")
-                .noPermissionRequired()
-                .resources(ResourceResolver.ALL)
-                .readOnly()
-                .maxBodyBytes(64 * 1024)
-                .build();
-
-        @Override
-        public OperationSpec spec() {
-            return SPEC;
-        }
-
-        @Override
-        public JsonNode handle(RequestContext ctx, ObjectNode input) {
-            Principal p = ctx.principal();
-            ObjectNode out = JsonNodeFactory.instance.objectNode();
-            out.put("UserId", p.principalId());
-            out.put("Account", p.account().value());
-            out.put("Arn", p.arn());
-            return out;
-        }
+    static JsonNode getCallerIdentity(RequestContext ctx, ObjectNode input) {
+        Principal p = ctx.principal();
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("UserId", p.principalId());
+        out.put("Account", p.account().value());
+        out.put("Arn", p.arn());
+        return out;
     }
 }
