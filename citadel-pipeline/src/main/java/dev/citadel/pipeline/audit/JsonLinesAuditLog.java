@@ -10,33 +10,32 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
-import java.util.List;
+import java.io.ByteArrayOutputStream;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The embedded audit sink: one CloudTrail-shaped JSON record per line, appended to a file that
- * only Citadel can read. Group commit: callers enqueue and wait; one writer thread drains the
- * queue, writes the batch, calls {@code fsync} once and releases every waiter of that batch.
- * Throughput therefore grows with concurrency while each event stays durable before its response.
- * The audit issue replaces this file with sealed, signed, CloudTrail-delivered logs.
+ * only Citadel can read. Group commit without a dedicated thread: a caller appends its line to the
+ * pending batch; if no flush is running it becomes the leader, writes the whole batch and calls
+ * {@code fdatasync} once, then wakes the followers whose lines that flush covered; otherwise it
+ * waits for a flush that covers its line. Each event is durable before {@link #record} returns,
+ * and throughput grows with concurrency. An I/O failure is sticky: every later record fails, so no
+ * request is acknowledged that is not on the record. The audit issue replaces this file with
+ * sealed, signed, CloudTrail-delivered logs.
  */
 public final class JsonLinesAuditLog implements AuditSink {
-    private static final int MAX_BATCH = 4096;
-
-    private record Pending(byte[] line, CompletableFuture<Void> done) {
-    }
-
     private final ObjectMapper json = new ObjectMapper();
-    private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final FileChannel channel;
-    private final Thread writer;
-    private volatile boolean closed;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition flushed = lock.newCondition();
+    private final ByteArrayOutputStream pending = new ByteArrayOutputStream(64 * 1024);
+    private long appended;
+    private long durable;
+    private boolean flushing;
+    private boolean closed;
+    private IOException failure;
 
     public JsonLinesAuditLog(Path file) {
         try {
@@ -47,67 +46,59 @@ public final class JsonLinesAuditLog implements AuditSink {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open audit log " + file, e);
         }
-        this.writer = Thread.ofPlatform().name("audit-writer").daemon(true).start(this::drain);
     }
 
     @Override
     public void record(AuditEvent event) {
-        if (closed) {
-            throw new IllegalStateException("audit log is closed");
-        }
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        queue.add(new Pending(toLine(event), done));
+        byte[] line = toLine(event);
+        lock.lock();
         try {
-            done.get(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while making an audit event durable", e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("audit event could not be made durable", e);
-        }
-    }
-
-    private void drain() {
-        List<Pending> batch = new ArrayList<>();
-        while (!closed || !queue.isEmpty()) {
-            try {
-                Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
-                }
-                batch.add(first);
-                queue.drainTo(batch, MAX_BATCH - 1);
-                write(batch);
-                for (Pending p : batch) {
-                    p.done.complete(null);
-                }
-            } catch (IOException | RuntimeException e) {
-                for (Pending p : batch) {
-                    p.done.completeExceptionally(e);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } finally {
-                batch.clear();
+            if (closed) {
+                throw new IllegalStateException("audit log is closed");
             }
+            pending.write(line, 0, line.length);
+            long mine = ++appended;
+            while (durable < mine) {
+                if (failure != null) {
+                    throw new IllegalStateException("audit log failed; no event can be made durable", failure);
+                }
+                if (flushing) {
+                    flushed.awaitUninterruptibly();
+                } else {
+                    flush();
+                }
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
-    private void write(List<Pending> batch) throws IOException {
-        int size = 0;
-        for (Pending p : batch) {
-            size += p.line.length;
+    /** Called with the lock held; releases it while writing. */
+    private void flush() {
+        flushing = true;
+        byte[] batch = pending.toByteArray();
+        pending.reset();
+        long upTo = appended;
+        lock.unlock();
+        IOException error = null;
+        try {
+            ByteBuffer buf = ByteBuffer.wrap(batch);
+            while (buf.hasRemaining()) {
+                channel.write(buf);
+            }
+            channel.force(false);
+        } catch (IOException e) {
+            error = e;
+        } finally {
+            lock.lock();
         }
-        ByteBuffer buf = ByteBuffer.allocate(size);
-        for (Pending p : batch) {
-            buf.put(p.line);
+        flushing = false;
+        if (error == null) {
+            durable = upTo;
+        } else if (failure == null) {
+            failure = error;
         }
-        buf.flip();
-        while (buf.hasRemaining()) {
-            channel.write(buf);
-        }
-        channel.force(false);
+        flushed.signalAll();
     }
 
     private byte[] toLine(AuditEvent e) {
@@ -150,12 +141,20 @@ public final class JsonLinesAuditLog implements AuditSink {
 
     @Override
     public void close() {
-        closed = true;
+        lock.lock();
         try {
-            writer.join(5000);
+            while (flushing) {
+                flushed.awaitUninterruptibly();
+            }
+            if (pending.size() > 0 && failure == null) {
+                flush();
+            }
+            closed = true;
+        } finally {
+            lock.unlock();
+        }
+        try {
             channel.close();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
