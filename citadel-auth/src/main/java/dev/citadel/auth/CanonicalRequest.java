@@ -29,10 +29,19 @@ public final class CanonicalRequest {
 
     public static String build(HttpRequestView request, List<String> signedHeaders, String payloadHash, boolean normalizePath,
             boolean encodePath) {
+        return build(request, signedHeaders, payloadHash, normalizePath, encodePath, false);
+    }
+
+    /**
+     * @param tokenAddedAfterSigning leave {@code X-Amz-Security-Token} out of the canonical query, for
+     *                               presigned URLs whose client appended the token after signing
+     */
+    public static String build(HttpRequestView request, List<String> signedHeaders, String payloadHash, boolean normalizePath,
+            boolean encodePath, boolean tokenAddedAfterSigning) {
         StringBuilder sb = new StringBuilder(512);
         sb.append(request.method()).append('\n');
         sb.append(canonicalUri(request.rawPath(), normalizePath, encodePath)).append('\n');
-        sb.append(canonicalQuery(request.rawQuery())).append('\n');
+        sb.append(canonicalQuery(request.rawQuery(), tokenAddedAfterSigning)).append('\n');
         for (String name : signedHeaders) {
             List<String> values = request.headers().get(name);
             if (values == null) {
@@ -85,7 +94,7 @@ public final class CanonicalRequest {
         return sb.toString();
     }
 
-    static String canonicalQuery(String rawQuery) {
+    static String canonicalQuery(String rawQuery, boolean withoutToken) {
         if (rawQuery.isEmpty()) {
             return "";
         }
@@ -99,7 +108,7 @@ public final class CanonicalRequest {
                 int eq = pair.indexOf('=');
                 String name = decodeOrFail(eq < 0 ? pair : pair.substring(0, eq));
                 String value = eq < 0 ? "" : decodeOrFail(pair.substring(eq + 1));
-                if (!name.equals("X-Amz-Signature")) {
+                if (!name.equals("X-Amz-Signature") && !(withoutToken && name.equals("X-Amz-Security-Token"))) {
                     params.add(new String[] {Rfc3986.encode(name, false), Rfc3986.encode(value, false)});
                 }
                 if (params.size() > MAX_QUERY_PARAMETERS) {

@@ -115,7 +115,7 @@ class ServerConfigTest {
 
     @Test
     void everyKeyIsDocumentedInConfigurationMarkdown() throws Exception {
-        Path doc = Path.of(System.getProperty("citadel.projectRoot", "..")).resolve("docs/CONFIGURATION.md");
+        Path doc = Path.of(System.getProperty("citadel.projectRoot", "..")).toAbsolutePath().normalize().resolve("docs/CONFIGURATION.md");
         String text = Files.readString(doc);
         for (ConfigKey key : ConfigKey.values()) {
             assertThat(text).as("docs/CONFIGURATION.md documents %s", key.key()).contains("`" + key.key() + "`");
