@@ -23,11 +23,16 @@ public interface RequestAuthenticator {
     /** Reads the signature without verifying it; throws {@link AuthException} when there is none or it is malformed. */
     Scope scope(IncomingRequest request);
 
+    /** Who signed the request, and its body as the operation must read it (aws-chunked bodies decoded and verified). */
+    record Authenticated(Principal principal, byte[] body) {
+    }
+
     /**
      * Verifies the signature over the request and its body; returns who signed it or throws
      * {@link AuthException}.
      *
-     * @param s3 whether the addressed service is S3 (paths signed as sent, {@code UNSIGNED-PAYLOAD} allowed)
+     * @param s3 whether the addressed service is S3 (paths signed as sent; {@code UNSIGNED-PAYLOAD} and
+     *           {@code aws-chunked} bodies allowed)
      */
-    Principal authenticate(Scope scope, byte[] body, boolean s3);
+    Authenticated authenticate(Scope scope, byte[] body, boolean s3);
 }

@@ -129,13 +129,14 @@ public final class RequestPipeline {
         Optional<Operation> early = adapter.operationFromHeaders(service, request).flatMap(name -> registry.operation(service.id(), name));
         long limit = early.map(this::bodyLimit).orElseGet(() -> serviceBodyLimits.getOrDefault(service.id(), defaultMaxBodyBytes));
 
-        byte[] body = readBody(request, limit);
-        Principal principal;
+        RequestAuthenticator.Authenticated authenticated;
         try {
-            principal = authenticator.authenticate(scope, body, service.protocol() == Protocol.REST_XML);
+            authenticated = authenticator.authenticate(scope, readBody(request, limit), service.protocol() == Protocol.REST_XML);
         } catch (AuthException e) {
             throw AuthErrors.toAwsException(e, service.protocol());
         }
+        Principal principal = authenticated.principal();
+        byte[] body = authenticated.body();
         t.principal = principal;
 
         ProtocolAdapter.Call call = adapter.decode(service, request, body);

@@ -1,13 +1,14 @@
 package dev.citadel.services.iam;
 
 import dev.citadel.auth.AuthException;
+import dev.citadel.auth.AwsChunkedDecoder;
+import dev.citadel.auth.VerifiedSignature;
 import dev.citadel.auth.HttpRequestView;
 import dev.citadel.auth.SigV4;
 import dev.citadel.auth.SigV4Parser;
 import dev.citadel.auth.SigV4Verifier;
 import dev.citadel.core.SecretBytes;
 import dev.citadel.pipeline.IncomingRequest;
-import dev.citadel.pipeline.Principal;
 import dev.citadel.pipeline.RequestAuthenticator;
 import dev.citadel.services.accounts.AccountDirectory;
 import java.security.MessageDigest;
@@ -22,7 +23,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * unsealed on first use and kept for a short time (30 seconds), so that the hot path does one map
  * lookup instead of a query and a decryption, while a deactivated or deleted key stops working
  * within that time. The body's SHA-256 is always computed here and, when the client also sent
- * {@code x-amz-content-sha256}, must equal it; only S3 may sign {@code UNSIGNED-PAYLOAD}.
+ * {@code x-amz-content-sha256}, must equal it; only S3 may sign {@code UNSIGNED-PAYLOAD} or send an
+ * {@code aws-chunked} body, which is decoded here, every chunk signature and trailer checksum
+ * verified, before any operation sees it.
  */
 public final class AccessKeyAuthenticator implements RequestAuthenticator {
     private static final Duration CACHE_TTL = Duration.ofSeconds(30);
@@ -47,14 +50,19 @@ public final class AccessKeyAuthenticator implements RequestAuthenticator {
     }
 
     @Override
-    public Principal authenticate(Scope scope, byte[] body, boolean s3) {
+    public Authenticated authenticate(Scope scope, byte[] body, boolean s3) {
         String accessKeyId = scope.authorization().scope().accessKeyId();
         AccountDirectory.ResolvedKey key = resolve(accessKeyId)
                 .filter(AccountDirectory.ResolvedKey::active)
                 .orElseThrow(() -> new AuthException(AuthException.Kind.UNKNOWN_ACCESS_KEY,
                         "The security token included in the request is invalid."));
-        String bodyHash = SigV4.sha256Hex(body);
         String claimed = scope.view().header("x-amz-content-sha256");
+        Optional<AwsChunkedDecoder.Mode> chunked = claimed == null ? Optional.empty() : AwsChunkedDecoder.Mode.of(claimed);
+        if (s3 && chunked.isPresent()) {
+            VerifiedSignature seed = verifier.verify(scope.view(), scope.authorization(), key.secretAccessKey(), Optional.empty(), claimed, true);
+            return new Authenticated(key.principal(), decodeChunked(scope, chunked.get(), seed, body));
+        }
+        String bodyHash = SigV4.sha256Hex(body);
         String payloadHash = bodyHash;
         if (claimed != null) {
             boolean literal = claimed.equals(SigV4.UNSIGNED_PAYLOAD);
@@ -66,7 +74,22 @@ public final class AccessKeyAuthenticator implements RequestAuthenticator {
             }
         }
         verifier.verify(scope.view(), scope.authorization(), key.secretAccessKey(), Optional.<SecretBytes>empty(), payloadHash, s3);
-        return key.principal();
+        return new Authenticated(key.principal(), body);
+    }
+
+    private static byte[] decodeChunked(Scope scope, AwsChunkedDecoder.Mode mode, VerifiedSignature seed, byte[] body) {
+        long decodedLength;
+        try {
+            decodedLength = Long.parseLong(Optional.ofNullable(scope.view().header("x-amz-decoded-content-length")).orElse("-1"));
+        } catch (NumberFormatException e) {
+            decodedLength = -1;
+        }
+        try (AwsChunkedDecoder in = new AwsChunkedDecoder(new java.io.ByteArrayInputStream(body), mode, Optional.of(seed),
+                Optional.ofNullable(scope.view().header("x-amz-trailer")), decodedLength)) {
+            return in.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new AuthException(AuthException.Kind.CHUNK_MALFORMED, "The aws-chunked body could not be read.");
+        }
     }
 
     private Optional<AccountDirectory.ResolvedKey> resolve(String accessKeyId) {
