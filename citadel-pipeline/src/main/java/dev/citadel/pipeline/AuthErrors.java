@@ -44,7 +44,7 @@ public final class AuthErrors {
             case SIGNATURE_MISMATCH, PAYLOAD_HASH_MISMATCH, CHUNK_SIGNATURE_MISMATCH, TRAILER_CHECKSUM_MISMATCH ->
                     new AwsException("SignatureDoesNotMatch", 403, SIGNATURE_MISMATCH);
             case REQUEST_TIME_TOO_SKEWED -> new AwsException("SignatureDoesNotMatch", 403, e.getMessage());
-            case PRESIGNED_EXPIRED -> new AwsException("ExpiredToken", 403, "Request has expired");
+            case PRESIGNED_EXPIRED -> new AwsException("SignatureDoesNotMatch", 403, "Request has expired");
         };
     }
 
