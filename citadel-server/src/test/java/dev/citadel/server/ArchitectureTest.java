@@ -21,13 +21,13 @@ class ArchitectureTest {
     void coreDependsOnNoOtherModule() {
         noClasses().that().resideInAPackage("dev.citadel.core..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.citadel.wire..", "dev.citadel.auth..", "dev.citadel.metadata..",
-                        "dev.citadel.pipeline..", "dev.citadel.services..", "dev.citadel.server..")
+                        "dev.citadel.policy..", "dev.citadel.pipeline..", "dev.citadel.services..", "dev.citadel.server..")
                 .check(classes);
     }
 
     @Test
     void wireAuthAndMetadataKnowOnlyCore() {
-        noClasses().that().resideInAnyPackage("dev.citadel.wire..", "dev.citadel.auth..", "dev.citadel.metadata..")
+        noClasses().that().resideInAnyPackage("dev.citadel.wire..", "dev.citadel.auth..", "dev.citadel.metadata..", "dev.citadel.policy..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.citadel.pipeline..", "dev.citadel.services..", "dev.citadel.server..")
                 .check(classes);
         noClasses().that().resideInAPackage("dev.citadel.wire..")

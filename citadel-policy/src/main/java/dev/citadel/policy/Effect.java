@@ -1,0 +1,4 @@
+package dev.citadel.policy;
+
+/** A statement's effect. */
+public enum Effect { ALLOW, DENY }
