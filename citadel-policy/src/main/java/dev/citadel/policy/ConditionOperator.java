@@ -110,6 +110,10 @@ public enum ConditionOperator {
     /** ISO 8601 date-times (with zone), or epoch seconds, as IAM accepts both. */
     static Optional<Instant> instant(String s) {
         String t = s.strip();
+        Instant fast = utcSeconds(t);
+        if (fast != null) {
+            return Optional.of(fast);
+        }
         try {
             if (t.matches("-?\\d{1,12}")) {
                 return Optional.of(Instant.ofEpochSecond(Long.parseLong(t)));
@@ -127,6 +131,38 @@ public enum ConditionOperator {
         }
     }
 
+    /** The common {@code yyyy-MM-ddTHH:mm:ssZ} form without the cost of a formatter; null for anything else. */
+    private static Instant utcSeconds(String t) {
+        if (t.length() != 20 || t.charAt(4) != '-' || t.charAt(7) != '-' || t.charAt(10) != 'T' || t.charAt(13) != ':'
+                || t.charAt(16) != ':' || t.charAt(19) != 'Z') {
+            return null;
+        }
+        int year = digits(t, 0, 4);
+        int month = digits(t, 5, 2);
+        int day = digits(t, 8, 2);
+        int hour = digits(t, 11, 2);
+        int minute = digits(t, 14, 2);
+        int second = digits(t, 17, 2);
+        if (year < 0 || month < 1 || month > 12 || day < 1 || day > java.time.YearMonth.of(year, month).lengthOfMonth()
+                || hour > 23 || minute > 59 || second > 59 || hour < 0 || minute < 0 || second < 0) {
+            return null;
+        }
+        long days = java.time.LocalDate.of(year, month, day).toEpochDay();
+        return Instant.ofEpochSecond(days * 86_400 + hour * 3_600L + minute * 60L + second);
+    }
+
+    private static int digits(String s, int from, int count) {
+        int v = 0;
+        for (int i = from; i < from + count; i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            v = v * 10 + (c - '0');
+        }
+        return v;
+    }
+
     private static boolean binaryEquals(String policy, String context) {
         try {
             return java.util.Arrays.equals(Base64.getDecoder().decode(policy), Base64.getDecoder().decode(context));
@@ -137,6 +173,25 @@ public enum ConditionOperator {
 
     /** IP literals only: a value that is a host name is never resolved. */
     static boolean inCidr(String cidr, String address) {
+        long v4 = ipv4(address);
+        if (v4 >= 0) {
+            int slash = cidr.indexOf('/');
+            long net = ipv4(slash < 0 ? cidr : cidr.substring(0, slash));
+            if (net < 0) {
+                return false;
+            }
+            int bits;
+            try {
+                bits = slash < 0 ? 32 : Integer.parseInt(cidr.substring(slash + 1));
+            } catch (NumberFormatException e) {
+                return false;
+            }
+            if (bits < 0 || bits > 32) {
+                return false;
+            }
+            long mask = bits == 0 ? 0 : (0xFFFFFFFFL << (32 - bits)) & 0xFFFFFFFFL;
+            return (net & mask) == (v4 & mask);
+        }
         try {
             int slash = cidr.indexOf('/');
             String net = slash < 0 ? cidr : cidr.substring(0, slash);
@@ -163,6 +218,31 @@ public enum ConditionOperator {
         } catch (java.net.UnknownHostException | NumberFormatException e) {
             return false;
         }
+    }
+
+    /** A dotted-quad IPv4 address as an unsigned 32-bit value, or -1. */
+    private static long ipv4(String s) {
+        long value = 0;
+        int parts = 0;
+        int octet = -1;
+        for (int i = 0; i <= s.length(); i++) {
+            char c = i < s.length() ? s.charAt(i) : '.';
+            if (c == '.') {
+                if (octet < 0 || ++parts > 4) {
+                    return -1;
+                }
+                value = (value << 8) | octet;
+                octet = -1;
+            } else if (c >= '0' && c <= '9') {
+                octet = (octet < 0 ? 0 : octet * 10) + (c - '0');
+                if (octet > 255) {
+                    return -1;
+                }
+            } else {
+                return -1;
+            }
+        }
+        return parts == 4 ? value : -1;
     }
 
     private static boolean isIpLiteral(String s) {

@@ -68,6 +68,9 @@ public final class PolicyEvaluator {
         List<Decision.MatchedStatement> identityAllows = new ArrayList<>();
         for (Source s : in.identity()) {
             collect(s, f, Effect.ALLOW, false, identityAllows);
+            if (!identityAllows.isEmpty()) {
+                break;
+            }
         }
         List<Decision.MatchedStatement> resourceAllows = new ArrayList<>();
         in.resource().ifPresent(r -> collect(r, f, Effect.ALLOW, true, resourceAllows));
@@ -122,10 +125,14 @@ public final class PolicyEvaluator {
         return false;
     }
 
+    /** Adds the statements of {@code effect} that apply; for Allow the first one decides, so it stops there. */
     private static void collect(Source source, RequestFacts f, Effect effect, boolean principalMatters, List<Decision.MatchedStatement> out) {
         for (Statement s : source.policy().statements()) {
             if (s.effect() == effect && StatementMatcher.applies(s, source.policy(), f, principalMatters)) {
                 out.add(new Decision.MatchedStatement(source.name(), s));
+                if (effect == Effect.ALLOW) {
+                    return;
+                }
             }
         }
     }
