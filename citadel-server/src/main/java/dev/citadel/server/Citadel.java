@@ -20,7 +20,7 @@ import dev.citadel.server.tls.LocalCertificateAuthority;
 import dev.citadel.services.accounts.AccountDirectory;
 import dev.citadel.services.accounts.FirstStart;
 import dev.citadel.services.iam.AccessKeyAuthenticator;
-import dev.citadel.services.iam.AdminOnlyAuthorizer;
+import dev.citadel.services.iam.PolicyAuthorizer;
 import dev.citadel.services.organizations.OrganizationsService;
 import dev.citadel.services.sts.StsService;
 import dev.citadel.pipeline.protocol.ProtocolAdapters;
@@ -119,7 +119,7 @@ public final class Citadel implements AutoCloseable {
         Map<Protocol, ProtocolAdapter> adapters = ProtocolAdapters.all();
         RequestPipeline pipeline = new RequestPipeline(config.region(), registry,
                 new AccessKeyAuthenticator(accounts, clock, config.maxClockSkew()),
-                new AdminOnlyAuthorizer(accounts), audit, adapters, config.http().maxBodyBytes(), clock);
+                new PolicyAuthorizer(accounts), audit, adapters, config.http().maxBodyBytes(), clock);
 
         InetSocketAddress bind = new InetSocketAddress(config.listen().getHostString(), config.listen().getPort());
         ApiServer server = new ApiServer(bind, config.http(), tls, new ApiHandler(pipeline));

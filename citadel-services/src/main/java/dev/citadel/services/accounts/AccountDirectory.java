@@ -164,10 +164,14 @@ public final class AccountDirectory {
         });
     }
 
-    public boolean hasPolicyAttached(Principal principal, String policyArn) {
+    /** The managed policies attached to a user, or to the role of a role session. */
+    public java.util.List<String> attachedPolicies(Principal principal) {
         String type = principal.type().equals("IAMUser") ? "user" : "role";
-        return store.read(h -> new IamRepository(h).attachedPolicies(principal.account().value(), type, principal.name()))
-                .contains(policyArn);
+        return store.read(h -> new IamRepository(h).attachedPolicies(principal.account().value(), type, principal.name()));
+    }
+
+    public boolean hasPolicyAttached(Principal principal, String policyArn) {
+        return attachedPolicies(principal).contains(policyArn);
     }
 
     private NewKey createAccessKey(Handle h, String accountId, String userName, Instant now) {

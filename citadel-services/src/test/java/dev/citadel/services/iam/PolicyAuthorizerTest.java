@@ -21,7 +21,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class AdminOnlyAuthorizerTest {
+class PolicyAuthorizerTest {
     /** A sealer that only marks its output; these tests are about authorization, not sealing. */
     static final class MarkingSealer implements SecretSealer {
         @Override
@@ -44,7 +44,7 @@ class AdminOnlyAuthorizerTest {
     Path dir;
     private MetadataStore store;
     private AccountDirectory directory;
-    private AdminOnlyAuthorizer authorizer;
+    private PolicyAuthorizer authorizer;
     private Principal admin;
 
     @BeforeEach
@@ -53,7 +53,7 @@ class AdminOnlyAuthorizerTest {
         directory = new AccountDirectory(store, new MarkingSealer(), new SecureRandom(), Clock.systemUTC());
         AccountDirectory.NewKey key = directory.createOrganization("ops@example.com", "admin");
         admin = directory.resolveAccessKey(key.accessKeyId()).orElseThrow().principal();
-        authorizer = new AdminOnlyAuthorizer(directory);
+        authorizer = new PolicyAuthorizer(directory);
     }
 
     @AfterEach
@@ -88,6 +88,12 @@ class AdminOnlyAuthorizerTest {
     }
 
     @Test
+    void deniedReasonNamesWhatWasMissing() {
+        AuthorizationDecision d = decide(admin, "arn:aws:iam::999999999999:role/x");
+        assertThat(d.reason()).isEqualTo("because no resource-based policy allows the organizations:DescribeAccount action");
+    }
+
+    @Test
     void malformedResourceIsDenied() {
         assertThat(decide(admin, "not-an-arn").allowed()).isFalse();
     }
@@ -98,6 +104,6 @@ class AdminOnlyAuthorizerTest {
         String account = status.accountId().orElseThrow();
         Principal session = new Principal("AssumedRole", new AccountId(account), "AROAEXAMPLE:s", "arn:aws:sts::" + account
                 + ":assumed-role/OrganizationAccountAccessRole/s", AccountDirectory.ACCESS_ROLE, "ASIAEXAMPLE");
-        assertThat(directory.hasPolicyAttached(session, AdminOnlyAuthorizer.ADMINISTRATOR_ACCESS)).isTrue();
+        assertThat(directory.hasPolicyAttached(session, ManagedPolicies.ADMINISTRATOR_ACCESS)).isTrue();
     }
 }
