@@ -33,6 +33,11 @@ public record RequestFacts(String action, String resource, String principalArn, 
         return context.get(key.toLowerCase(Locale.ROOT));
     }
 
+    /** The same for a key already in lower case (conditions keep theirs so). */
+    List<String> valuesOfLowerCaseKey(String lowerKey) {
+        return context.get(lowerKey);
+    }
+
     /** The same question about another resource. */
     public RequestFacts withResource(String otherResource) {
         return new RequestFacts(action, otherResource, principalArn, principalAccount, roleArn, context);

@@ -67,7 +67,7 @@ public final class StatementMatcher {
     }
 
     static boolean conditionHolds(Condition c, Policy policy, RequestFacts f) {
-        List<String> context = f.values(c.key());
+        List<String> context = f.valuesOfLowerCaseKey(c.lowerKey());
         boolean missing = context == null || context.isEmpty();
         if (c.operator() == ConditionOperator.NULL) {
             boolean wantAbsent = c.values().stream().anyMatch(v -> v.equalsIgnoreCase("true"));
@@ -83,11 +83,28 @@ public final class StatementMatcher {
             }
             return c.ifExists() || c.operator().negated();
         }
-        List<String> policyValues = c.values().stream().map(v -> substitute(v, policy, f)).flatMap(Optional::stream).toList();
-        return switch (c.qualifier()) {
-            case FOR_ALL_VALUES -> context.stream().allMatch(v -> valueMatches(c.operator(), policyValues, v));
-            case FOR_ANY_VALUE, SINGLE -> context.stream().anyMatch(v -> valueMatches(c.operator(), policyValues, v));
-        };
+        List<String> policyValues = c.values();
+        if (policy.variablesEnabled()) {
+            List<String> resolved = new java.util.ArrayList<>(policyValues.size());
+            for (String v : policyValues) {
+                substitute(v, policy, f).ifPresent(resolved::add);
+            }
+            policyValues = resolved;
+        }
+        if (c.qualifier() == Condition.Qualifier.FOR_ALL_VALUES) {
+            for (String v : context) {
+                if (!valueMatches(c.operator(), policyValues, v)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        for (String v : context) {
+            if (valueMatches(c.operator(), policyValues, v)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** One request value against the policy's values: any positive match; for a negated operator, no positive match. */
