@@ -4,6 +4,7 @@ import static dev.citadel.auth.AuthException.Kind.CHUNK_MALFORMED;
 import static dev.citadel.auth.AuthException.Kind.CHUNK_SIGNATURE_MISMATCH;
 import static dev.citadel.auth.AuthException.Kind.DECODED_LENGTH_MISMATCH;
 import static dev.citadel.auth.AuthException.Kind.TRAILER_CHECKSUM_MISMATCH;
+import static java.util.Objects.requireNonNull;
 
 import dev.citadel.core.Hex;
 import java.io.IOException;
@@ -12,9 +13,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.zip.CRC32;
 import java.util.zip.CRC32C;
@@ -22,29 +22,52 @@ import java.util.zip.Checksum;
 
 /**
  * Decodes a {@code Content-Encoding: aws-chunked} body, verifying it as it streams, in memory
- * that does not grow with the body. The four shapes, named by {@code x-amz-content-sha256}:
+ * that does not grow with the body. The four shapes, named by {@code x-amz-content-sha256}
+ * (SIZE is the chunk's length in 1 to 8 hex digits, SIG 64 lower-case hex digits, CRLF is
+ * {@code \r\n}):
  * <pre>
- * STREAMING-AWS4-HMAC-SHA256-PAYLOAD          hex-size;chunk-signature=SIG\r\n DATA \r\n ... 0;chunk-signature=SIG\r\n \r\n
- * STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER  the same chunks, then after the 0 chunk:
- *                                             x-amz-checksum-ALG:BASE64\r\n x-amz-trailer-signature:SIG\r\n \r\n
- * STREAMING-UNSIGNED-PAYLOAD-TRAILER          hex-size\r\n DATA \r\n ... 0\r\n x-amz-checksum-ALG:BASE64\r\n \r\n
- * STREAMING-UNSIGNED-PAYLOAD                  hex-size\r\n DATA \r\n ... 0\r\n \r\n
+ * STREAMING-AWS4-HMAC-SHA256-PAYLOAD
+ *     ( SIZE ";chunk-signature=" SIG CRLF DATA CRLF )*  "0;chunk-signature=" SIG CRLF  CRLF
+ * STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER
+ *     ( SIZE ";chunk-signature=" SIG CRLF DATA CRLF )*  "0;chunk-signature=" SIG CRLF
+ *     x-amz-checksum-ALG ":" BASE64 CRLF  "x-amz-trailer-signature:" SIG CRLF  CRLF
+ * STREAMING-UNSIGNED-PAYLOAD-TRAILER
+ *     ( SIZE CRLF DATA CRLF )*  "0" CRLF  x-amz-checksum-ALG ":" BASE64 CRLF  CRLF
+ * STREAMING-UNSIGNED-PAYLOAD (plain unsigned chunks)
+ *     ( SIZE CRLF DATA CRLF )*  "0" CRLF  CRLF
  * </pre>
- * A chunk signature signs {@code "AWS4-HMAC-SHA256-PAYLOAD\n" + amz-date + "\n" + scope + "\n" +
- * previous-signature + "\n" + hex(SHA256("")) + "\n" + hex(SHA256(data))}, the first chunk chained
- * to the seed signature of the request; the trailer signature signs {@code "AWS4-HMAC-SHA256-TRAILER\n"
- * + amz-date + "\n" + scope + "\n" + previous-signature + "\n" + hex(SHA256(trailer lines, each
- * "name:value\n"))}. The checksum named by {@code x-amz-trailer} (CRC32, CRC32C, SHA-1 or SHA-256,
- * base64 of the big-endian value) is computed over the decoded bytes, and their count must equal
- * {@code x-amz-decoded-content-length}. A chunk header line is at most 4 KiB, a chunk at most
- * 16 MiB and the trailer at most 16 KiB; nothing is allocated from a size before it is checked.
+ * Nothing may follow the final CRLF.
+ * <p>
+ * A chunk signature is {@code hex(HMAC-SHA256(signing key, "AWS4-HMAC-SHA256-PAYLOAD\n" + amz-date +
+ * "\n" + scope + "\n" + previous-signature + "\n" + hex(SHA256("")) + "\n" + hex(SHA256(DATA))))},
+ * where the previous signature of the first chunk is the seed signature of the request (the one in
+ * its Authorization header) and the final zero-length chunk is signed like any other. The trailer
+ * signature is {@code hex(HMAC-SHA256(signing key, "AWS4-HMAC-SHA256-TRAILER\n" + amz-date + "\n" +
+ * scope + "\n" + previous-signature + "\n" + hex(SHA256(trailer))))}, the previous signature being
+ * that of the final chunk and {@code trailer} the checksum line as {@code "name:value\n"}.
+ * <p>
+ * The trailer holds exactly the checksum announced by {@code x-amz-trailer}: CRC32, CRC32C
+ * (Castagnoli), SHA-1 or SHA-256 of the decoded bytes, base64 of the big-endian value. The count of
+ * decoded bytes must equal {@code x-amz-decoded-content-length}. Signatures are compared in
+ * constant time.
+ * <p>
+ * Bounds, checked before anything is allocated from a size read off the wire: a chunk header line
+ * (or trailer line) is at most {@value #MAX_LINE} bytes, a chunk at most {@value #MAX_CHUNK} bytes
+ * (16 MiB; the SDKs send 8 KiB to 1 MiB and S3 refuses less than 8 KiB only for non-final chunks,
+ * which this decoder does not enforce), the trailer at most {@value #MAX_TRAILER} bytes.
+ * <p>
  * A chunk's bytes reach the reader before its signature is checked at the chunk's end: a failure
- * is an {@link AuthException} from {@code read}, and the consumer must discard what it read.
+ * is an {@link AuthException} from {@code read} (kinds {@code CHUNK_MALFORMED},
+ * {@code CHUNK_SIGNATURE_MISMATCH}, {@code TRAILER_CHECKSUM_MISMATCH},
+ * {@code DECODED_LENGTH_MISMATCH}), every later {@code read} throws it again, and the consumer must
+ * discard what it read. Messages never hold a computed signature.
  */
 public final class AwsChunkedDecoder extends InputStream {
     public static final int MAX_LINE = 4096;
     public static final int MAX_CHUNK = 16 << 20;
     public static final int MAX_TRAILER = 16 << 10;
+    private static final String CHUNK_SIGNATURE = "chunk-signature=";
+    private static final String TRAILER_SIGNATURE = "x-amz-trailer-signature";
 
     /** The body shapes. */
     public enum Mode {
@@ -85,30 +108,40 @@ public final class AwsChunkedDecoder extends InputStream {
     private final MessageDigest chunkHash = SigV4.sha256();
     private final Checksum crc;
     private final MessageDigest digest;
+    private final byte[] one = new byte[1];
+    private final StringBuilder line = new StringBuilder(128);
     private String previousSignature;
     private String chunkSignature;
     private long remainingInChunk;
     private long decoded;
     private boolean done;
+    private AuthException failure;
 
     /**
-     * @param signature     the verified request signature (seed); required for the signed modes
+     * @param in            the body as received, after the HTTP framing
+     * @param mode          the shape, from {@link Mode#of(String)} of {@code x-amz-content-sha256}
+     * @param signature     the verified request signature (signing key, seed signature, date and
+     *                      scope); required for the signed modes, ignored for the unsigned ones
      * @param trailerName   the {@code x-amz-trailer} header value; required for the trailer modes
-     * @param decodedLength {@code x-amz-decoded-content-length}
+     * @param decodedLength {@code x-amz-decoded-content-length}; negative when the header was absent
+     * @throws IllegalArgumentException a signed mode without a signature (a caller's mistake)
+     * @throws AuthException            the trailer is missing or unsupported, or the length is absent
      */
     public AwsChunkedDecoder(InputStream in, Mode mode, Optional<VerifiedSignature> signature, Optional<String> trailerName,
             long decodedLength) {
-        this.in = in;
-        this.mode = mode;
+        this.in = requireNonNull(in, "in is null");
+        this.mode = requireNonNull(mode, "mode is null");
+        requireNonNull(signature, "signature is null");
+        requireNonNull(trailerName, "trailerName is null");
         if (mode.signed && signature.isEmpty()) {
             throw new IllegalArgumentException("a signed aws-chunked body needs the request's signature");
         }
-        this.signature = signature.orElse(null);
-        this.previousSignature = signature.map(VerifiedSignature::seedSignature).orElse(null);
+        this.signature = mode.signed ? signature.get() : null;
+        this.previousSignature = mode.signed ? signature.get().seedSignature() : null;
         if (mode.trailer && trailerName.isEmpty()) {
             throw new AuthException(CHUNK_MALFORMED, "The x-amz-trailer header is required for " + mode.header + ".");
         }
-        this.trailerName = trailerName.map(t -> t.strip().toLowerCase(Locale.ROOT)).orElse(null);
+        this.trailerName = mode.trailer ? trailerName.get().strip().toLowerCase(Locale.ROOT) : null;
         Checksum c = null;
         MessageDigest d = null;
         if (this.trailerName != null) {
@@ -138,13 +171,25 @@ public final class AwsChunkedDecoder extends InputStream {
 
     @Override
     public int read() throws IOException {
-        byte[] one = new byte[1];
         int n = read(one, 0, 1);
         return n < 0 ? -1 : one[0] & 0xFF;
     }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        if (failure != null) {
+            throw failure;
+        }
+        try {
+            return readVerified(b, off, len);
+        } catch (AuthException e) {
+            failure = e;
+            throw e;
+        }
+    }
+
+    private int readVerified(byte[] b, int off, int len) throws IOException {
         if (len == 0) {
             return 0;
         }
@@ -178,32 +223,16 @@ public final class AwsChunkedDecoder extends InputStream {
     }
 
     private void nextChunk() throws IOException {
-        String line = readLine(MAX_LINE);
-        if (line == null) {
-            throw new AuthException(CHUNK_MALFORMED, "The body ended before its final chunk.");
-        }
-        int semi = line.indexOf(';');
-        String hex = semi < 0 ? line : line.substring(0, semi);
-        if (hex.isEmpty() || hex.length() > 8) {
-            throw new AuthException(CHUNK_MALFORMED, "A chunk size is malformed.");
-        }
-        long size;
-        try {
-            size = Long.parseLong(hex, 16);
-        } catch (NumberFormatException e) {
-            throw new AuthException(CHUNK_MALFORMED, "A chunk size is malformed.");
-        }
-        if (size < 0 || size > MAX_CHUNK) {
-            throw new AuthException(CHUNK_MALFORMED, "A chunk is larger than " + MAX_CHUNK + " bytes.");
-        }
+        String header = readLine(true);
+        int semi = header.indexOf(';');
+        int size = chunkSize(semi < 0 ? header : header.substring(0, semi));
         if (mode.signed) {
-            String prefix = "chunk-signature=";
-            if (semi < 0 || !line.startsWith(prefix, semi + 1) || line.length() != semi + 1 + prefix.length() + 64) {
+            if (semi < 0 || !header.startsWith(CHUNK_SIGNATURE, semi + 1) || header.length() != semi + 1 + CHUNK_SIGNATURE.length() + 64) {
                 throw new AuthException(CHUNK_MALFORMED, "A chunk is missing its chunk-signature.");
             }
-            chunkSignature = line.substring(semi + 1 + prefix.length());
+            chunkSignature = header.substring(semi + 1 + CHUNK_SIGNATURE.length());
         } else if (semi >= 0) {
-            throw new AuthException(CHUNK_MALFORMED, "An unsigned chunk carries a signature.");
+            throw new AuthException(CHUNK_MALFORMED, "An unsigned chunk carries an extension.");
         }
         chunkHash.reset();
         remainingInChunk = size;
@@ -213,6 +242,26 @@ public final class AwsChunkedDecoder extends InputStream {
         }
     }
 
+    /** 1 to 8 ASCII hex digits, at most {@link #MAX_CHUNK}; {@code Long.parseLong} would also take a sign. */
+    private static int chunkSize(String hex) {
+        if (hex.isEmpty() || hex.length() > 8) {
+            throw new AuthException(CHUNK_MALFORMED, "A chunk size is malformed.");
+        }
+        long size = 0;
+        for (int i = 0; i < hex.length(); i++) {
+            char c = hex.charAt(i);
+            int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (digit < 0) {
+                throw new AuthException(CHUNK_MALFORMED, "A chunk size is malformed.");
+            }
+            size = (size << 4) | digit;
+        }
+        if (size > MAX_CHUNK) {
+            throw new AuthException(CHUNK_MALFORMED, "A chunk is larger than " + MAX_CHUNK + " bytes.");
+        }
+        return (int) size;
+    }
+
     private void verifyChunk() {
         if (!mode.signed) {
             return;
@@ -220,8 +269,7 @@ public final class AwsChunkedDecoder extends InputStream {
         String stringToSign = "AWS4-HMAC-SHA256-PAYLOAD\n" + signature.authorization().amzDate() + "\n"
                 + signature.authorization().scope().scope() + "\n" + previousSignature + "\n" + SigV4.EMPTY_SHA256 + "\n"
                 + Hex.encode(chunkHash.digest());
-        String expected = SigV4.signatureHex(signature.signingKey(), stringToSign);
-        if (!SigV4.sameSignature(expected, chunkSignature)) {
+        if (!SigV4.sameSignature(SigV4.signatureHex(signature.signingKey(), stringToSign), chunkSignature)) {
             throw new AuthException(CHUNK_SIGNATURE_MISMATCH, "The chunk signature we calculated does not match the one you provided.");
         }
         previousSignature = chunkSignature;
@@ -236,64 +284,56 @@ public final class AwsChunkedDecoder extends InputStream {
         if (decoded != decodedLength) {
             throw new AuthException(DECODED_LENGTH_MISMATCH, "The body is shorter than x-amz-decoded-content-length.");
         }
+        if (in.read() >= 0) {
+            throw new AuthException(CHUNK_MALFORMED, "Data follows the final chunk.");
+        }
         done = true;
     }
 
     private void readTrailer() throws IOException {
-        Map<String, String> trailers = new LinkedHashMap<>();
-        StringBuilder signedLines = new StringBuilder();
+        String checksum = null;
         String trailerSignature = null;
         int total = 0;
-        for (String line = readLine(MAX_LINE); ; line = readLine(MAX_LINE)) {
-            if (line == null) {
-                throw new AuthException(CHUNK_MALFORMED, "The body ended inside its trailer.");
-            }
-            if (line.isEmpty()) {
-                break;
-            }
-            total += line.length();
-            if (total > MAX_TRAILER || trailers.size() > 16) {
+        for (String trailerLine = readLine(false); !trailerLine.isEmpty(); trailerLine = readLine(false)) {
+            total += trailerLine.length() + 2;
+            if (total > MAX_TRAILER) {
                 throw new AuthException(CHUNK_MALFORMED, "The trailer is too large.");
             }
-            int colon = line.indexOf(':');
-            if (colon <= 0) {
-                throw new AuthException(CHUNK_MALFORMED, "A trailer line is malformed.");
-            }
-            String name = line.substring(0, colon).strip().toLowerCase(Locale.ROOT);
-            String value = line.substring(colon + 1).strip();
-            if (name.equals("x-amz-trailer-signature")) {
+            int colon = trailerLine.indexOf(':');
+            String name = colon < 0 ? "" : trailerLine.substring(0, colon).strip().toLowerCase(Locale.ROOT);
+            String value = trailerLine.substring(colon + 1).strip();
+            if (name.equals(trailerName) && checksum == null) {
+                checksum = value;
+            } else if (name.equals(TRAILER_SIGNATURE) && mode.signed && trailerSignature == null) {
                 trailerSignature = value;
             } else {
-                trailers.put(name, value);
-                signedLines.append(name).append(':').append(value).append('\n');
+                throw new AuthException(CHUNK_MALFORMED, "The trailer holds a line other than the announced " + trailerName
+                        + (mode.signed ? " and its x-amz-trailer-signature." : "."));
             }
         }
-        String given = trailers.get(trailerName);
-        if (given == null) {
+        if (checksum == null) {
             throw new AuthException(CHUNK_MALFORMED, "The trailer does not carry the announced " + trailerName + ".");
         }
-        byte[] computed = computedChecksum();
-        byte[] claimed;
-        try {
-            claimed = Base64.getDecoder().decode(given);
-        } catch (IllegalArgumentException e) {
-            throw new AuthException(CHUNK_MALFORMED, "The trailer checksum is not base64.");
-        }
-        if (!MessageDigest.isEqual(computed, claimed)) {
-            throw new AuthException(TRAILER_CHECKSUM_MISMATCH, "The " + trailerName + " you specified did not match the calculated checksum.");
-        }
         if (mode.signed) {
-            if (trailerSignature == null || trailerSignature.length() != 64) {
+            if (trailerSignature == null) {
                 throw new AuthException(CHUNK_MALFORMED, "The trailer is missing its x-amz-trailer-signature.");
             }
+            String signedTrailer = trailerName + ":" + checksum + "\n";
             String stringToSign = "AWS4-HMAC-SHA256-TRAILER\n" + signature.authorization().amzDate() + "\n"
                     + signature.authorization().scope().scope() + "\n" + previousSignature + "\n"
-                    + SigV4.sha256Hex(signedLines.toString().getBytes(StandardCharsets.UTF_8));
+                    + SigV4.sha256Hex(signedTrailer.getBytes(StandardCharsets.ISO_8859_1));
             if (!SigV4.sameSignature(SigV4.signatureHex(signature.signingKey(), stringToSign), trailerSignature)) {
                 throw new AuthException(CHUNK_SIGNATURE_MISMATCH, "The trailer signature we calculated does not match the one you provided.");
             }
-        } else if (trailerSignature != null) {
-            throw new AuthException(CHUNK_MALFORMED, "An unsigned trailer carries a signature.");
+        }
+        byte[] claimed;
+        try {
+            claimed = Base64.getDecoder().decode(checksum);
+        } catch (IllegalArgumentException e) {
+            throw new AuthException(CHUNK_MALFORMED, "The trailer checksum is not base64.");
+        }
+        if (!MessageDigest.isEqual(computedChecksum(), claimed)) {
+            throw new AuthException(TRAILER_CHECKSUM_MISMATCH, "The " + trailerName + " you specified did not match the calculated checksum.");
         }
     }
 
@@ -310,26 +350,26 @@ public final class AwsChunkedDecoder extends InputStream {
         }
     }
 
-    /** Reads a CRLF-terminated line of at most {@code max} characters; null at a clean end of stream. */
-    private String readLine(int max) throws IOException {
-        StringBuilder sb = new StringBuilder(80);
+    /**
+     * Reads a CRLF-terminated line of at most {@link #MAX_LINE} bytes, each byte one char
+     * (ISO-8859-1), into the one reused buffer.
+     */
+    private String readLine(boolean chunkHeader) throws IOException {
+        line.setLength(0);
         for (int c = in.read(); ; c = in.read()) {
             if (c < 0) {
-                if (sb.isEmpty()) {
-                    return null;
-                }
-                throw new AuthException(CHUNK_MALFORMED, "The body ended inside a chunk header.");
+                throw new AuthException(CHUNK_MALFORMED, chunkHeader ? "The body ended before its final chunk." : "The body ended inside its trailer.");
             }
             if (c == '\r') {
                 if (in.read() != '\n') {
                     throw new AuthException(CHUNK_MALFORMED, "A chunk header is not terminated by CRLF.");
                 }
-                return sb.toString();
+                return line.toString();
             }
-            if (sb.length() >= max || c == '\n') {
-                throw new AuthException(CHUNK_MALFORMED, "A chunk header line is malformed or too long.");
+            if (line.length() >= MAX_LINE || c == '\n') {
+                throw new AuthException(CHUNK_MALFORMED, "A chunk header line is malformed or longer than " + MAX_LINE + " bytes.");
             }
-            sb.append((char) c);
+            line.append((char) c);
         }
     }
 

@@ -14,8 +14,8 @@ import java.util.List;
  *   <li>CanonicalURI: for every service but S3, the received path with dot segments and duplicate
  *       slashes removed, then percent-encoded again (so {@code %20} becomes {@code %2520}, as the
  *       AWS SDKs sign it). For S3 the received path is used exactly as it is.</li>
- *   <li>CanonicalQuery: each parameter decoded, then both name and value encoded per RFC 3986,
- *       sorted by name then value; a parameter without {@code =} has an empty value; the
+ *   <li>CanonicalQuery: each parameter's escapes decoded to bytes, then both name and value
+ *       encoded per RFC 3986 (a byte that is not UTF-8 keeps its value), sorted by name then value; a parameter without {@code =} has an empty value; the
  *       presigned {@code X-Amz-Signature} is left out.</li>
  *   <li>CanonicalHeaders: each signed header as {@code name:value\n}, the values of a repeated
  *       header joined by commas, each trimmed with inner runs of spaces collapsed to one.</li>
@@ -106,10 +106,10 @@ public final class CanonicalRequest {
             if (end > start) {
                 String pair = rawQuery.substring(start, end);
                 int eq = pair.indexOf('=');
-                String name = decodeOrFail(eq < 0 ? pair : pair.substring(0, eq));
-                String value = eq < 0 ? "" : decodeOrFail(pair.substring(eq + 1));
+                String name = canonicalOrFail(eq < 0 ? pair : pair.substring(0, eq));
+                String value = eq < 0 ? "" : canonicalOrFail(pair.substring(eq + 1));
                 if (!name.equals("X-Amz-Signature") && !(withoutToken && name.equals("X-Amz-Security-Token"))) {
-                    params.add(new String[] {Rfc3986.encode(name, false), Rfc3986.encode(value, false)});
+                    params.add(new String[] {name, value});
                 }
                 if (params.size() > MAX_QUERY_PARAMETERS) {
                     throw new AuthException(AuthException.Kind.INCOMPLETE_SIGNATURE, "The query string has too many parameters.");
@@ -134,8 +134,8 @@ public final class CanonicalRequest {
         return sb.toString();
     }
 
-    private static String decodeOrFail(String s) {
-        String d = Rfc3986.decode(s);
+    private static String canonicalOrFail(String s) {
+        String d = Rfc3986.canonicalize(s);
         if (d == null) {
             throw new AuthException(AuthException.Kind.INCOMPLETE_SIGNATURE, "The query string contains a malformed percent-encoding.");
         }

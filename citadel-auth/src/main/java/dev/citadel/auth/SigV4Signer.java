@@ -29,12 +29,14 @@ public final class SigV4Signer {
 
     /**
      * Returns the request's headers plus {@code X-Amz-Date} and {@code Authorization}. Every
-     * header given is signed. {@code rawPath} and {@code rawQuery} are as they will be sent.
+     * header given is signed. {@code rawPath} and {@code rawQuery} are as they will be sent. An
+     * {@code X-Amz-Date} or {@code Authorization} among the given headers (in any case) is replaced.
      */
     public Map<String, String> signHeaders(String method, String rawPath, String rawQuery, Map<String, String> headers,
             String payloadHash, Instant at) {
         String amzDate = SigV4.amzDate(at);
         Map<String, String> out = new LinkedHashMap<>(headers);
+        out.keySet().removeIf(k -> k.equalsIgnoreCase("x-amz-date") || k.equalsIgnoreCase("authorization"));
         out.put("X-Amz-Date", amzDate);
         TreeSet<String> names = new TreeSet<>();
         Map<String, List<String>> lower = new LinkedHashMap<>();
