@@ -144,8 +144,11 @@ public final class AccountDirectory {
                     return done;
                 });
             } catch (DuplicateKeyException e) {
-                // A random account id collided, or the same e-mail raced in: try again, then the e-mail check decides.
-                if (attempt >= 5) {
+                // A random account id collided: draw another. The same e-mail racing in is caught
+                // by the e-mail check of the next attempt, which records EMAIL_ALREADY_EXISTS.
+                boolean retryable = e.constraint().equals(AccountRepository.ACCOUNT_ID)
+                        || e.constraint().equals(AccountRepository.ACCOUNT_EMAIL);
+                if (!retryable || attempt >= 5) {
                     throw e;
                 }
             }
@@ -154,7 +157,7 @@ public final class AccountDirectory {
 
     /** Resolves an access key for authentication; the secret is unsealed here and nowhere else. */
     public Optional<ResolvedKey> resolveAccessKey(String accessKeyId) {
-        Optional<SigningIdentity> found = store.read(h -> new IamRepository(h).signingIdentity(accessKeyId));
+        Optional<SigningIdentity> found = store.read(h -> new IamRepository(h).findAccessKey(accessKeyId));
         return found.map(identity -> {
             IamUser user = identity.user();
             SecretBytes secret = sealer.unseal(identity.key().secretSealed(), sealContext(accessKeyId));
@@ -176,6 +179,7 @@ public final class AccountDirectory {
 
     private NewKey createAccessKey(Handle h, String accountId, String userName, Instant now) {
         IamRepository iam = new IamRepository(h);
+        iam.lockUser(accountId, userName);
         if (iam.countAccessKeys(accountId, userName) >= ACCESS_KEYS_PER_USER) {
             throw new IllegalStateException("user already has " + ACCESS_KEYS_PER_USER + " access keys");
         }
