@@ -12,6 +12,7 @@ import java.util.Optional;
  *   <li>an explicit Deny in any applicable policy (SCPs, resource policy, identity policies,
  *       permission boundary, session policies) denies;</li>
  *   <li>every level of service control policies must allow (member accounts only);</li>
+ *   <li>a request through a VPC endpoint must be allowed by the endpoint's policy;</li>
  *   <li>cross-account: both an identity-based allow and the resource owner's resource-based allow
  *       are needed;</li>
  *   <li>same account: an identity-based allow within the permission boundary and the session
@@ -31,8 +32,15 @@ public final class PolicyEvaluator {
 
     /** All the policies that bear on one request. */
     public record Input(RequestFacts facts, List<Source> identity, Optional<Source> resource, String resourceAccount,
-            Optional<Source> boundary, List<Source> session, List<List<Source>> serviceControl) {
+            Optional<Source> boundary, List<Source> session, List<List<Source>> serviceControl, Optional<Source> endpoint) {
+        /** A request that came through no VPC endpoint. */
+        public Input(RequestFacts facts, List<Source> identity, Optional<Source> resource, String resourceAccount,
+                Optional<Source> boundary, List<Source> session, List<List<Source>> serviceControl) {
+            this(facts, identity, resource, resourceAccount, boundary, session, serviceControl, Optional.empty());
+        }
+
         public Input {
+            requireNonNull(endpoint, "endpoint is null");
             requireNonNull(facts, "facts is null");
             identity = List.copyOf(identity);
             requireNonNull(resource, "resource is null");
@@ -57,6 +65,7 @@ public final class PolicyEvaluator {
             collect(s, f, Effect.DENY, false, denies);
         }
         in.resource().ifPresent(r -> collect(r, f, Effect.DENY, true, denies));
+        in.endpoint().ifPresent(e -> collect(e, f, Effect.DENY, true, denies));
         if (!denies.isEmpty()) {
             return new Decision(Decision.Outcome.EXPLICIT_DENY, denies, "with an explicit deny in " + describe(denies.getFirst()));
         }
@@ -64,6 +73,9 @@ public final class PolicyEvaluator {
             if (!allows(level, f, false)) {
                 return new Decision(Decision.Outcome.IMPLICIT_DENY, List.of(), "because no service control policy allows the " + f.action() + " action");
             }
+        }
+        if (in.endpoint().isPresent() && !allows(List.of(in.endpoint().get()), f, true)) {
+            return new Decision(Decision.Outcome.IMPLICIT_DENY, List.of(), "because no VPC endpoint policy allows the " + f.action() + " action");
         }
         List<Decision.MatchedStatement> identityAllows = new ArrayList<>();
         for (Source s : in.identity()) {

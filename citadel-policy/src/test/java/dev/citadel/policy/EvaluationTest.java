@@ -162,6 +162,23 @@ class EvaluationTest {
     }
 
     @Test
+    void endpointPolicyBoundsButNeverGrants() {
+        RequestFacts f = facts("s3:GetObject", "arn:aws:s3:::b/k", Map.of("aws:SourceVpce", List.of("vpce-0123456789abcdef0")));
+        PolicyEvaluator.Source admin = new PolicyEvaluator.Source("admin", identity("{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}"));
+        PolicyEvaluator.Source onlyPut = new PolicyEvaluator.Source("endpoint", resource(
+                "{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:PutObject\",\"Resource\":\"*\"}"));
+        PolicyEvaluator.Source all = new PolicyEvaluator.Source("endpoint", resource(
+                "{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"*\",\"Resource\":\"*\"}"));
+        Decision narrowed = PolicyEvaluator.evaluate(new PolicyEvaluator.Input(f, List.of(admin), Optional.empty(), "", Optional.empty(),
+                List.of(), List.of(), Optional.of(onlyPut)));
+        assertThat(narrowed.reason()).isEqualTo("because no VPC endpoint policy allows the s3:GetObject action");
+        assertThat(PolicyEvaluator.evaluate(new PolicyEvaluator.Input(f, List.of(admin), Optional.empty(), "", Optional.empty(),
+                List.of(), List.of(), Optional.of(all))).allowed()).isTrue();
+        assertThat(PolicyEvaluator.evaluate(new PolicyEvaluator.Input(f, List.of(), Optional.empty(), "", Optional.empty(),
+                List.of(), List.of(), Optional.of(all))).allowed()).as("an endpoint policy grants nothing").isFalse();
+    }
+
+    @Test
     void globIsLinearAndExact() {
         assertThat(Glob.matches("a*b?c", "aXXbYc", false)).isTrue();
         assertThat(Glob.matches("a*b?c", "aXXbc", false)).isFalse();

@@ -9,7 +9,12 @@ import dev.citadel.pipeline.RequestPipeline;
 import dev.citadel.pipeline.audit.AuditSink;
 import dev.citadel.pipeline.audit.JsonLinesAuditLog;
 import dev.citadel.server.bootstrap.ClientFiles;
+import dev.citadel.server.config.ConfigException;
+import dev.citadel.server.config.PrivateEndpoint;
 import dev.citadel.server.config.ServerConfig;
+import dev.citadel.policy.MalformedPolicyException;
+import dev.citadel.policy.Policy;
+import dev.citadel.policy.PolicyParser;
 import dev.citadel.server.fs.SecureFiles;
 import dev.citadel.server.http.ApiHandler;
 import dev.citadel.server.http.ApiServer;
@@ -53,16 +58,27 @@ public final class Citadel implements AutoCloseable {
     private final ClientFiles clientFiles;
     private final FirstStart.Outcome bootstrap;
     private final URI endpoint;
+    private final Map<String, Integer> privatePorts;
     private boolean closed;
 
     private Citadel(ServerConfig config, List<AutoCloseable> resources, ApiServer server, ClientFiles clientFiles,
-            FirstStart.Outcome bootstrap, URI endpoint) {
+            FirstStart.Outcome bootstrap, URI endpoint, Map<String, Integer> privatePorts) {
         this.config = config;
         this.resources = resources;
         this.server = server;
         this.clientFiles = clientFiles;
         this.bootstrap = bootstrap;
         this.endpoint = endpoint;
+        this.privatePorts = Map.copyOf(privatePorts);
+    }
+
+    /** The bound port of a private endpoint's listener. */
+    public int privateEndpointPort(String id) {
+        Integer port = privatePorts.get(id);
+        if (port == null) {
+            throw new IllegalArgumentException("no private endpoint " + id);
+        }
+        return port;
     }
 
     public static Citadel start(ServerConfig config) {
@@ -119,12 +135,20 @@ public final class Citadel implements AutoCloseable {
         Map<Protocol, ProtocolAdapter> adapters = ProtocolAdapters.all();
         RequestPipeline pipeline = new RequestPipeline(config.region(), registry,
                 new AccessKeyAuthenticator(accounts, clock, config.maxClockSkew()),
-                new PolicyAuthorizer(accounts), audit, adapters, config.http().maxBodyBytes(), clock);
+                new PolicyAuthorizer(accounts, endpointPolicies(config)), audit, adapters, config.http().maxBodyBytes(), clock);
 
         InetSocketAddress bind = new InetSocketAddress(config.listen().getHostString(), config.listen().getPort());
-        ApiServer server = new ApiServer(bind, config.http(), tls, new ApiHandler(pipeline));
+        ApiServer server = new ApiServer(bind, config.http(), tls, new ApiHandler(pipeline, ""));
         server.start();
         resources.add(server);
+        Map<String, Integer> privatePorts = new java.util.LinkedHashMap<>();
+        for (PrivateEndpoint e : config.privateEndpoints()) {
+            ApiServer listener = new ApiServer(new InetSocketAddress(e.listen().getHostString(), e.listen().getPort()), config.http(),
+                    tls, new ApiHandler(pipeline, e.id()));
+            listener.start();
+            resources.add(listener);
+            privatePorts.put(e.id(), listener.port());
+        }
 
         URI endpoint = config.listen().getPort() == 0
                 ? URI.create(config.publicEndpoint().getScheme() + "://" + config.publicEndpoint().getHost() + ":" + server.port())
@@ -136,7 +160,26 @@ public final class Citadel implements AutoCloseable {
                     + "Create a new access key for the admin to restore it.", clientFiles.credentialsFile());
         }
         clientFiles.writeEndpointFiles(endpoint, config.region(), caFile);
-        return new Citadel(config, resources, server, clientFiles, bootstrap, endpoint);
+        return new Citadel(config, resources, server, clientFiles, bootstrap, endpoint, privatePorts);
+    }
+
+    /** Reads and validates each private endpoint's policy; a bad one stops the start with IAM's message. */
+    private static Map<String, Policy> endpointPolicies(ServerConfig config) {
+        Map<String, Policy> out = new java.util.HashMap<>();
+        for (PrivateEndpoint e : config.privateEndpoints()) {
+            if (e.policyFile().isEmpty()) {
+                continue;
+            }
+            Path file = e.policyFile().get();
+            try {
+                out.put(e.id(), PolicyParser.parse(java.nio.file.Files.readString(file), PolicyParser.Kind.RESOURCE));
+            } catch (java.io.IOException ex) {
+                throw new ConfigException("cannot read the endpoint policy " + file + ": " + ex.getMessage());
+            } catch (MalformedPolicyException ex) {
+                throw new ConfigException("endpoint policy " + file + " of " + e.id() + " is malformed: " + ex.getMessage());
+            }
+        }
+        return out;
     }
 
     public int port() {
@@ -158,6 +201,7 @@ public final class Citadel implements AutoCloseable {
         sb.append("  data directory:   ").append(config.dataDir()).append('\n');
         sb.append("  management account ").append(bootstrap.managementAccount()).append(", admin user '")
                 .append(config.adminUser()).append("'").append(bootstrap.firstStart() ? " (created now)" : "").append('\n');
+        privatePorts.forEach((id, port) -> sb.append("  private endpoint: ").append(id).append(" on port ").append(port).append('\n'));
         sb.append("  client files:     ").append(clientFiles.directory()).append('\n');
         sb.append("  try:              . ").append(clientFiles.envFile()).append(" && aws sts get-caller-identity\n");
         return sb.toString();

@@ -30,7 +30,9 @@ public enum ConfigKey {
     METADATA_MAX_POOL_SIZE("metadata.max-pool-size", "8", "Largest number of database connections."),
     ADMIN_EMAIL("bootstrap.admin-email", "admin@citadel.invalid", "E-mail address recorded for the management account on first start."),
     ADMIN_USER("bootstrap.admin-user", "admin", "Name of the IAM user created with AdministratorAccess on first start."),
-    AUDIT_LOG("audit.log", "", "File that receives one JSON audit record per request. Empty: <data-dir>/audit/events.jsonl.");
+    AUDIT_LOG("audit.log", "", "File that receives one JSON audit record per request. Empty: <data-dir>/audit/events.jsonl."),
+    PRIVATE_ENDPOINTS("private-endpoints", "", "Extra TLS listeners standing for VPC endpoints, comma-separated 'vpce-id@host:port'. Requests through one carry aws:SourceVpce = its id and are bounded by its endpoint policy."),
+    PRIVATE_ENDPOINT_POLICIES("private-endpoint-policies", "", "Endpoint policies, comma-separated 'vpce-id=/path/policy.json' (a resource-style policy with a Principal). An endpoint without one allows everything its callers' own policies allow, as AWS's default endpoint policy does.");
 
     private static final Map<String, ConfigKey> BY_NAME = new LinkedHashMap<>();
 

@@ -26,7 +26,8 @@ public record ServerConfig(
         MetadataConfig metadata,
         String adminEmail,
         String adminUser,
-        Path auditLog) {
+        Path auditLog,
+        List<PrivateEndpoint> privateEndpoints) {
 
     public ServerConfig {
         requireNonNull(listen, "listen is null");
@@ -40,6 +41,7 @@ public record ServerConfig(
         requireNonNull(adminEmail, "adminEmail is null");
         requireNonNull(adminUser, "adminUser is null");
         requireNonNull(auditLog, "auditLog is null");
+        privateEndpoints = List.copyOf(privateEndpoints);
     }
 
     /** Validates every value; the first problem found is reported with the key that holds it. */
@@ -73,7 +75,34 @@ public record ServerConfig(
         String audit = s.get(ConfigKey.AUDIT_LOG);
         Path auditLog = audit.isEmpty() ? dataDir.resolve("audit").resolve("events.jsonl") : Path.of(audit).toAbsolutePath();
         return new ServerConfig(listen, dataDir, region, endpoint, tls, http, skew, metadata(s, dataDir),
-                email, adminUser, auditLog);
+                email, adminUser, auditLog, privateEndpoints(s));
+    }
+
+    private static List<PrivateEndpoint> privateEndpoints(Settings s) {
+        java.util.Map<String, Path> policies = new java.util.LinkedHashMap<>();
+        for (String entry : splitList(s.get(ConfigKey.PRIVATE_ENDPOINT_POLICIES))) {
+            int eq = entry.indexOf('=');
+            if (eq <= 0 || eq == entry.length() - 1) {
+                throw new ConfigException("private-endpoint-policies expects vpce-id=/path/policy.json, got '" + entry + "'");
+            }
+            policies.put(entry.substring(0, eq).strip(), Path.of(entry.substring(eq + 1).strip()).toAbsolutePath());
+        }
+        List<PrivateEndpoint> out = new java.util.ArrayList<>();
+        for (String entry : splitList(s.get(ConfigKey.PRIVATE_ENDPOINTS))) {
+            int at = entry.indexOf('@');
+            if (at <= 0) {
+                throw new ConfigException("private-endpoints expects vpce-id@host:port, got '" + entry + "'");
+            }
+            String id = entry.substring(0, at).strip();
+            if (out.stream().anyMatch(e -> e.id().equals(id))) {
+                throw new ConfigException("private endpoint " + id + " is configured twice");
+            }
+            out.add(new PrivateEndpoint(id, parseListen(entry.substring(at + 1).strip()), Optional.ofNullable(policies.remove(id))));
+        }
+        if (!policies.isEmpty()) {
+            throw new ConfigException("private-endpoint-policies names endpoints that private-endpoints does not: " + policies.keySet());
+        }
+        return out;
     }
 
     private static MetadataConfig metadata(Settings s, Path dataDir) {

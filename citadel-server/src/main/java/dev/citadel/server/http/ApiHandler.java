@@ -31,9 +31,12 @@ public final class ApiHandler extends Handler.Abstract {
     private static final byte[] HEALTH_BODY = "{\"status\":\"ok\"}".getBytes(StandardCharsets.US_ASCII);
 
     private final RequestPipeline pipeline;
+    private final String endpointId;
 
-    public ApiHandler(RequestPipeline pipeline) {
+    /** @param endpointId the private endpoint this listener stands for, or empty for the default listener */
+    public ApiHandler(RequestPipeline pipeline, String endpointId) {
         this.pipeline = pipeline;
+        this.endpointId = endpointId;
     }
 
     @Override
@@ -66,7 +69,7 @@ public final class ApiHandler extends Handler.Abstract {
         return true;
     }
 
-    private static ConnectionInfo connection(Request request) {
+    private ConnectionInfo connection(Request request) {
         SocketAddress remote = request.getConnectionMetaData().getRemoteSocketAddress();
         String ip = remote instanceof InetSocketAddress inet && inet.getAddress() != null
                 ? inet.getAddress().getHostAddress() : "";
@@ -76,6 +79,6 @@ public final class ApiHandler extends Handler.Abstract {
             suite = ssl.cipherSuite() == null ? "" : ssl.cipherSuite();
             version = ssl.sslSession() == null ? "" : ssl.sslSession().getProtocol();
         }
-        return new ConnectionInfo(ip, version, suite, "");
+        return new ConnectionInfo(ip, version, suite, endpointId);
     }
 }

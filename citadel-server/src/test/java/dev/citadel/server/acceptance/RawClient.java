@@ -24,12 +24,19 @@ final class RawClient {
     }
 
     final TestServer server;
+    final int port;
     final String accessKeyId;
     final SecretBytes secret;
     private final HttpClient http;
 
     RawClient(TestServer server) {
+        this(server, server.port());
+    }
+
+    /** A client of one of the server's listeners (the default one, or a private endpoint's). */
+    RawClient(TestServer server, int port) {
         this.server = server;
+        this.port = port;
         try {
             List<String> lines = Files.readAllLines(server.clientFiles().credentialsFile());
             this.accessKeyId = value(lines, "aws_access_key_id");
@@ -49,7 +56,7 @@ final class RawClient {
     }
 
     String host() {
-        return "localhost:" + server.port();
+        return "localhost:" + port;
     }
 
     /** Signs {@code signedBody} with {@code key}/{@code secretKey} at {@code at}, then sends {@code sentBody}. */

@@ -19,7 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * policies attached to the principal (to the user, or to the role of a role session). Each
  * resource of the request is decided on its own and all must be allowed; a resource in another
  * account needs that account's resource-based policy as well, and none exist yet, so it is
- * denied. A principal's attachments are read at most every 5 seconds (IAM, too, is eventually
+ * denied. A request through a private endpoint is also bounded by that endpoint's policy, if it has
+ * one. A principal's attachments are read at most every 5 seconds (IAM, too, is eventually
  * consistent). Groups, inline and customer managed policies, boundaries, session policies and SCPs
  * plug in here as the IAM issue adds them.
  */
@@ -31,10 +32,19 @@ public final class PolicyAuthorizer implements Authorizer {
     }
 
     private final AccountDirectory directory;
+    private final java.util.Map<String, PolicyEvaluator.Source> endpointPolicies;
     private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
 
-    public PolicyAuthorizer(AccountDirectory directory) {
+    /** @param endpointPolicies the policy of each private endpoint that has one, by endpoint id */
+    public PolicyAuthorizer(AccountDirectory directory, java.util.Map<String, dev.citadel.policy.Policy> endpointPolicies) {
         this.directory = directory;
+        java.util.Map<String, PolicyEvaluator.Source> sources = new java.util.HashMap<>();
+        endpointPolicies.forEach((id, policy) -> sources.put(id, new PolicyEvaluator.Source("the VPC endpoint policy of " + id, policy)));
+        this.endpointPolicies = java.util.Map.copyOf(sources);
+    }
+
+    public PolicyAuthorizer(AccountDirectory directory) {
+        this(directory, java.util.Map.of());
     }
 
     @Override
@@ -42,10 +52,13 @@ public final class PolicyAuthorizer implements Authorizer {
         Principal p = request.principal();
         List<PolicyEvaluator.Source> identity = identityPolicies(p);
         String roleArn = p.type().equals("AssumedRole") ? roleArn(p) : "";
+        List<String> vpce = request.context().get("aws:SourceVpce");
+        Optional<PolicyEvaluator.Source> endpoint = vpce == null || vpce.isEmpty() ? Optional.empty()
+                : Optional.ofNullable(endpointPolicies.get(vpce.getFirst()));
         for (String resource : request.resources()) {
             RequestFacts facts = new RequestFacts(request.action(), resource, p.arn(), p.account().value(), roleArn, request.context());
             Decision d = PolicyEvaluator.evaluate(new PolicyEvaluator.Input(facts, identity, Optional.empty(), resourceAccount(resource),
-                    Optional.empty(), List.of(), List.of()));
+                    Optional.empty(), List.of(), List.of(), endpoint));
             if (!d.allowed()) {
                 return AuthorizationDecision.deny(resource, d.reason());
             }
