@@ -25,6 +25,7 @@ import dev.citadel.server.tls.LocalCertificateAuthority;
 import dev.citadel.services.accounts.AccountDirectory;
 import dev.citadel.services.accounts.FirstStart;
 import dev.citadel.services.iam.AccessKeyAuthenticator;
+import dev.citadel.services.iam.IamService;
 import dev.citadel.services.iam.PolicyAuthorizer;
 import dev.citadel.services.organizations.OrganizationsService;
 import dev.citadel.services.sts.StsService;
@@ -125,8 +126,10 @@ public final class Citadel implements AutoCloseable {
 
         OperationRegistry registry = new OperationRegistry()
                 .service(StsService.DEFINITION)
-                .service(OrganizationsService.DEFINITION);
+                .service(OrganizationsService.DEFINITION)
+                .service(IamService.DEFINITION);
         registry.registerAll(StsService.operations());
+        registry.registerAll(IamService.operations());
         registry.registerAll(new OrganizationsService(accounts).operations());
         registry.freeze();
 
