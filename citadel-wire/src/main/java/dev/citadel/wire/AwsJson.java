@@ -19,7 +19,8 @@ import java.util.Map;
  * {@code {}}); a response is the output object; an error is
  * {@code {"__type":"<Code>","message":"<text>"}} with the error's status. Every response carries
  * {@code x-amzn-RequestId}. Input is parsed with limits on nesting (64), string length (1 MiB),
- * number length (100) and duplicate keys refused; anything else is a {@code SerializationException}.
+ * number length (100) and duplicate keys refused, and a number too large for a double (which would
+ * otherwise read as infinity) refused too; anything else is a {@code SerializationException}.
  */
 public final class AwsJson {
     public static final ObjectMapper MAPPER = mapper();
@@ -71,7 +72,24 @@ public final class AwsJson {
         if (tree == null || !tree.isObject()) {
             throw new AwsException("SerializationException", 400, "The request body must be a JSON object.");
         }
+        if (!finite(tree)) {
+            throw new AwsException("SerializationException", 400, "The request body contains a number out of range.");
+        }
         return (ObjectNode) tree;
+    }
+
+    private static boolean finite(JsonNode node) {
+        if (node.isFloatingPointNumber()) {
+            return Double.isFinite(node.doubleValue());
+        }
+        if (node.isContainerNode()) {
+            for (JsonNode child : node) {
+                if (!finite(child)) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     public static EncodedResponse encode(Protocol protocol, JsonNode output, String requestId) {

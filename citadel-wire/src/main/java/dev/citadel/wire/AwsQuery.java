@@ -1,5 +1,7 @@
 package dev.citadel.wire;
 
+import static java.util.Objects.requireNonNull;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -19,19 +21,30 @@ import java.util.TreeMap;
  * <ul>
  *   <li>{@code A.B=v} nests: {@code {"A":{"B":"v"}}};</li>
  *   <li>{@code L.member.N=v} (and flattened {@code L.N=v}) is a list ordered by N, which must run 1..n without gaps;</li>
- *   <li>{@code M.entry.N.key=k&M.entry.N.value=v} is a map {@code {"M":{"k":"v"}}};</li>
- *   <li>every leaf is a string; handlers convert numbers and booleans.</li>
+ *   <li>{@code M.entry.N.key=k&M.entry.N.value=v} is a map {@code {"M":{"k":"v"}}}; an entry has
+ *       nothing but {@code key} and {@code value}, and a key appears once;</li>
+ *   <li>every leaf is a string; handlers convert numbers and booleans;</li>
+ *   <li>a parameter, {@code Action} and {@code Version} included, appears once: a repeated or
+ *       conflicting name is {@code MalformedQueryString}, as is any ambiguity that would let two
+ *       readers of the same form see different input.</li>
  * </ul>
  * A response is {@code <ActionResponse xmlns=…><ActionResult>…</ActionResult><ResponseMetadata>
  * <RequestId>…</RequestId></ResponseMetadata></ActionResponse>}: objects become elements, arrays
  * repeated {@code <member>} elements, and an object wrapped by {@link #map(ObjectNode)} becomes
- * {@code <entry><key>…</key><value>…</value></entry>} elements. An error is
+ * {@code <entry><key>…</key><value>…</value></entry>} elements; JSON nulls are left out. Element
+ * names (the action and the output's field names) must be XML names; anything else is a bug of the
+ * caller and fails with {@link IllegalArgumentException} rather than produce a broken document. An error is
  * {@code <ErrorResponse xmlns=…><Error><Type>Sender|Receiver</Type><Code>…</Code><Message>…</Message>
  * </Error><RequestId>…</RequestId></ErrorResponse>}.
  */
 public final class AwsQuery {
     /** The decoded form: the action, the API version and the input members. */
     public record Request(String action, String version, ObjectNode input) {
+        public Request {
+            requireNonNull(action, "action is null");
+            requireNonNull(version, "version is null");
+            requireNonNull(input, "input is null");
+        }
     }
 
     private static final int MAX_PARAMETERS = 1000;
@@ -61,10 +74,16 @@ public final class AwsQuery {
                 throw malformed("A parameter name is empty or too long.");
             }
             if (key.equals("Action")) {
+                if (action != null) {
+                    throw malformed("Parameter Action is repeated.");
+                }
                 action = value;
                 continue;
             }
             if (key.equals("Version")) {
+                if (version != null) {
+                    throw malformed("Parameter Version is repeated.");
+                }
                 version = value;
                 continue;
             }
@@ -114,10 +133,14 @@ public final class AwsQuery {
             ArrayNode entries = list((Map<String, Object>) map.get("entry"), depth);
             ObjectNode out = JsonNodeFactory.instance.objectNode();
             for (JsonNode e : entries) {
-                if (!e.isObject() || !e.path("key").isTextual() || e.size() > 2) {
+                if (!e.isObject() || !e.path("key").isTextual() || e.size() != (e.has("value") ? 2 : 1)) {
                     throw malformed("A map entry must have a key and a value.");
                 }
-                out.set(e.get("key").textValue(), e.has("value") ? e.get("value") : JsonNodeFactory.instance.textNode(""));
+                String k = e.get("key").textValue();
+                if (out.has(k)) {
+                    throw malformed("Map key " + k + " is repeated.");
+                }
+                out.set(k, e.has("value") ? e.get("value") : JsonNodeFactory.instance.textNode(""));
             }
             return out;
         }
@@ -193,6 +216,7 @@ public final class AwsQuery {
     }
 
     public static EncodedResponse encode(String action, String namespace, JsonNode output, String requestId) {
+        requireName(action);
         StringBuilder sb = new StringBuilder(512);
         sb.append('<').append(action).append("Response xmlns=\"");
         Xml.escape(sb, namespace).append("\">");
@@ -214,6 +238,7 @@ public final class AwsQuery {
             if (f.getValue().isNull()) {
                 continue;
             }
+            requireName(f.getKey());
             sb.append('<').append(f.getKey()).append('>');
             writeValue(sb, f.getValue());
             sb.append("</").append(f.getKey()).append('>');
@@ -224,6 +249,9 @@ public final class AwsQuery {
         if (v.isObject() && v.has(MAP_MARKER)) {
             for (Iterator<Map.Entry<String, JsonNode>> it = v.get(MAP_MARKER).fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
+                if (e.getValue().isNull()) {
+                    continue;
+                }
                 sb.append("<entry>");
                 Xml.element(sb, "key", e.getKey());
                 sb.append("<value>");
@@ -234,6 +262,9 @@ public final class AwsQuery {
             writeFields(sb, v);
         } else if (v.isArray()) {
             for (JsonNode item : v) {
+                if (item.isNull()) {
+                    continue;
+                }
                 sb.append("<member>");
                 writeValue(sb, item);
                 sb.append("</member>");
@@ -255,6 +286,19 @@ public final class AwsQuery {
         sb.append("</ErrorResponse>\n");
         return new EncodedResponse(error.httpStatus(), Protocol.AWS_QUERY.contentType(), Map.of("x-amzn-RequestId", requestId),
                 sb.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** An element name of the response: an ASCII XML name, so that no output can change the document's structure. */
+    private static void requireName(String name) {
+        boolean ok = !name.isEmpty();
+        for (int i = 0; ok && i < name.length(); i++) {
+            char c = name.charAt(i);
+            ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'
+                    || (i > 0 && ((c >= '0' && c <= '9') || c == '-' || c == '.'));
+        }
+        if (!ok) {
+            throw new IllegalArgumentException("not an XML element name: " + name);
+        }
     }
 
     private static AwsException malformed(String message) {

@@ -19,7 +19,8 @@ import javax.xml.stream.XMLStreamReader;
  * The restXml protocol (S3). Request bodies such as DeleteObjects or CompleteMultipartUpload are
  * read into a tree by a StAX reader with DTDs, external entities and entity expansion turned off,
  * and bounded in size (1 MiB by default), depth (32) and element count (100,000): element names
- * become keys, repeated elements arrays, text leaves strings; the root element is the tree.
+ * become keys, repeated elements arrays, text leaves strings kept exactly as sent (an S3 key may
+ * begin or end with spaces); attributes are not read; the root element is the tree.
  * Anything else is {@code MalformedXML}. Errors are
  * {@code <Error><Code>…</Code><Message>…</Message><RequestId>…</RequestId><HostId>…</HostId></Error>}
  * with {@code x-amz-request-id} and {@code x-amz-id-2}; a HEAD response carries no body.
@@ -75,7 +76,7 @@ public final class RestXml {
                     case XMLStreamConstants.END_ELEMENT -> {
                         ObjectNode node = stack.pop();
                         String name = names.pop();
-                        JsonNode value = node.isEmpty() ? JsonNodeFactory.instance.textNode(text.toString().strip()) : node;
+                        JsonNode value = node.isEmpty() ? JsonNodeFactory.instance.textNode(text.toString()) : node;
                         text.setLength(0);
                         ObjectNode parent = stack.isEmpty() ? root : stack.peek();
                         JsonNode existing = parent.get(name);

@@ -9,6 +9,7 @@ import dev.citadel.core.AwsException;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
+/** The awsQuery codec: schema-less form decoding with its refusals, the XML output and the ErrorResponse shape. */
 class AwsQueryTest {
     private static AwsException refusal(String form) {
         try {
@@ -109,5 +110,165 @@ class AwsQueryTest {
         out.put("A", "x\u0000y\uD800z");
         String xml = new String(AwsQuery.encode("Op", "urn:x", out, "r").body(), StandardCharsets.UTF_8);
         assertThat(xml).contains("<A>x\uFFFDy\uFFFDz</A>");
+    }
+
+    @Test
+    void dottedKeysNestIntoObjects() {
+        AwsQuery.Request r = AwsQuery.decode("Action=X&A.B.C=1&A.B.D=2&A.E=3");
+        assertThat(r.input().toString()).isEqualTo("{\"A\":{\"B\":{\"C\":\"1\",\"D\":\"2\"},\"E\":\"3\"}}");
+    }
+
+    @Test
+    void memberListIndexesOrderNumericallyNotAsText() {
+        StringBuilder form = new StringBuilder("Action=X");
+        for (int i = 12; i >= 1; i--) {
+            form.append("&L.member.").append(i).append('=').append(i);
+        }
+        assertThat(AwsQuery.decode(form.toString()).input().toString())
+                .isEqualTo("{\"L\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\",\"10\",\"11\",\"12\"]}");
+    }
+
+    @Test
+    void listsOfListsAndMapsOfStructuresDecode() {
+        AwsQuery.Request r = AwsQuery.decode("Action=X&L.member.1.member.1=a&L.member.2.member.1=b&M.entry.1.key=k&M.entry.1.value.A=1");
+        assertThat(r.input().toString()).isEqualTo("{\"L\":[[\"a\"],[\"b\"]],\"M\":{\"k\":{\"A\":\"1\"}}}");
+    }
+
+    @Test
+    void listIndexesWithLeadingZerosOrLettersAreRefused() {
+        assertThat(refusal("Action=X&L.member.01=a").code()).isEqualTo("MalformedQueryString");
+        assertThat(refusal("Action=X&L.member.a=a").code()).isEqualTo("MalformedQueryString");
+        assertThat(refusal("Action=X&L.member.1=a&L.member.x=b").code()).isEqualTo("MalformedQueryString");
+    }
+
+    @Test
+    void mapEntryWithoutKeyIsRefused() {
+        assertThat(refusal("Action=X&M.entry.1.value=v").code()).isEqualTo("MalformedQueryString");
+    }
+
+    @Test
+    void mapEntryWithAFieldOtherThanKeyAndValueIsRefused() {
+        assertThat(refusal("Action=X&M.entry.1.key=k&M.entry.1.other=v").code()).isEqualTo("MalformedQueryString");
+        assertThat(refusal("Action=X&M.entry.1.key=k&M.entry.1.value=v&M.entry.1.other=w").code()).isEqualTo("MalformedQueryString");
+    }
+
+    @Test
+    void repeatedMapKeyIsRefused() {
+        assertThat(refusal("Action=X&M.entry.1.key=k&M.entry.1.value=1&M.entry.2.key=k&M.entry.2.value=2").code())
+                .isEqualTo("MalformedQueryString");
+    }
+
+    @Test
+    void mapEntryWithoutValueIsAnEmptyString() {
+        assertThat(AwsQuery.decode("Action=X&M.entry.1.key=k").input().toString()).isEqualTo("{\"M\":{\"k\":\"\"}}");
+    }
+
+    @Test
+    void plusIsASpaceAndPercentEscapesAreUtf8() {
+        AwsQuery.Request r = AwsQuery.decode("Action=X&A=a+b%20c%2Bd&B=%C3%A9%E2%82%AC&C%2ED=1");
+        assertThat(r.input().toString()).isEqualTo("{\"A\":\"a b c+d\",\"B\":\"\u00e9\u20ac\",\"C\":{\"D\":\"1\"}}");
+    }
+
+    @Test
+    void parameterWithoutEqualsIsAnEmptyValue() {
+        assertThat(AwsQuery.decode("Action=X&A&B=").input().toString()).isEqualTo("{\"A\":\"\",\"B\":\"\"}");
+    }
+
+    @Test
+    void percentAtTheEndIsRefused() {
+        assertThat(refusal("Action=X&A=%").code()).isEqualTo("MalformedQueryString");
+        assertThat(refusal("Action=X&A%=1").code()).isEqualTo("MalformedQueryString");
+    }
+
+    @Test
+    void repeatedActionOrVersionIsRefused() {
+        assertThat(refusal("Action=X&Action=Y").code()).isEqualTo("MalformedQueryString");
+        assertThat(refusal("Action=X&Version=1&Version=2").code()).isEqualTo("MalformedQueryString");
+    }
+
+    @Test
+    void emptyActionIsMissingAction() {
+        AwsException e = refusal("Action=&Version=1");
+        assertThat(e.code()).isEqualTo("MissingAction");
+        assertThat(e.httpStatus()).isEqualTo(400);
+    }
+
+    @Test
+    void missingVersionIsEmpty() {
+        assertThat(AwsQuery.decode("Action=X").version()).isEmpty();
+    }
+
+    @Test
+    void thousandParametersAreAcceptedAndOneMoreRefused() {
+        StringBuilder form = new StringBuilder("Action=X");
+        for (int i = 1; i < 1000; i++) {
+            form.append("&P").append(i).append("=v");
+        }
+        assertThat(AwsQuery.decode(form.toString()).input().size()).isEqualTo(999);
+        assertThat(refusal(form + "&Q=v").code()).isEqualTo("MalformedQueryString");
+    }
+
+    @Test
+    void overlongOrTooDeepNamesAreRefused() {
+        assertThat(refusal("Action=X&" + "a".repeat(513) + "=1").code()).isEqualTo("MalformedQueryString");
+        assertThat(refusal("Action=X&" + "a.".repeat(16) + "a=1").code()).isEqualTo("MalformedQueryString");
+    }
+
+    @Test
+    void listAndScalarUnderOneNameConflict() {
+        assertThat(refusal("Action=X&L.member.1=a&L=b").code()).isEqualTo("MalformedQueryString");
+        assertThat(refusal("Action=X&L=b&L.member.1=a").code()).isEqualTo("MalformedQueryString");
+    }
+
+    @Test
+    void nullOutputMembersAreLeftOut() {
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.putNull("Gone");
+        out.putArray("L").add("a").addNull();
+        out.set("M", AwsQuery.map(JsonNodeFactory.instance.objectNode().putNull("k")));
+        assertThat(new String(AwsQuery.encode("Op", "urn:x", out, "r").body(), StandardCharsets.UTF_8))
+                .contains("<OpResult><L><member>a</member></L><M></M></OpResult>");
+    }
+
+    @Test
+    void nestedOutputStructuresAndMapsOfListsAreElements() {
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.putObject("User").put("UserName", "bob").putArray("Tags").addObject().put("Key", "k");
+        ObjectNode map = JsonNodeFactory.instance.objectNode();
+        map.putArray("k").add("1");
+        out.set("M", AwsQuery.map(map));
+        assertThat(new String(AwsQuery.encode("Op", "urn:x", out, "r").body(), StandardCharsets.UTF_8)).contains(
+                "<OpResult><User><UserName>bob</UserName><Tags><member><Key>k</Key></member></Tags></User>"
+                + "<M><entry><key>k</key><value><member>1</member></value></entry></M></OpResult>");
+    }
+
+    @Test
+    void mapKeysAreEscaped() {
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.set("M", AwsQuery.map(JsonNodeFactory.instance.objectNode().put("<k&>", "v")));
+        assertThat(new String(AwsQuery.encode("Op", "urn:x", out, "r").body(), StandardCharsets.UTF_8))
+                .contains("<entry><key>&lt;k&amp;&gt;</key><value>v</value></entry>");
+    }
+
+    @Test
+    void outputFieldThatIsNotAnXmlNameIsAnError() {
+        ObjectNode out = JsonNodeFactory.instance.objectNode().put("a><b", "v");
+        assertThatThrownBy(() -> AwsQuery.encode("Op", "urn:x", out, "r")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> AwsQuery.encode("Op x=\"1\"", "urn:x", JsonNodeFactory.instance.objectNode(), "r"))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void errorNamespaceAndRequestIdAreEscaped() {
+        EncodedResponse r = AwsQuery.encodeError("urn:\"x", new AwsException("C", 400, "m"), "<r>");
+        assertThat(new String(r.body(), StandardCharsets.UTF_8))
+                .startsWith("<ErrorResponse xmlns=\"urn:&quot;x\">").contains("<RequestId>&lt;r&gt;</RequestId>");
+    }
+
+    @Test
+    void errorBodyReadsBackAsBotocoreQueryParserSeesIt() throws Exception {
+        EncodedResponse r = AwsQuery.encodeError("urn:x", new AwsException("NoSuchEntity", 404, "no user"), "req-3");
+        assertThat(RestXml.read(r.body(), 4096).toString()).isEqualTo("{\"ErrorResponse\":{\"Error\":{\"Type\":\"Sender\","
+                + "\"Code\":\"NoSuchEntity\",\"Message\":\"no user\"},\"RequestId\":\"req-3\"}}");
     }
 }
