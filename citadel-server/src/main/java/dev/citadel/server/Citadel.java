@@ -129,7 +129,7 @@ public final class Citadel implements AutoCloseable {
                 .service(OrganizationsService.DEFINITION)
                 .service(IamService.DEFINITION);
         registry.registerAll(StsService.operations());
-        registry.registerAll(IamService.operations());
+        registry.registerAll(new IamService(accounts).operations());
         registry.registerAll(new OrganizationsService(accounts).operations());
         registry.freeze();
 

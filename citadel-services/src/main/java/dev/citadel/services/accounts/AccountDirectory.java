@@ -54,6 +54,7 @@ public final class AccountDirectory {
     private final Ids ids;
     private final Clock clock;
     private final AtomicReference<Organization> organization = new AtomicReference<>();
+    private final java.util.List<Runnable> identityListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public AccountDirectory(MetadataStore store, SecretSealer sealer, SecureRandom random, Clock clock) {
         this.store = store;
@@ -155,6 +156,39 @@ public final class AccountDirectory {
         }
     }
 
+    /**
+     * Registers a callback run after any change to keys or policy attachments, so that caches in
+     * this process drop what they hold at once (other nodes rely on their caches' short lifetimes).
+     */
+    public void onIdentityChange(Runnable listener) {
+        identityListeners.add(listener);
+    }
+
+    /** Tells the listeners that keys or attachments changed. */
+    public void identityChanged() {
+        identityListeners.forEach(Runnable::run);
+    }
+
+    /** The store, for the services that keep identities in it. */
+    public MetadataStore store() {
+        return store;
+    }
+
+    /** A new access key for a user, within the limit of two, sealed before it is stored. */
+    public NewKey createAccessKey(String accountId, String userName) {
+        NewKey key = store.inTransaction(h -> createAccessKey(h, accountId, userName, clock.instant()));
+        identityChanged();
+        return key;
+    }
+
+    public Ids ids() {
+        return ids;
+    }
+
+    public Instant now() {
+        return clock.instant();
+    }
+
     /** Resolves an access key for authentication; the secret is unsealed here and nowhere else. */
     public Optional<ResolvedKey> resolveAccessKey(String accessKeyId) {
         Optional<SigningIdentity> found = store.read(h -> new IamRepository(h).findAccessKey(accessKeyId));
@@ -181,7 +215,7 @@ public final class AccountDirectory {
         IamRepository iam = new IamRepository(h);
         iam.lockUser(accountId, userName);
         if (iam.countAccessKeys(accountId, userName) >= ACCESS_KEYS_PER_USER) {
-            throw new IllegalStateException("user already has " + ACCESS_KEYS_PER_USER + " access keys");
+            throw new dev.citadel.core.AwsException("LimitExceeded", 409, "Cannot exceed quota for AccessKeysPerUser: " + ACCESS_KEYS_PER_USER);
         }
         String keyId = ids.iamId("AKIA");
         SecretBytes secret = SecretBytes.ofUtf8(ids.secretAccessKey());

@@ -41,6 +41,7 @@ public final class AccessKeyAuthenticator implements RequestAuthenticator {
     public AccessKeyAuthenticator(AccountDirectory directory, Clock clock, Duration maxSkew) {
         this.directory = directory;
         this.verifier = new SigV4Verifier(clock, maxSkew);
+        directory.onIdentityChange(cache::clear);
     }
 
     @Override

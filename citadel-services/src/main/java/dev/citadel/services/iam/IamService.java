@@ -35,15 +35,254 @@ public final class IamService {
     private static final int MAX_ACTIONS = 100;
     private static final int MAX_RESOURCES = 100;
 
-    private IamService() {
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[\\w+=,.@-]+");
+    private static final java.util.regex.Pattern PATH = java.util.regex.Pattern.compile("/|/[\\u0021-\\u007E]+/");
+    private static final java.util.regex.Pattern KEY_ID = java.util.regex.Pattern.compile("[\\w]+");
+    private static final java.util.regex.Pattern POLICY_ARN = java.util.regex.Pattern.compile("arn:[^:]+:iam::[^:]*:policy/.+");
+    private static final int MAX_ATTACHED = 10;
+
+    private final dev.citadel.services.accounts.AccountDirectory directory;
+
+    public IamService(dev.citadel.services.accounts.AccountDirectory directory) {
+        this.directory = directory;
     }
 
-    public static List<Operation> operations() {
-        return List.of(Operation.of(OperationSpec.builder("iam", "SimulateCustomPolicy")
-                .resources(ResourceResolver.ALL)
-                .readOnly()
-                .maxBodyBytes(1 << 20)
-                .build(), IamService::simulateCustomPolicy));
+    public List<Operation> operations() {
+        return List.of(
+                Operation.of(OperationSpec.builder("iam", "SimulateCustomPolicy").resources(ResourceResolver.ALL).readOnly()
+                        .maxBodyBytes(1 << 20).build(), IamService::simulateCustomPolicy),
+                Operation.of(spec("CreateUser").build(), this::createUser),
+                Operation.of(spec("GetUser").readOnly().build(), this::getUser),
+                Operation.of(OperationSpec.builder("iam", "ListUsers").resources(ResourceResolver.ALL).readOnly().build(), this::listUsers),
+                Operation.of(spec("DeleteUser").build(), this::deleteUser),
+                Operation.of(spec("CreateAccessKey").sensitive("SecretAccessKey").build(), this::createAccessKey),
+                Operation.of(spec("ListAccessKeys").readOnly().build(), this::listAccessKeys),
+                Operation.of(spec("UpdateAccessKey").build(), this::updateAccessKey),
+                Operation.of(spec("DeleteAccessKey").build(), this::deleteAccessKey),
+                Operation.of(spec("AttachUserPolicy").build(), this::attachUserPolicy),
+                Operation.of(spec("DetachUserPolicy").build(), this::detachUserPolicy),
+                Operation.of(spec("ListAttachedUserPolicies").readOnly().build(), this::listAttachedUserPolicies));
+    }
+
+    /** A user operation's spec: its resource is the user named by UserName (the caller when absent), in the caller's account. */
+    private static OperationSpec.Builder spec(String name) {
+        return OperationSpec.builder("iam", name).maxBodyBytes(64 * 1024).resources((ctx, input) -> {
+            JsonNode user = input.get("UserName");
+            String userName = user != null && user.isTextual() ? user.textValue() : ctx.principal().name();
+            return List.of("arn:aws:iam::" + ctx.principal().account() + ":user/" + userName);
+        });
+    }
+
+    private String account(RequestContext ctx) {
+        return ctx.principal().account().value();
+    }
+
+    private dev.citadel.metadata.iam.IamUser requireUser(RequestContext ctx, String userName) {
+        return directory.store().read(h -> new dev.citadel.metadata.iam.IamRepository(h).user(account(ctx), userName))
+                .orElseThrow(() -> noSuchUser(userName));
+    }
+
+    private static AwsException noSuchUser(String userName) {
+        return new AwsException("NoSuchEntity", 404, "The user with name " + userName + " cannot be found.");
+    }
+
+    private static String userName(ObjectNode input) {
+        return new dev.citadel.services.Inputs(input, "ValidationError").requiredString("UserName", 1, 64, NAME);
+    }
+
+    private static ObjectNode userJson(dev.citadel.metadata.iam.IamUser u) {
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
+        n.put("Path", u.path());
+        n.put("UserName", u.userName());
+        n.put("UserId", u.userId());
+        n.put("Arn", u.arn());
+        n.put("CreateDate", u.createdAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+        return n;
+    }
+
+    /** {@code iam:CreateUser}. */
+    JsonNode createUser(RequestContext ctx, ObjectNode input) {
+        String name = userName(input);
+        String path = new dev.citadel.services.Inputs(input, "ValidationError").optionalString("Path", 1, 512, PATH).orElse("/");
+        String account = account(ctx);
+        dev.citadel.metadata.iam.IamUser user = new dev.citadel.metadata.iam.IamUser(account, name, directory.ids().iamId("AIDA"), path,
+                "arn:aws:iam::" + account + ":user" + path + name, directory.now());
+        try {
+            directory.store().useTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h).insertUser(user));
+        } catch (dev.citadel.metadata.DuplicateKeyException e) {
+            throw new AwsException("EntityAlreadyExists", 409, "User with name " + name + " already exists.");
+        }
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.set("User", userJson(user));
+        return out;
+    }
+
+    /** {@code iam:GetUser}: the named user, or the caller when no name is given. */
+    JsonNode getUser(RequestContext ctx, ObjectNode input) {
+        String name = input.has("UserName") ? userName(input) : ctx.principal().name();
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.set("User", userJson(requireUser(ctx, name)));
+        return out;
+    }
+
+    /** {@code iam:ListUsers}. */
+    JsonNode listUsers(RequestContext ctx, ObjectNode input) {
+        dev.citadel.services.Inputs in = new dev.citadel.services.Inputs(input, "ValidationError");
+        String prefix = in.optionalString("PathPrefix", 1, 512, java.util.regex.Pattern.compile("/[\\u0021-\\u007F]*")).orElse("/");
+        int max = in.optionalInt("MaxItems", 1, 1000).orElse(100);
+        Optional<String> marker = in.optionalString("Marker", 1, 2048, null);
+        dev.citadel.metadata.Page<dev.citadel.metadata.iam.IamUser> page;
+        try {
+            page = directory.store().read(h -> new dev.citadel.metadata.iam.IamRepository(h).listUsers(account(ctx), prefix, marker, max));
+        } catch (IllegalArgumentException e) {
+            throw new AwsException("ValidationError", 400, "Invalid Marker.");
+        }
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode users = out.putArray("Users");
+        page.items().forEach(u -> users.add(userJson(u)));
+        out.put("IsTruncated", page.nextToken().isPresent());
+        page.nextToken().ifPresent(t -> out.put("Marker", t));
+        return out;
+    }
+
+    /** {@code iam:DeleteUser}: refused while the user still has access keys or attached policies, as IAM does. */
+    JsonNode deleteUser(RequestContext ctx, ObjectNode input) {
+        String name = userName(input);
+        String account = account(ctx);
+        directory.store().useTransaction(h -> {
+            var iam = new dev.citadel.metadata.iam.IamRepository(h);
+            if (iam.user(account, name).isEmpty()) {
+                throw noSuchUser(name);
+            }
+            if (iam.countAccessKeys(account, name) > 0) {
+                throw new AwsException("DeleteConflict", 409, "Cannot delete entity, must delete access keys first.");
+            }
+            if (iam.countAttachedPolicies(account, "user", name) > 0) {
+                throw new AwsException("DeleteConflict", 409, "Cannot delete entity, must detach all policies first.");
+            }
+            iam.deleteUser(account, name);
+        });
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** {@code iam:CreateAccessKey}: the secret is in this response only; it is stored sealed. */
+    JsonNode createAccessKey(RequestContext ctx, ObjectNode input) {
+        String name = input.has("UserName") ? userName(input) : ctx.principal().name();
+        dev.citadel.metadata.iam.IamUser user = requireUser(ctx, name);
+        var key = directory.createAccessKey(account(ctx), user.userName());
+        ObjectNode k = JsonNodeFactory.instance.objectNode();
+        k.put("UserName", user.userName());
+        k.put("AccessKeyId", key.accessKeyId());
+        k.put("Status", "Active");
+        k.put("SecretAccessKey", key.secretAccessKey().revealUtf8());
+        k.put("CreateDate", directory.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.set("AccessKey", k);
+        return out;
+    }
+
+    /** {@code iam:ListAccessKeys}. */
+    JsonNode listAccessKeys(RequestContext ctx, ObjectNode input) {
+        String name = input.has("UserName") ? userName(input) : ctx.principal().name();
+        dev.citadel.metadata.iam.IamUser user = requireUser(ctx, name);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode keys = out.putArray("AccessKeyMetadata");
+        for (var k : directory.store().read(h -> new dev.citadel.metadata.iam.IamRepository(h).accessKeys(account(ctx), user.userName()))) {
+            ObjectNode n = keys.addObject();
+            n.put("UserName", user.userName());
+            n.put("AccessKeyId", k.accessKeyId());
+            n.put("Status", k.status());
+            n.put("CreateDate", k.createdAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+        }
+        out.put("IsTruncated", false);
+        return out;
+    }
+
+    /** {@code iam:UpdateAccessKey}: Active or Inactive; an inactive key stops authenticating at once. */
+    JsonNode updateAccessKey(RequestContext ctx, ObjectNode input) {
+        dev.citadel.services.Inputs in = new dev.citadel.services.Inputs(input, "ValidationError");
+        String keyId = in.requiredString("AccessKeyId", 16, 128, KEY_ID);
+        String status = in.requiredString("Status", 6, 8, java.util.regex.Pattern.compile("Active|Inactive"));
+        String name = input.has("UserName") ? userName(input) : ctx.principal().name();
+        requireUser(ctx, name);
+        boolean changed = directory.store().inTransaction(h ->
+                new dev.citadel.metadata.iam.IamRepository(h).updateAccessKeyStatus(account(ctx), name, keyId, status));
+        if (!changed) {
+            throw new AwsException("NoSuchEntity", 404, "The Access Key with id " + keyId + " cannot be found.");
+        }
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** {@code iam:DeleteAccessKey}: the key stops authenticating at once. */
+    JsonNode deleteAccessKey(RequestContext ctx, ObjectNode input) {
+        String keyId = new dev.citadel.services.Inputs(input, "ValidationError").requiredString("AccessKeyId", 16, 128, KEY_ID);
+        String name = input.has("UserName") ? userName(input) : ctx.principal().name();
+        requireUser(ctx, name);
+        boolean deleted = directory.store().inTransaction(h ->
+                new dev.citadel.metadata.iam.IamRepository(h).deleteAccessKey(account(ctx), name, keyId));
+        if (!deleted) {
+            throw new AwsException("NoSuchEntity", 404, "The Access Key with id " + keyId + " cannot be found.");
+        }
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    private static String policyArn(ObjectNode input) {
+        return new dev.citadel.services.Inputs(input, "ValidationError").requiredString("PolicyArn", 20, 2048, POLICY_ARN);
+    }
+
+    /** {@code iam:AttachUserPolicy}: AWS managed policies Citadel provides; at most ten per user. */
+    JsonNode attachUserPolicy(RequestContext ctx, ObjectNode input) {
+        String name = userName(input);
+        String arn = policyArn(input);
+        if (ManagedPolicies.byArn(arn).isEmpty()) {
+            throw new AwsException("NoSuchEntity", 404, "Policy " + arn + " does not exist or is not attachable.");
+        }
+        String account = account(ctx);
+        directory.store().useTransaction(h -> {
+            var iam = new dev.citadel.metadata.iam.IamRepository(h);
+            if (iam.user(account, name).isEmpty()) {
+                throw noSuchUser(name);
+            }
+            iam.lockUser(account, name);
+            if (!iam.attachedPolicies(account, "user", name).contains(arn) && iam.countAttachedPolicies(account, "user", name) >= MAX_ATTACHED) {
+                throw new AwsException("LimitExceeded", 409, "Cannot exceed quota for PoliciesPerUser: " + MAX_ATTACHED);
+            }
+            iam.attachPolicy(account, "user", name, arn);
+        });
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** {@code iam:DetachUserPolicy}. */
+    JsonNode detachUserPolicy(RequestContext ctx, ObjectNode input) {
+        String name = userName(input);
+        String arn = policyArn(input);
+        requireUser(ctx, name);
+        boolean detached = directory.store().inTransaction(h ->
+                new dev.citadel.metadata.iam.IamRepository(h).detachPolicy(account(ctx), "user", name, arn));
+        if (!detached) {
+            throw new AwsException("NoSuchEntity", 404, "Policy " + arn + " was not found.");
+        }
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** {@code iam:ListAttachedUserPolicies}. */
+    JsonNode listAttachedUserPolicies(RequestContext ctx, ObjectNode input) {
+        String name = userName(input);
+        requireUser(ctx, name);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode list = out.putArray("AttachedPolicies");
+        for (String arn : directory.store().read(h -> new dev.citadel.metadata.iam.IamRepository(h).attachedPolicies(account(ctx), "user", name))) {
+            ObjectNode p = list.addObject();
+            p.put("PolicyName", arn.substring(arn.lastIndexOf('/') + 1));
+            p.put("PolicyArn", arn);
+        }
+        out.put("IsTruncated", false);
+        return out;
     }
 
     /**

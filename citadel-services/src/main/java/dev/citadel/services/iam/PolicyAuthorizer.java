@@ -41,6 +41,7 @@ public final class PolicyAuthorizer implements Authorizer {
         java.util.Map<String, PolicyEvaluator.Source> sources = new java.util.HashMap<>();
         endpointPolicies.forEach((id, policy) -> sources.put(id, new PolicyEvaluator.Source("the VPC endpoint policy of " + id, policy)));
         this.endpointPolicies = java.util.Map.copyOf(sources);
+        directory.onIdentityChange(cache::clear);
     }
 
     public PolicyAuthorizer(AccountDirectory directory) {

@@ -1,0 +1,57 @@
+package dev.citadel.server.acceptance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.citadel.server.TestServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** IAM users, access keys and attached policies driven by boto3, with the authorizer deciding every call. */
+class IamUsersAcceptanceTest {
+    private static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void newUserIsDeniedUntilAPolicyIsAttachedAndLockedOutWhenItsKeyIsDeactivated() throws Exception {
+        Path script = Files.createTempFile("boto3-iam", ".py");
+        try (var in = IamUsersAcceptanceTest.class.getResourceAsStream("/acceptance/boto3_iam_users.py")) {
+            Files.write(script, in.readAllBytes());
+        }
+        ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), List.of("python3", script.toString()));
+        Files.deleteIfExists(script);
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        JsonNode out = new ObjectMapper().readTree(r.stdout());
+        assertThat(out.path("duplicate").asText()).isEqualTo("EntityAlreadyExists");
+        assertThat(out.path("user_arn").asText()).matches("arn:aws:iam::\\d{12}:user/ml/bob");
+        assertThat(out.path("bob_identity").asText()).isEqualTo(out.path("user_arn").asText());
+        assertThat(out.path("bob_list_before").asText()).isEqualTo("AccessDeniedException");
+        assertThat(out.path("bob_list_readonly").asText()).isEqualTo("ok");
+        assertThat(out.path("bob_create_readonly").asText()).isEqualTo("AccessDeniedException");
+        assertThat(out.path("attached").toString()).isEqualTo("[\"ReadOnlyAccess\"]");
+        assertThat(out.path("unknown_policy").asText()).isEqualTo("NoSuchEntity");
+        assertThat(out.path("third_key").asText()).isEqualTo("LimitExceeded");
+        assertThat(out.path("delete_with_keys").asText()).isEqualTo("DeleteConflict");
+        assertThat(out.path("bob_inactive").asText()).isEqualTo("InvalidClientTokenId");
+        assertThat(out.path("deleted").asText()).isEqualTo("NoSuchEntity");
+        assertThat(out.path("users").toString()).isEqualTo("[\"admin\"]");
+        String audit = Files.readString(server.dataDir().resolve("audit/events.jsonl"));
+        assertThat(out.path("secret").asText()).hasSize(40);
+        assertThat(audit).contains("\"eventName\":\"CreateAccessKey\"").doesNotContain(out.path("secret").asText());
+        assertThat(audit).contains("HIDDEN_DUE_TO_SECURITY_REASONS");
+    }
+}
