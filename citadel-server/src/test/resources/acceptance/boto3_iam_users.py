@@ -29,6 +29,16 @@ results["bob_list_before"] = code(lambda: bob.client("organizations").list_accou
 iam.attach_user_policy(UserName="bob", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
 results["bob_list_readonly"] = code(lambda: bob.client("organizations").list_accounts())
 results["bob_create_readonly"] = code(lambda: bob.client("organizations").create_account(AccountName="x", Email="bob-x@example.com"))
+deny_list = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Deny", "Action": "organizations:List*", "Resource": "*"}]})
+iam.put_user_policy(UserName="bob", PolicyName="no-listing", PolicyDocument=deny_list)
+results["bob_list_denied_inline"] = code(lambda: bob.client("organizations").list_accounts())
+results["inline_names"] = iam.list_user_policies(UserName="bob")["PolicyNames"]
+results["inline_document"] = iam.get_user_policy(UserName="bob", PolicyName="no-listing")["PolicyDocument"]
+results["bad_inline"] = code(lambda: iam.put_user_policy(UserName="bob", PolicyName="bad", PolicyDocument='{"Statement":[]}'))
+results["delete_with_inline"] = code(lambda: iam.delete_user(UserName="bob"))
+iam.delete_user_policy(UserName="bob", PolicyName="no-listing")
+results["bob_list_after_inline"] = code(lambda: bob.client("organizations").list_accounts())
 results["attached"] = [p["PolicyName"] for p in iam.list_attached_user_policies(UserName="bob")["AttachedPolicies"]]
 results["unknown_policy"] = code(lambda: iam.attach_user_policy(UserName="bob", PolicyArn="arn:aws:iam::aws:policy/NoSuchPolicy"))
 iam.create_access_key(UserName="bob")

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 
 class MetadataStoreTest {
     static final List<String> TABLES = List.of("accounts", "create_account_requests", "iam_access_keys", "iam_attached_policies",
-            "iam_roles", "iam_users", "organizations");
+            "iam_inline_policies", "iam_roles", "iam_users", "organizations");
+    static final List<String> VERSIONS = List.of("1", "2");
 
     @Nested
     class OnSqlite extends Contract {
@@ -147,10 +148,10 @@ class MetadataStoreTest {
 
     abstract static class Contract extends StoreTestBase {
         @Test
-        void migrationsApplyVersionOneAndCreateEveryTable() {
+        void migrationsApplyEveryVersionAndCreateEveryTable() {
             List<String> versions = store.read(h -> h.createQuery("SELECT version FROM flyway_schema_history WHERE success = :ok "
                     + "AND version IS NOT NULL ORDER BY installed_rank").bind("ok", true).mapTo(String.class).list());
-            assertThat(versions).containsExactly("1");
+            assertThat(versions).containsExactlyElementsOf(VERSIONS);
             for (String table : TABLES) {
                 assertThat(store.<Integer>read(h -> h.createQuery("SELECT COUNT(*) FROM " + table).mapTo(Integer.class).one())).as(table)
                         .isEqualTo(table.equals("accounts") ? 1 : 0);
@@ -161,7 +162,8 @@ class MetadataStoreTest {
         void reopeningMigratesNothingAndKeepsTheData() {
             store.close();
             store = MetadataStore.open(config);
-            assertThat(store.<Integer>read(h -> h.createQuery("SELECT COUNT(*) FROM flyway_schema_history").mapTo(Integer.class).one())).isEqualTo(1);
+            assertThat(store.<Integer>read(h -> h.createQuery("SELECT COUNT(*) FROM flyway_schema_history").mapTo(Integer.class).one()))
+                    .isEqualTo(VERSIONS.size());
             assertThat(store.<Optional<Account>>read(h -> new AccountRepository(h).account(MGMT))).isPresent();
         }
 

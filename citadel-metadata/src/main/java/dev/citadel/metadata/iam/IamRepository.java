@@ -299,6 +299,55 @@ public final class IamRepository {
                 .bind("policyArn", policyArn)) == 1;
     }
 
+    /** Creates or replaces an inline policy of a user, role or group; the document was validated by the caller. */
+    public void putInlinePolicy(String accountId, String principalType, String principalName, String policyName, String document) {
+        Checks.oneOf("principal type", principalType, PRINCIPAL_TYPES);
+        Checks.check(!policyName.isEmpty() && policyName.length() <= 128, "policy name must be 1 to 128 characters");
+        execute(h.createUpdate("INSERT INTO iam_inline_policies (account_id, principal_type, principal_name_key, policy_name, document) "
+                        + "VALUES (:accountId, :type, :nameKey, :policyName, :document) "
+                        + "ON CONFLICT (account_id, principal_type, principal_name_key, policy_name) DO UPDATE SET document = excluded.document")
+                .bind("accountId", accountId)
+                .bind("type", principalType)
+                .bind("nameKey", IamNames.key(principalName))
+                .bind("policyName", policyName)
+                .bind("document", document));
+    }
+
+    /** An inline policy's document. */
+    public Optional<String> inlinePolicy(String accountId, String principalType, String principalName, String policyName) {
+        return h.createQuery("SELECT document FROM iam_inline_policies WHERE account_id = :accountId AND principal_type = :type "
+                        + "AND principal_name_key = :nameKey AND policy_name = :policyName")
+                .bind("accountId", accountId)
+                .bind("type", principalType)
+                .bind("nameKey", IamNames.key(principalName))
+                .bind("policyName", policyName)
+                .mapTo(String.class)
+                .findOne();
+    }
+
+    /** The inline policies of a principal, name to document, in name order. */
+    public java.util.Map<String, String> inlinePolicies(String accountId, String principalType, String principalName) {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        h.createQuery("SELECT policy_name, document FROM iam_inline_policies WHERE account_id = :accountId AND principal_type = :type "
+                        + "AND principal_name_key = :nameKey ORDER BY policy_name")
+                .bind("accountId", accountId)
+                .bind("type", principalType)
+                .bind("nameKey", IamNames.key(principalName))
+                .map((rs, ctx) -> java.util.Map.entry(rs.getString("policy_name"), rs.getString("document")))
+                .forEach(e -> out.put(e.getKey(), e.getValue()));
+        return out;
+    }
+
+    /** Deletes an inline policy. Returns whether it existed. */
+    public boolean deleteInlinePolicy(String accountId, String principalType, String principalName, String policyName) {
+        return execute(h.createUpdate("DELETE FROM iam_inline_policies WHERE account_id = :accountId AND principal_type = :type "
+                        + "AND principal_name_key = :nameKey AND policy_name = :policyName")
+                .bind("accountId", accountId)
+                .bind("type", principalType)
+                .bind("nameKey", IamNames.key(principalName))
+                .bind("policyName", policyName)) == 1;
+    }
+
     /** Detaches a managed policy. Returns whether it was attached. */
     public boolean detachPolicy(String accountId, String principalType, String principalName, String policyArn) {
         return execute(h.createUpdate("DELETE FROM iam_attached_policies WHERE account_id = :accountId AND principal_type = :type "

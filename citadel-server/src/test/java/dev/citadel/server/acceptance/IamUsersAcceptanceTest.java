@@ -42,6 +42,12 @@ class IamUsersAcceptanceTest {
         assertThat(out.path("bob_list_before").asText()).isEqualTo("AccessDeniedException");
         assertThat(out.path("bob_list_readonly").asText()).isEqualTo("ok");
         assertThat(out.path("bob_create_readonly").asText()).isEqualTo("AccessDeniedException");
+        assertThat(out.path("bob_list_denied_inline").asText()).isEqualTo("AccessDeniedException");
+        assertThat(out.path("inline_names").toString()).isEqualTo("[\"no-listing\"]");
+        assertThat(out.path("inline_document").path("Statement").get(0).path("Effect").asText()).isEqualTo("Deny");
+        assertThat(out.path("bad_inline").asText()).isEqualTo("MalformedPolicyDocument");
+        assertThat(out.path("delete_with_inline").asText()).isEqualTo("DeleteConflict");
+        assertThat(out.path("bob_list_after_inline").asText()).isEqualTo("ok");
         assertThat(out.path("attached").toString()).isEqualTo("[\"ReadOnlyAccess\"]");
         assertThat(out.path("unknown_policy").asText()).isEqualTo("NoSuchEntity");
         assertThat(out.path("third_key").asText()).isEqualTo("LimitExceeded");

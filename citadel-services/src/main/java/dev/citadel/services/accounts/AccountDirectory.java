@@ -207,6 +207,12 @@ public final class AccountDirectory {
         return store.read(h -> new IamRepository(h).attachedPolicies(principal.account().value(), type, principal.name()));
     }
 
+    /** The inline policies of a user, or of the role of a role session: name to document. */
+    public java.util.Map<String, String> inlinePolicies(Principal principal) {
+        String type = principal.type().equals("IAMUser") ? "user" : "role";
+        return store.read(h -> new IamRepository(h).inlinePolicies(principal.account().value(), type, principal.name()));
+    }
+
     public boolean hasPolicyAttached(Principal principal, String policyArn) {
         return attachedPolicies(principal).contains(policyArn);
     }

@@ -61,7 +61,11 @@ public final class IamService {
                 Operation.of(spec("DeleteAccessKey").build(), this::deleteAccessKey),
                 Operation.of(spec("AttachUserPolicy").build(), this::attachUserPolicy),
                 Operation.of(spec("DetachUserPolicy").build(), this::detachUserPolicy),
-                Operation.of(spec("ListAttachedUserPolicies").readOnly().build(), this::listAttachedUserPolicies));
+                Operation.of(spec("ListAttachedUserPolicies").readOnly().build(), this::listAttachedUserPolicies),
+                Operation.of(spec("PutUserPolicy").build(), this::putUserPolicy),
+                Operation.of(spec("GetUserPolicy").readOnly().build(), this::getUserPolicy),
+                Operation.of(spec("ListUserPolicies").readOnly().build(), this::listUserPolicies),
+                Operation.of(spec("DeleteUserPolicy").build(), this::deleteUserPolicy));
     }
 
     /** A user operation's spec: its resource is the user named by UserName (the caller when absent), in the caller's account. */
@@ -159,6 +163,9 @@ public final class IamService {
             }
             if (iam.countAttachedPolicies(account, "user", name) > 0) {
                 throw new AwsException("DeleteConflict", 409, "Cannot delete entity, must detach all policies first.");
+            }
+            if (!iam.inlinePolicies(account, "user", name).isEmpty()) {
+                throw new AwsException("DeleteConflict", 409, "Cannot delete entity, must delete policies first.");
             }
             iam.deleteUser(account, name);
         });
@@ -265,6 +272,66 @@ public final class IamService {
                 new dev.citadel.metadata.iam.IamRepository(h).detachPolicy(account(ctx), "user", name, arn));
         if (!detached) {
             throw new AwsException("NoSuchEntity", 404, "Policy " + arn + " was not found.");
+        }
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    private static final java.util.regex.Pattern POLICY_NAME = java.util.regex.Pattern.compile("[\\w+=,.@-]+");
+
+    private static String policyName(ObjectNode input) {
+        return new dev.citadel.services.Inputs(input, "ValidationError").requiredString("PolicyName", 1, 128, POLICY_NAME);
+    }
+
+    /** {@code iam:PutUserPolicy}: creates or replaces an inline policy, validated as IAM validates it. */
+    JsonNode putUserPolicy(RequestContext ctx, ObjectNode input) {
+        String name = userName(input);
+        String policyName = policyName(input);
+        String document = new dev.citadel.services.Inputs(input, "ValidationError").requiredString("PolicyDocument", 1, 131072, null);
+        parse(document, PolicyParser.Kind.IDENTITY);
+        requireUser(ctx, name);
+        directory.store().useTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
+                .putInlinePolicy(account(ctx), "user", name, policyName, document));
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** {@code iam:GetUserPolicy}: the document comes back URL-encoded, as IAM returns it. */
+    JsonNode getUserPolicy(RequestContext ctx, ObjectNode input) {
+        String name = userName(input);
+        String policyName = policyName(input);
+        dev.citadel.metadata.iam.IamUser user = requireUser(ctx, name);
+        String document = directory.store().read(h -> new dev.citadel.metadata.iam.IamRepository(h)
+                .inlinePolicy(account(ctx), "user", name, policyName))
+                .orElseThrow(() -> new AwsException("NoSuchEntity", 404, "The user policy with name " + policyName + " cannot be found."));
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("UserName", user.userName());
+        out.put("PolicyName", policyName);
+        out.put("PolicyDocument", java.net.URLEncoder.encode(document, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"));
+        return out;
+    }
+
+    /** {@code iam:ListUserPolicies}: the names of the user's inline policies. */
+    JsonNode listUserPolicies(RequestContext ctx, ObjectNode input) {
+        String name = userName(input);
+        requireUser(ctx, name);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode names = out.putArray("PolicyNames");
+        directory.store().read(h -> new dev.citadel.metadata.iam.IamRepository(h).inlinePolicies(account(ctx), "user", name))
+                .keySet().forEach(names::add);
+        out.put("IsTruncated", false);
+        return out;
+    }
+
+    /** {@code iam:DeleteUserPolicy}. */
+    JsonNode deleteUserPolicy(RequestContext ctx, ObjectNode input) {
+        String name = userName(input);
+        String policyName = policyName(input);
+        requireUser(ctx, name);
+        boolean deleted = directory.store().inTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
+                .deleteInlinePolicy(account(ctx), "user", name, policyName));
+        if (!deleted) {
+            throw new AwsException("NoSuchEntity", 404, "The user policy with name " + policyName + " cannot be found.");
         }
         directory.identityChanged();
         return JsonNodeFactory.instance.objectNode();

@@ -16,7 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Authorizes with AWS's policy evaluation logic ({@link PolicyEvaluator}) over the managed
- * policies attached to the principal (to the user, or to the role of a role session). Each
+ * policies attached to the principal (to the user, or to the role of a role session) and its inline
+ * policies. Each
  * resource of the request is decided on its own and all must be allowed; a resource in another
  * account needs that account's resource-based policy as well, and none exist yet, so it is
  * denied. A request through a private endpoint is also bounded by that endpoint's policy, if it has
@@ -77,6 +78,9 @@ public final class PolicyAuthorizer implements Authorizer {
         for (String arn : directory.attachedPolicies(p)) {
             ManagedPolicies.byArn(arn).ifPresent(policy -> sources.add(new PolicyEvaluator.Source(arn, policy)));
         }
+        directory.inlinePolicies(p).forEach((name, document) -> sources.add(new PolicyEvaluator.Source(
+                "the inline policy " + name + " of " + p.arn(), dev.citadel.policy.PolicyParser.parse(document,
+                        dev.citadel.policy.PolicyParser.Kind.IDENTITY))));
         if (cache.size() >= CACHE_MAX) {
             cache.clear();
         }
