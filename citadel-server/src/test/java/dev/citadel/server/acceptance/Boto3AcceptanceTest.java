@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.citadel.server.TestServer;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,12 +25,7 @@ class Boto3AcceptanceTest {
 
     @Test
     void getCallerIdentityCreateAccountAndListAccounts() throws Exception {
-        Path script = Files.createTempFile("boto3-acceptance", ".py");
-        try (var in = Boto3AcceptanceTest.class.getResourceAsStream("/acceptance/boto3_foundation.py")) {
-            Files.write(script, in.readAllBytes());
-        }
-        ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), List.of("python3", script.toString()));
-        Files.deleteIfExists(script);
+        ClientEnvironment.Result r = ClientEnvironment.runPythonResource(server.clientFiles(), "/acceptance/boto3_foundation.py");
         assertThat(r.exitCode()).as("boto3 script failed (python3 with boto3 is expected on this machine): %s", r.stderr()).isZero();
         JsonNode out = new ObjectMapper().readTree(r.stdout());
         assertThat(out.path("caller").path("Account").asText()).matches("\\d{12}");

@@ -87,6 +87,26 @@ public final class ClientEnvironment {
         }
     }
 
+    /** Runs a Python script from the test resources with the machine's python3 and the environment of client/env. */
+    public static Result runPythonResource(ClientFiles files, String resource) {
+        try {
+            Path script = Files.createTempFile("citadel-script", ".py");
+            try (InputStream in = ClientEnvironment.class.getResourceAsStream(resource)) {
+                if (in == null) {
+                    throw new IllegalStateException("no test resource " + resource);
+                }
+                Files.write(script, in.readAllBytes());
+            }
+            try {
+                return run(files, List.of("python3", script.toString()));
+            } finally {
+                Files.deleteIfExists(script);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public record Result(int exitCode, String stdout, String stderr) {
     }
 }

@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.citadel.server.TestServer;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,12 +26,7 @@ class IamUsersAcceptanceTest {
 
     @Test
     void newUserIsDeniedUntilAPolicyIsAttachedAndLockedOutWhenItsKeyIsDeactivated() throws Exception {
-        Path script = Files.createTempFile("boto3-iam", ".py");
-        try (var in = IamUsersAcceptanceTest.class.getResourceAsStream("/acceptance/boto3_iam_users.py")) {
-            Files.write(script, in.readAllBytes());
-        }
-        ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), List.of("python3", script.toString()));
-        Files.deleteIfExists(script);
+        ClientEnvironment.Result r = ClientEnvironment.runPythonResource(server.clientFiles(), "/acceptance/boto3_iam_users.py");
         assertThat(r.exitCode()).as(r.stderr()).isZero();
         JsonNode out = new ObjectMapper().readTree(r.stdout());
         assertThat(out.path("duplicate").asText()).isEqualTo("EntityAlreadyExists");
