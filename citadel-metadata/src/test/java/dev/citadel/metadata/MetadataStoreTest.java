@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 
 class MetadataStoreTest {
     static final List<String> TABLES = List.of("accounts", "create_account_requests", "iam_access_keys", "iam_attached_policies",
-            "iam_inline_policies", "iam_roles", "iam_users", "organizations");
-    static final List<String> VERSIONS = List.of("1", "2");
+            "iam_group_members", "iam_groups", "iam_inline_policies", "iam_roles", "iam_users", "organizations");
+    static final List<String> VERSIONS = List.of("1", "2", "3");
 
     @Nested
     class OnSqlite extends Contract {

@@ -36,6 +36,8 @@ public final class IamRepository {
     public static final String ROLE_NAME = "iam_roles_pkey";
     public static final String ROLE_ID = "iam_roles_role_id_key";
     public static final String ACCESS_KEY_ID = "iam_access_keys_pkey";
+    public static final String GROUP_NAME = "iam_groups_pkey";
+    public static final String GROUP_ID = "iam_groups_group_id_key";
     public static final Set<String> PRINCIPAL_TYPES = Set.of("user", "role", "group");
 
     /** The authentication hot path: the key by its primary key, its user by the user's primary key. */
@@ -297,6 +299,76 @@ public final class IamRepository {
                 .bind("type", principalType)
                 .bind("nameKey", IamNames.key(principalName))
                 .bind("policyArn", policyArn)) == 1;
+    }
+
+    public void insertGroup(IamGroup g) {
+        execute(h.createUpdate("INSERT INTO iam_groups (account_id, name_key, group_name, group_id, path, arn, created_at) "
+                        + "VALUES (:accountId, :nameKey, :name, :id, :path, :arn, :at)")
+                .bind("accountId", g.accountId())
+                .bind("nameKey", IamNames.key(g.groupName()))
+                .bind("name", g.groupName())
+                .bind("id", g.groupId())
+                .bind("path", g.path())
+                .bind("arn", g.arn())
+                .bind("at", g.createdAt().toEpochMilli()));
+    }
+
+    public Optional<IamGroup> group(String accountId, String groupName) {
+        return h.createQuery("SELECT * FROM iam_groups WHERE account_id = :accountId AND name_key = :nameKey")
+                .bind("accountId", accountId)
+                .bind("nameKey", IamNames.key(groupName))
+                .map((rs, ctx) -> group(rs))
+                .findOne();
+    }
+
+    /** Deletes a group with no members; returns whether it existed. The caller checks members and policies first. */
+    public boolean deleteGroup(String accountId, String groupName) {
+        return execute(h.createUpdate("DELETE FROM iam_groups WHERE account_id = :accountId AND name_key = :nameKey")
+                .bind("accountId", accountId)
+                .bind("nameKey", IamNames.key(groupName))) == 1;
+    }
+
+    /** Adds a user to a group; returns whether it was not a member yet. */
+    public boolean addUserToGroup(String accountId, String groupName, String userName) {
+        return execute(h.createUpdate("INSERT INTO iam_group_members (account_id, group_name_key, user_name_key) "
+                        + "VALUES (:accountId, :group, :user) ON CONFLICT DO NOTHING")
+                .bind("accountId", accountId)
+                .bind("group", IamNames.key(groupName))
+                .bind("user", IamNames.key(userName))) == 1;
+    }
+
+    public boolean removeUserFromGroup(String accountId, String groupName, String userName) {
+        return execute(h.createUpdate("DELETE FROM iam_group_members WHERE account_id = :accountId AND group_name_key = :group "
+                        + "AND user_name_key = :user")
+                .bind("accountId", accountId)
+                .bind("group", IamNames.key(groupName))
+                .bind("user", IamNames.key(userName))) == 1;
+    }
+
+    /** The groups a user belongs to, by name. */
+    public List<IamGroup> groupsForUser(String accountId, String userName) {
+        return h.createQuery("SELECT g.* FROM iam_groups g JOIN iam_group_members m ON m.account_id = g.account_id "
+                        + "AND m.group_name_key = g.name_key WHERE m.account_id = :accountId AND m.user_name_key = :user ORDER BY g.name_key")
+                .bind("accountId", accountId)
+                .bind("user", IamNames.key(userName))
+                .map((rs, ctx) -> group(rs))
+                .list();
+    }
+
+    /** The users in a group, by name. */
+    public List<IamUser> groupMembers(String accountId, String groupName) {
+        return h.createQuery("SELECT u.* FROM iam_users u JOIN iam_group_members m ON m.account_id = u.account_id "
+                        + "AND m.user_name_key = u.name_key WHERE m.account_id = :accountId AND m.group_name_key = :group ORDER BY u.name_key")
+                .bind("accountId", accountId)
+                .bind("group", IamNames.key(groupName))
+                .map((rs, ctx) -> new IamUser(rs.getString("account_id"), rs.getString("user_name"), rs.getString("user_id"),
+                        rs.getString("path"), rs.getString("arn"), instant(rs, "created_at")))
+                .list();
+    }
+
+    private static IamGroup group(ResultSet rs) throws SQLException {
+        return new IamGroup(rs.getString("account_id"), rs.getString("group_name"), rs.getString("group_id"), rs.getString("path"),
+                rs.getString("arn"), instant(rs, "created_at"));
     }
 
     /** Creates or replaces an inline policy of a user, role or group; the document was validated by the caller. */

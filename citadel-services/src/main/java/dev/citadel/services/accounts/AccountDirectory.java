@@ -207,6 +207,27 @@ public final class AccountDirectory {
         return store.read(h -> new IamRepository(h).attachedPolicies(principal.account().value(), type, principal.name()));
     }
 
+    /** For a user: each group's name with its attached policy ARNs and inline documents. Empty for other principals. */
+    public java.util.List<GroupPolicies> groupPolicies(Principal principal) {
+        if (!principal.type().equals("IAMUser")) {
+            return java.util.List.of();
+        }
+        String account = principal.account().value();
+        return store.read(h -> {
+            IamRepository iam = new IamRepository(h);
+            java.util.List<GroupPolicies> out = new java.util.ArrayList<>();
+            for (var g : iam.groupsForUser(account, principal.name())) {
+                out.add(new GroupPolicies(g.arn(), iam.attachedPolicies(account, "group", g.groupName()),
+                        iam.inlinePolicies(account, "group", g.groupName())));
+            }
+            return out;
+        });
+    }
+
+    /** The policies a user receives through one group. */
+    public record GroupPolicies(String groupArn, java.util.List<String> attached, java.util.Map<String, String> inline) {
+    }
+
     /** The inline policies of a user, or of the role of a role session: name to document. */
     public java.util.Map<String, String> inlinePolicies(Principal principal) {
         String type = principal.type().equals("IAMUser") ? "user" : "role";

@@ -65,7 +65,17 @@ public final class IamService {
                 Operation.of(spec("PutUserPolicy").build(), this::putUserPolicy),
                 Operation.of(spec("GetUserPolicy").readOnly().build(), this::getUserPolicy),
                 Operation.of(spec("ListUserPolicies").readOnly().build(), this::listUserPolicies),
-                Operation.of(spec("DeleteUserPolicy").build(), this::deleteUserPolicy));
+                Operation.of(spec("DeleteUserPolicy").build(), this::deleteUserPolicy),
+                Operation.of(spec("ListGroupsForUser").readOnly().build(), this::listGroupsForUser),
+                Operation.of(groupSpec("CreateGroup").build(), this::createGroup),
+                Operation.of(groupSpec("GetGroup").readOnly().build(), this::getGroup),
+                Operation.of(groupSpec("DeleteGroup").build(), this::deleteGroup),
+                Operation.of(groupSpec("AddUserToGroup").build(), this::addUserToGroup),
+                Operation.of(groupSpec("RemoveUserFromGroup").build(), this::removeUserFromGroup),
+                Operation.of(groupSpec("AttachGroupPolicy").build(), this::attachGroupPolicy),
+                Operation.of(groupSpec("DetachGroupPolicy").build(), this::detachGroupPolicy),
+                Operation.of(groupSpec("PutGroupPolicy").build(), this::putGroupPolicy),
+                Operation.of(groupSpec("DeleteGroupPolicy").build(), this::deleteGroupPolicy));
     }
 
     /** A user operation's spec: its resource is the user named by UserName (the caller when absent), in the caller's account. */
@@ -75,6 +85,167 @@ public final class IamService {
             String userName = user != null && user.isTextual() ? user.textValue() : ctx.principal().name();
             return List.of("arn:aws:iam::" + ctx.principal().account() + ":user/" + userName);
         });
+    }
+
+    /** A group operation's spec: its resource is the group named by GroupName, in the caller's account. */
+    private static OperationSpec.Builder groupSpec(String name) {
+        return OperationSpec.builder("iam", name).maxBodyBytes(64 * 1024).resources((ctx, input) -> {
+            JsonNode group = input.get("GroupName");
+            return List.of("arn:aws:iam::" + ctx.principal().account() + ":group/" + (group != null && group.isTextual() ? group.textValue() : ""));
+        });
+    }
+
+    private static String groupName(ObjectNode input) {
+        return new dev.citadel.services.Inputs(input, "ValidationError").requiredString("GroupName", 1, 128, NAME);
+    }
+
+    private dev.citadel.metadata.iam.IamGroup requireGroup(RequestContext ctx, String groupName) {
+        return directory.store().read(h -> new dev.citadel.metadata.iam.IamRepository(h).group(account(ctx), groupName))
+                .orElseThrow(() -> new AwsException("NoSuchEntity", 404, "The group with name " + groupName + " cannot be found."));
+    }
+
+    private static ObjectNode groupJson(dev.citadel.metadata.iam.IamGroup g) {
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
+        n.put("Path", g.path());
+        n.put("GroupName", g.groupName());
+        n.put("GroupId", g.groupId());
+        n.put("Arn", g.arn());
+        n.put("CreateDate", g.createdAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+        return n;
+    }
+
+    /** {@code iam:CreateGroup}. */
+    JsonNode createGroup(RequestContext ctx, ObjectNode input) {
+        String name = groupName(input);
+        String path = new dev.citadel.services.Inputs(input, "ValidationError").optionalString("Path", 1, 512, PATH).orElse("/");
+        String account = account(ctx);
+        var group = new dev.citadel.metadata.iam.IamGroup(account, name, directory.ids().iamId("AGPA"), path,
+                "arn:aws:iam::" + account + ":group" + path + name, directory.now());
+        try {
+            directory.store().useTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h).insertGroup(group));
+        } catch (dev.citadel.metadata.DuplicateKeyException e) {
+            throw new AwsException("EntityAlreadyExists", 409, "Group with name " + name + " already exists.");
+        }
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.set("Group", groupJson(group));
+        return out;
+    }
+
+    /** {@code iam:GetGroup}: the group and its users. */
+    JsonNode getGroup(RequestContext ctx, ObjectNode input) {
+        var group = requireGroup(ctx, groupName(input));
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.set("Group", groupJson(group));
+        ArrayNode users = out.putArray("Users");
+        directory.store().read(h -> new dev.citadel.metadata.iam.IamRepository(h).groupMembers(account(ctx), group.groupName()))
+                .forEach(u -> users.add(userJson(u)));
+        out.put("IsTruncated", false);
+        return out;
+    }
+
+    /** {@code iam:DeleteGroup}: refused while it has members or policies, as IAM does. */
+    JsonNode deleteGroup(RequestContext ctx, ObjectNode input) {
+        String name = groupName(input);
+        String account = account(ctx);
+        directory.store().useTransaction(h -> {
+            var iam = new dev.citadel.metadata.iam.IamRepository(h);
+            if (iam.group(account, name).isEmpty()) {
+                throw new AwsException("NoSuchEntity", 404, "The group with name " + name + " cannot be found.");
+            }
+            if (!iam.groupMembers(account, name).isEmpty()) {
+                throw new AwsException("DeleteConflict", 409, "Cannot delete entity, must remove users from group first.");
+            }
+            if (iam.countAttachedPolicies(account, "group", name) > 0 || !iam.inlinePolicies(account, "group", name).isEmpty()) {
+                throw new AwsException("DeleteConflict", 409, "Cannot delete entity, must delete policies first.");
+            }
+            iam.deleteGroup(account, name);
+        });
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** {@code iam:AddUserToGroup}. */
+    JsonNode addUserToGroup(RequestContext ctx, ObjectNode input) {
+        var group = requireGroup(ctx, groupName(input));
+        var user = requireUser(ctx, userName(input));
+        directory.store().useTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
+                .addUserToGroup(account(ctx), group.groupName(), user.userName()));
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** {@code iam:RemoveUserFromGroup}. */
+    JsonNode removeUserFromGroup(RequestContext ctx, ObjectNode input) {
+        var group = requireGroup(ctx, groupName(input));
+        var user = requireUser(ctx, userName(input));
+        boolean removed = directory.store().inTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
+                .removeUserFromGroup(account(ctx), group.groupName(), user.userName()));
+        if (!removed) {
+            throw new AwsException("NoSuchEntity", 404, "User " + user.userName() + " is not in group " + group.groupName() + ".");
+        }
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** {@code iam:ListGroupsForUser}. */
+    JsonNode listGroupsForUser(RequestContext ctx, ObjectNode input) {
+        var user = requireUser(ctx, userName(input));
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode groups = out.putArray("Groups");
+        directory.store().read(h -> new dev.citadel.metadata.iam.IamRepository(h).groupsForUser(account(ctx), user.userName()))
+                .forEach(g -> groups.add(groupJson(g)));
+        out.put("IsTruncated", false);
+        return out;
+    }
+
+    /** {@code iam:AttachGroupPolicy}. */
+    JsonNode attachGroupPolicy(RequestContext ctx, ObjectNode input) {
+        var group = requireGroup(ctx, groupName(input));
+        String arn = policyArn(input);
+        if (ManagedPolicies.byArn(arn).isEmpty()) {
+            throw new AwsException("NoSuchEntity", 404, "Policy " + arn + " does not exist or is not attachable.");
+        }
+        directory.store().useTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
+                .attachPolicy(account(ctx), "group", group.groupName(), arn));
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** {@code iam:DetachGroupPolicy}. */
+    JsonNode detachGroupPolicy(RequestContext ctx, ObjectNode input) {
+        var group = requireGroup(ctx, groupName(input));
+        String arn = policyArn(input);
+        boolean detached = directory.store().inTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
+                .detachPolicy(account(ctx), "group", group.groupName(), arn));
+        if (!detached) {
+            throw new AwsException("NoSuchEntity", 404, "Policy " + arn + " was not found.");
+        }
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** {@code iam:PutGroupPolicy}. */
+    JsonNode putGroupPolicy(RequestContext ctx, ObjectNode input) {
+        var group = requireGroup(ctx, groupName(input));
+        String policyName = policyName(input);
+        String document = new dev.citadel.services.Inputs(input, "ValidationError").requiredString("PolicyDocument", 1, 131072, null);
+        parse(document, PolicyParser.Kind.IDENTITY);
+        directory.store().useTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
+                .putInlinePolicy(account(ctx), "group", group.groupName(), policyName, document));
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** {@code iam:DeleteGroupPolicy}. */
+    JsonNode deleteGroupPolicy(RequestContext ctx, ObjectNode input) {
+        var group = requireGroup(ctx, groupName(input));
+        String policyName = policyName(input);
+        boolean deleted = directory.store().inTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
+                .deleteInlinePolicy(account(ctx), "group", group.groupName(), policyName));
+        if (!deleted) {
+            throw new AwsException("NoSuchEntity", 404, "The group policy with name " + policyName + " cannot be found.");
+        }
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
     }
 
     private String account(RequestContext ctx) {
@@ -166,6 +337,9 @@ public final class IamService {
             }
             if (!iam.inlinePolicies(account, "user", name).isEmpty()) {
                 throw new AwsException("DeleteConflict", 409, "Cannot delete entity, must delete policies first.");
+            }
+            if (!iam.groupsForUser(account, name).isEmpty()) {
+                throw new AwsException("DeleteConflict", 409, "Cannot delete entity, must remove from all groups first.");
             }
             iam.deleteUser(account, name);
         });

@@ -16,8 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Authorizes with AWS's policy evaluation logic ({@link PolicyEvaluator}) over the managed
- * policies attached to the principal (to the user, or to the role of a role session) and its inline
- * policies. Each
+ * policies attached to the principal (to the user, or to the role of a role session), its inline
+ * policies, and for a user the managed and inline policies of its groups. Each
  * resource of the request is decided on its own and all must be allowed; a resource in another
  * account needs that account's resource-based policy as well, and none exist yet, so it is
  * denied. A request through a private endpoint is also bounded by that endpoint's policy, if it has
@@ -78,14 +78,23 @@ public final class PolicyAuthorizer implements Authorizer {
         for (String arn : directory.attachedPolicies(p)) {
             ManagedPolicies.byArn(arn).ifPresent(policy -> sources.add(new PolicyEvaluator.Source(arn, policy)));
         }
-        directory.inlinePolicies(p).forEach((name, document) -> sources.add(new PolicyEvaluator.Source(
-                "the inline policy " + name + " of " + p.arn(), dev.citadel.policy.PolicyParser.parse(document,
-                        dev.citadel.policy.PolicyParser.Kind.IDENTITY))));
+        directory.inlinePolicies(p).forEach((name, document) -> sources.add(inline(name, p.arn(), document)));
+        for (AccountDirectory.GroupPolicies g : directory.groupPolicies(p)) {
+            for (String arn : g.attached()) {
+                ManagedPolicies.byArn(arn).ifPresent(policy -> sources.add(new PolicyEvaluator.Source(arn + " through " + g.groupArn(), policy)));
+            }
+            g.inline().forEach((name, document) -> sources.add(inline(name, g.groupArn(), document)));
+        }
         if (cache.size() >= CACHE_MAX) {
             cache.clear();
         }
         cache.put(p.arn(), new Cached(List.copyOf(sources), now + ATTACHMENTS_TTL_NANOS));
         return sources;
+    }
+
+    private static PolicyEvaluator.Source inline(String name, String owner, String document) {
+        return new PolicyEvaluator.Source("the inline policy " + name + " of " + owner,
+                dev.citadel.policy.PolicyParser.parse(document, dev.citadel.policy.PolicyParser.Kind.IDENTITY));
     }
 
     /** {@code arn:aws:sts::A:assumed-role/R/S} belongs to {@code arn:aws:iam::A:role/R}. */
