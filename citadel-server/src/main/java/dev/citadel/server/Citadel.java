@@ -129,7 +129,8 @@ public final class Citadel implements AutoCloseable {
                 .service(OrganizationsService.DEFINITION)
                 .service(IamService.DEFINITION);
         registry.registerAll(StsService.operations());
-        registry.registerAll(new IamService(accounts).operations());
+        PolicyAuthorizer authorizer = new PolicyAuthorizer(accounts, endpointPolicies(config));
+        registry.registerAll(new IamService(accounts, authorizer).operations());
         registry.registerAll(new OrganizationsService(accounts).operations());
         registry.freeze();
 
@@ -138,7 +139,7 @@ public final class Citadel implements AutoCloseable {
         Map<Protocol, ProtocolAdapter> adapters = ProtocolAdapters.all();
         RequestPipeline pipeline = new RequestPipeline(config.region(), registry,
                 new AccessKeyAuthenticator(accounts, clock, config.maxClockSkew()),
-                new PolicyAuthorizer(accounts, endpointPolicies(config)), audit, adapters, config.http().maxBodyBytes(), clock);
+                authorizer, audit, adapters, config.http().maxBodyBytes(), clock);
 
         InetSocketAddress bind = new InetSocketAddress(config.listen().getHostString(), config.listen().getPort());
         ApiServer server = new ApiServer(bind, config.http(), tls, new ApiHandler(pipeline, ""));

@@ -36,6 +36,10 @@ class IamGroupsAcceptanceTest {
         assertThat(out.path("after_join").asText()).isEqualTo("ok");
         assertThat(out.path("group_deny").asText()).startsWith("AccessDeniedException")
                 .contains("with an explicit deny in the inline policy no-listing of arn:aws:iam::");
+        assertThat(out.path("simulated_after_join").toString()).as("the simulator agrees with enforcement")
+                .isEqualTo("[\"allowed\",\"implicitDeny\"]");
+        assertThat(out.path("simulated_group_deny").toString()).isEqualTo("[\"explicitDeny\"]");
+        assertThat(out.path("simulate_unknown").asText()).startsWith("NoSuchEntity");
         assertThat(out.path("delete_group_in_use").asText()).startsWith("DeleteConflict");
         assertThat(out.path("delete_user_in_group").asText()).startsWith("DeleteConflict").contains("groups");
         assertThat(out.path("group_gone").asText()).startsWith("NoSuchEntity");

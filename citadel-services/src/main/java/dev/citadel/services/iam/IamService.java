@@ -42,15 +42,20 @@ public final class IamService {
     private static final int MAX_ATTACHED = 10;
 
     private final dev.citadel.services.accounts.AccountDirectory directory;
+    private final PolicyAuthorizer authorizer;
 
-    public IamService(dev.citadel.services.accounts.AccountDirectory directory) {
+    /** @param authorizer the enforcing authorizer, whose view of a principal's policies the simulator uses */
+    public IamService(dev.citadel.services.accounts.AccountDirectory directory, PolicyAuthorizer authorizer) {
         this.directory = directory;
+        this.authorizer = authorizer;
     }
 
     public List<Operation> operations() {
         return List.of(
                 Operation.of(OperationSpec.builder("iam", "SimulateCustomPolicy").resources(ResourceResolver.ALL).readOnly()
                         .maxBodyBytes(1 << 20).build(), IamService::simulateCustomPolicy),
+                Operation.of(OperationSpec.builder("iam", "SimulatePrincipalPolicy").readOnly().maxBodyBytes(1 << 20)
+                        .resources((ctx, input) -> List.of(input.path("PolicySourceArn").asText("*"))).build(), this::simulatePrincipalPolicy),
                 Operation.of(spec("CreateUser").build(), this::createUser),
                 Operation.of(spec("GetUser").readOnly().build(), this::getUser),
                 Operation.of(OperationSpec.builder("iam", "ListUsers").resources(ResourceResolver.ALL).readOnly().build(), this::listUsers),
@@ -535,9 +540,6 @@ public final class IamService {
         List<String> boundaries = strings(input, "PermissionsBoundaryPolicyInputList", MAX_POLICIES, false);
         List<String> actions = strings(input, "ActionNames", MAX_ACTIONS, true);
         List<String> resources = strings(input, "ResourceArns", MAX_RESOURCES, false);
-        if (resources.isEmpty()) {
-            resources = List.of("*");
-        }
         List<PolicyEvaluator.Source> identity = new ArrayList<>();
         for (int i = 0; i < documents.size(); i++) {
             identity.add(new PolicyEvaluator.Source("PolicyInputList." + (i + 1), parse(documents.get(i), PolicyParser.Kind.IDENTITY)));
@@ -554,6 +556,14 @@ public final class IamService {
         String resourceOwner = text(input, "ResourceOwner").map(o -> o.split(":").length > 4 ? o.split(":")[4] : o).orElse("");
         Map<String, List<String>> context = contextEntries(input);
 
+        return evaluationResults(identity, actions, resources, caller, callerAccount, resourcePolicy, resourceOwner, boundary, context);
+    }
+
+    /** The EvaluationResults of the simulator: one decision per action and resource, with the statements that decided it. */
+    private static JsonNode evaluationResults(List<PolicyEvaluator.Source> identity, List<String> actions, List<String> resourceList,
+            String caller, String callerAccount, Optional<PolicyEvaluator.Source> resourcePolicy, String resourceOwner,
+            Optional<PolicyEvaluator.Source> boundary, Map<String, List<String>> context) {
+        List<String> resources = resourceList.isEmpty() ? List.of("*") : resourceList;
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         ArrayNode results = out.putArray("EvaluationResults");
         for (String action : actions) {
@@ -580,6 +590,38 @@ public final class IamService {
         }
         out.put("IsTruncated", false);
         return out;
+    }
+
+    /**
+     * {@code iam:SimulatePrincipalPolicy}: the decisions for a user of this account, from exactly the
+     * policies enforcement evaluates for it (attached, inline, and its groups'), plus any extra
+     * PolicyInputList documents.
+     */
+    JsonNode simulatePrincipalPolicy(RequestContext ctx, ObjectNode input) {
+        String source = new dev.citadel.services.Inputs(input, "ValidationError").requiredString("PolicySourceArn", 20, 2048, null);
+        String prefix = "arn:aws:iam::" + account(ctx) + ":user/";
+        if (!source.startsWith(prefix)) {
+            throw new AwsException("InvalidInput", 400, "PolicySourceArn must name a user of this account: " + prefix + "<path><name>.");
+        }
+        String userName = source.substring(source.lastIndexOf('/') + 1);
+        var user = requireUser(ctx, userName);
+        if (!user.arn().equals(source)) {
+            throw new AwsException("NoSuchEntity", 404, "The user with ARN " + source + " cannot be found.");
+        }
+        dev.citadel.pipeline.Principal principal = new dev.citadel.pipeline.Principal("IAMUser", ctx.principal().account(), user.userId(),
+                user.arn(), user.userName(), "simulated");
+        List<PolicyEvaluator.Source> identity = new ArrayList<>(authorizer.identityPolicies(principal));
+        List<String> extra = strings(input, "PolicyInputList", MAX_POLICIES, false);
+        for (int i = 0; i < extra.size(); i++) {
+            identity.add(new PolicyEvaluator.Source("PolicyInputList." + (i + 1), parse(extra.get(i), PolicyParser.Kind.IDENTITY)));
+        }
+        Map<String, List<String>> context = contextEntries(input);
+        context.putIfAbsent("aws:username", List.of(user.userName()));
+        context.putIfAbsent("aws:userid", List.of(user.userId()));
+        context.putIfAbsent("aws:PrincipalArn", List.of(user.arn()));
+        context.putIfAbsent("aws:PrincipalAccount", List.of(account(ctx)));
+        return evaluationResults(identity, strings(input, "ActionNames", MAX_ACTIONS, true), strings(input, "ResourceArns", MAX_RESOURCES, false),
+                user.arn(), account(ctx), Optional.empty(), "", Optional.empty(), context);
     }
 
     private static Policy parse(String document, PolicyParser.Kind kind) {

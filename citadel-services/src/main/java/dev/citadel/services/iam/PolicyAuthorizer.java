@@ -68,7 +68,8 @@ public final class PolicyAuthorizer implements Authorizer {
         return AuthorizationDecision.allow();
     }
 
-    private List<PolicyEvaluator.Source> identityPolicies(Principal p) {
+    /** The identity-based policies that apply to a principal, as enforcement sees them (the simulator uses the same). */
+    public List<PolicyEvaluator.Source> identityPolicies(Principal p) {
         long now = System.nanoTime();
         Cached c = cache.get(p.arn());
         if (c != null && c.expiresAt - now > 0) {
