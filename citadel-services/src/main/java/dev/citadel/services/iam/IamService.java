@@ -80,7 +80,16 @@ public final class IamService {
                 Operation.of(groupSpec("AttachGroupPolicy").build(), this::attachGroupPolicy),
                 Operation.of(groupSpec("DetachGroupPolicy").build(), this::detachGroupPolicy),
                 Operation.of(groupSpec("PutGroupPolicy").build(), this::putGroupPolicy),
-                Operation.of(groupSpec("DeleteGroupPolicy").build(), this::deleteGroupPolicy));
+                Operation.of(groupSpec("DeleteGroupPolicy").build(), this::deleteGroupPolicy),
+                Operation.of(roleSpec("CreateRole").build(), this::createRole),
+                Operation.of(roleSpec("GetRole").readOnly().build(), this::getRole),
+                Operation.of(OperationSpec.builder("iam", "ListRoles").resources(ResourceResolver.ALL).readOnly().build(), this::listRoles),
+                Operation.of(roleSpec("DeleteRole").build(), this::deleteRole),
+                Operation.of(roleSpec("UpdateAssumeRolePolicy").build(), this::updateAssumeRolePolicy),
+                Operation.of(roleSpec("AttachRolePolicy").build(), this::attachRolePolicy),
+                Operation.of(roleSpec("DetachRolePolicy").build(), this::detachRolePolicy),
+                Operation.of(roleSpec("PutRolePolicy").build(), this::putRolePolicy),
+                Operation.of(roleSpec("DeleteRolePolicy").build(), this::deleteRolePolicy));
     }
 
     /** A user operation's spec: its resource is the user named by UserName (the caller when absent), in the caller's account. */
@@ -248,6 +257,166 @@ public final class IamService {
                 .deleteInlinePolicy(account(ctx), "group", group.groupName(), policyName));
         if (!deleted) {
             throw new AwsException("NoSuchEntity", 404, "The group policy with name " + policyName + " cannot be found.");
+        }
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** A role operation's spec: its resource is the role named by RoleName, in the caller's account. */
+    private static OperationSpec.Builder roleSpec(String name) {
+        return OperationSpec.builder("iam", name).maxBodyBytes(64 * 1024).resources((ctx, input) -> {
+            JsonNode role = input.get("RoleName");
+            return List.of("arn:aws:iam::" + ctx.principal().account() + ":role/" + (role != null && role.isTextual() ? role.textValue() : ""));
+        });
+    }
+
+    private static String roleName(ObjectNode input) {
+        return new dev.citadel.services.Inputs(input, "ValidationError").requiredString("RoleName", 1, 64, NAME);
+    }
+
+    private dev.citadel.metadata.iam.IamRole requireRole(RequestContext ctx, String roleName) {
+        return directory.store().read(h -> new dev.citadel.metadata.iam.IamRepository(h).role(account(ctx), roleName))
+                .orElseThrow(() -> new AwsException("NoSuchEntity", 404, "The role with name " + roleName + " cannot be found."));
+    }
+
+    private static ObjectNode roleJson(dev.citadel.metadata.iam.IamRole r) {
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
+        n.put("Path", r.path());
+        n.put("RoleName", r.roleName());
+        n.put("RoleId", r.roleId());
+        n.put("Arn", r.arn());
+        n.put("CreateDate", r.createdAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+        n.put("AssumeRolePolicyDocument", java.net.URLEncoder.encode(r.assumeRolePolicyDocument(), java.nio.charset.StandardCharsets.UTF_8)
+                .replace("+", "%20"));
+        if (!r.description().isEmpty()) {
+            n.put("Description", r.description());
+        }
+        n.put("MaxSessionDuration", r.maxSessionDuration());
+        return n;
+    }
+
+    /** {@code iam:CreateRole}: the trust policy is validated as IAM validates trust policies. */
+    JsonNode createRole(RequestContext ctx, ObjectNode input) {
+        dev.citadel.services.Inputs in = new dev.citadel.services.Inputs(input, "ValidationError");
+        String name = roleName(input);
+        String path = in.optionalString("Path", 1, 512, PATH).orElse("/");
+        String trust = in.requiredString("AssumeRolePolicyDocument", 1, 131072, null);
+        String description = in.optionalString("Description", 0, 1000, null).orElse("");
+        int maxSession = in.optionalInt("MaxSessionDuration", 3600, 43200).orElse(3600);
+        parse(trust, PolicyParser.Kind.TRUST);
+        String account = account(ctx);
+        var role = new dev.citadel.metadata.iam.IamRole(account, name, directory.ids().iamId("AROA"), path,
+                "arn:aws:iam::" + account + ":role" + path + name, trust, description, maxSession, directory.now());
+        try {
+            directory.store().useTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h).insertRole(role));
+        } catch (dev.citadel.metadata.DuplicateKeyException e) {
+            throw new AwsException("EntityAlreadyExists", 409, "Role with name " + name + " already exists.");
+        }
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.set("Role", roleJson(role));
+        return out;
+    }
+
+    /** {@code iam:GetRole}. */
+    JsonNode getRole(RequestContext ctx, ObjectNode input) {
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.set("Role", roleJson(requireRole(ctx, roleName(input))));
+        return out;
+    }
+
+    /** {@code iam:ListRoles}. */
+    JsonNode listRoles(RequestContext ctx, ObjectNode input) {
+        dev.citadel.services.Inputs in = new dev.citadel.services.Inputs(input, "ValidationError");
+        String prefix = in.optionalString("PathPrefix", 1, 512, java.util.regex.Pattern.compile("/[\\u0021-\\u007F]*")).orElse("/");
+        int max = in.optionalInt("MaxItems", 1, 1000).orElse(100);
+        Optional<String> marker = in.optionalString("Marker", 1, 2048, null);
+        dev.citadel.metadata.Page<dev.citadel.metadata.iam.IamRole> page;
+        try {
+            page = directory.store().read(h -> new dev.citadel.metadata.iam.IamRepository(h).listRoles(account(ctx), prefix, marker, max));
+        } catch (IllegalArgumentException e) {
+            throw new AwsException("ValidationError", 400, "Invalid Marker.");
+        }
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode roles = out.putArray("Roles");
+        page.items().forEach(r -> roles.add(roleJson(r)));
+        out.put("IsTruncated", page.nextToken().isPresent());
+        page.nextToken().ifPresent(t -> out.put("Marker", t));
+        return out;
+    }
+
+    /** {@code iam:DeleteRole}: refused while policies are attached or inline, as IAM does. */
+    JsonNode deleteRole(RequestContext ctx, ObjectNode input) {
+        String name = roleName(input);
+        String account = account(ctx);
+        directory.store().useTransaction(h -> {
+            var iam = new dev.citadel.metadata.iam.IamRepository(h);
+            if (iam.role(account, name).isEmpty()) {
+                throw new AwsException("NoSuchEntity", 404, "The role with name " + name + " cannot be found.");
+            }
+            if (iam.countAttachedPolicies(account, "role", name) > 0 || !iam.inlinePolicies(account, "role", name).isEmpty()) {
+                throw new AwsException("DeleteConflict", 409, "Cannot delete entity, must detach all policies first.");
+            }
+            iam.deleteRole(account, name);
+        });
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** {@code iam:UpdateAssumeRolePolicy}. */
+    JsonNode updateAssumeRolePolicy(RequestContext ctx, ObjectNode input) {
+        String name = roleName(input);
+        String trust = new dev.citadel.services.Inputs(input, "ValidationError").requiredString("PolicyDocument", 1, 131072, null);
+        parse(trust, PolicyParser.Kind.TRUST);
+        requireRole(ctx, name);
+        directory.store().useTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h).updateAssumeRolePolicy(account(ctx), name, trust));
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** {@code iam:AttachRolePolicy}. */
+    JsonNode attachRolePolicy(RequestContext ctx, ObjectNode input) {
+        var role = requireRole(ctx, roleName(input));
+        String arn = policyArn(input);
+        if (ManagedPolicies.byArn(arn).isEmpty()) {
+            throw new AwsException("NoSuchEntity", 404, "Policy " + arn + " does not exist or is not attachable.");
+        }
+        directory.store().useTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h).attachPolicy(account(ctx), "role", role.roleName(), arn));
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** {@code iam:DetachRolePolicy}. */
+    JsonNode detachRolePolicy(RequestContext ctx, ObjectNode input) {
+        var role = requireRole(ctx, roleName(input));
+        String arn = policyArn(input);
+        boolean detached = directory.store().inTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
+                .detachPolicy(account(ctx), "role", role.roleName(), arn));
+        if (!detached) {
+            throw new AwsException("NoSuchEntity", 404, "Policy " + arn + " was not found.");
+        }
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** {@code iam:PutRolePolicy}. */
+    JsonNode putRolePolicy(RequestContext ctx, ObjectNode input) {
+        var role = requireRole(ctx, roleName(input));
+        String policyName = policyName(input);
+        String document = new dev.citadel.services.Inputs(input, "ValidationError").requiredString("PolicyDocument", 1, 131072, null);
+        parse(document, PolicyParser.Kind.IDENTITY);
+        directory.store().useTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
+                .putInlinePolicy(account(ctx), "role", role.roleName(), policyName, document));
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** {@code iam:DeleteRolePolicy}. */
+    JsonNode deleteRolePolicy(RequestContext ctx, ObjectNode input) {
+        var role = requireRole(ctx, roleName(input));
+        String policyName = policyName(input);
+        boolean deleted = directory.store().inTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
+                .deleteInlinePolicy(account(ctx), "role", role.roleName(), policyName));
+        if (!deleted) {
+            throw new AwsException("NoSuchEntity", 404, "The role policy with name " + policyName + " cannot be found.");
         }
         directory.identityChanged();
         return JsonNodeFactory.instance.objectNode();
