@@ -213,53 +213,22 @@ public final class IamService {
 
     /** {@code iam:AttachGroupPolicy}. */
     JsonNode attachGroupPolicy(RequestContext ctx, ObjectNode input) {
-        var group = requireGroup(ctx, groupName(input));
-        String arn = policyArn(input);
-        if (ManagedPolicies.byArn(arn).isEmpty()) {
-            throw new AwsException("NoSuchEntity", 404, "Policy " + arn + " does not exist or is not attachable.");
-        }
-        directory.store().useTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
-                .attachPolicy(account(ctx), "group", group.groupName(), arn));
-        directory.identityChanged();
-        return JsonNodeFactory.instance.objectNode();
+        return attach(ctx, groupHolder(ctx, input), policyArn(input));
     }
 
     /** {@code iam:DetachGroupPolicy}. */
     JsonNode detachGroupPolicy(RequestContext ctx, ObjectNode input) {
-        var group = requireGroup(ctx, groupName(input));
-        String arn = policyArn(input);
-        boolean detached = directory.store().inTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
-                .detachPolicy(account(ctx), "group", group.groupName(), arn));
-        if (!detached) {
-            throw new AwsException("NoSuchEntity", 404, "Policy " + arn + " was not found.");
-        }
-        directory.identityChanged();
-        return JsonNodeFactory.instance.objectNode();
+        return detach(ctx, groupHolder(ctx, input), policyArn(input));
     }
 
     /** {@code iam:PutGroupPolicy}. */
     JsonNode putGroupPolicy(RequestContext ctx, ObjectNode input) {
-        var group = requireGroup(ctx, groupName(input));
-        String policyName = policyName(input);
-        String document = new dev.citadel.services.Inputs(input, "ValidationError").requiredString("PolicyDocument", 1, 131072, null);
-        parse(document, PolicyParser.Kind.IDENTITY);
-        directory.store().useTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
-                .putInlinePolicy(account(ctx), "group", group.groupName(), policyName, document));
-        directory.identityChanged();
-        return JsonNodeFactory.instance.objectNode();
+        return putInline(ctx, groupHolder(ctx, input), input);
     }
 
     /** {@code iam:DeleteGroupPolicy}. */
     JsonNode deleteGroupPolicy(RequestContext ctx, ObjectNode input) {
-        var group = requireGroup(ctx, groupName(input));
-        String policyName = policyName(input);
-        boolean deleted = directory.store().inTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
-                .deleteInlinePolicy(account(ctx), "group", group.groupName(), policyName));
-        if (!deleted) {
-            throw new AwsException("NoSuchEntity", 404, "The group policy with name " + policyName + " cannot be found.");
-        }
-        directory.identityChanged();
-        return JsonNodeFactory.instance.objectNode();
+        return deleteInline(ctx, groupHolder(ctx, input), policyName(input));
     }
 
     /** A role operation's spec: its resource is the role named by RoleName, in the caller's account. */
@@ -374,22 +343,65 @@ public final class IamService {
 
     /** {@code iam:AttachRolePolicy}. */
     JsonNode attachRolePolicy(RequestContext ctx, ObjectNode input) {
-        var role = requireRole(ctx, roleName(input));
-        String arn = policyArn(input);
-        if (ManagedPolicies.byArn(arn).isEmpty()) {
-            throw new AwsException("NoSuchEntity", 404, "Policy " + arn + " does not exist or is not attachable.");
-        }
-        directory.store().useTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h).attachPolicy(account(ctx), "role", role.roleName(), arn));
-        directory.identityChanged();
-        return JsonNodeFactory.instance.objectNode();
+        return attach(ctx, roleHolder(ctx, input), policyArn(input));
     }
 
     /** {@code iam:DetachRolePolicy}. */
     JsonNode detachRolePolicy(RequestContext ctx, ObjectNode input) {
-        var role = requireRole(ctx, roleName(input));
-        String arn = policyArn(input);
+        return detach(ctx, roleHolder(ctx, input), policyArn(input));
+    }
+
+    /** {@code iam:PutRolePolicy}. */
+    JsonNode putRolePolicy(RequestContext ctx, ObjectNode input) {
+        return putInline(ctx, roleHolder(ctx, input), input);
+    }
+
+    /** {@code iam:DeleteRolePolicy}. */
+    JsonNode deleteRolePolicy(RequestContext ctx, ObjectNode input) {
+        return deleteInline(ctx, roleHolder(ctx, input), policyName(input));
+    }
+
+    /** A user, group or role that policies attach to: its kind as stored and its name as created. */
+    private record Holder(String type, String name) {
+    }
+
+    private Holder userHolder(RequestContext ctx, ObjectNode input) {
+        return new Holder("user", requireUser(ctx, userName(input)).userName());
+    }
+
+    private Holder groupHolder(RequestContext ctx, ObjectNode input) {
+        return new Holder("group", requireGroup(ctx, groupName(input)).groupName());
+    }
+
+    private Holder roleHolder(RequestContext ctx, ObjectNode input) {
+        return new Holder("role", requireRole(ctx, roleName(input)).roleName());
+    }
+
+    /** Attaches an AWS managed policy Citadel provides; at most ten per user, group or role. */
+    private JsonNode attach(RequestContext ctx, Holder holder, String arn) {
+        if (ManagedPolicies.byArn(arn).isEmpty()) {
+            throw new AwsException("NoSuchEntity", 404, "Policy " + arn + " does not exist or is not attachable.");
+        }
+        String account = account(ctx);
+        directory.store().useTransaction(h -> {
+            var iam = new dev.citadel.metadata.iam.IamRepository(h);
+            if (holder.type().equals("user")) {
+                iam.lockUser(account, holder.name());
+            }
+            if (!iam.attachedPolicies(account, holder.type(), holder.name()).contains(arn)
+                    && iam.countAttachedPolicies(account, holder.type(), holder.name()) >= MAX_ATTACHED) {
+                throw new AwsException("LimitExceeded", 409, "Cannot exceed quota for PoliciesPer" + Character.toUpperCase(holder.type().charAt(0))
+                        + holder.type().substring(1) + ": " + MAX_ATTACHED);
+            }
+            iam.attachPolicy(account, holder.type(), holder.name(), arn);
+        });
+        directory.identityChanged();
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    private JsonNode detach(RequestContext ctx, Holder holder, String arn) {
         boolean detached = directory.store().inTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
-                .detachPolicy(account(ctx), "role", role.roleName(), arn));
+                .detachPolicy(account(ctx), holder.type(), holder.name(), arn));
         if (!detached) {
             throw new AwsException("NoSuchEntity", 404, "Policy " + arn + " was not found.");
         }
@@ -397,26 +409,22 @@ public final class IamService {
         return JsonNodeFactory.instance.objectNode();
     }
 
-    /** {@code iam:PutRolePolicy}. */
-    JsonNode putRolePolicy(RequestContext ctx, ObjectNode input) {
-        var role = requireRole(ctx, roleName(input));
+    /** Creates or replaces an inline policy, validated as IAM validates identity policies. */
+    private JsonNode putInline(RequestContext ctx, Holder holder, ObjectNode input) {
         String policyName = policyName(input);
         String document = new dev.citadel.services.Inputs(input, "ValidationError").requiredString("PolicyDocument", 1, 131072, null);
         parse(document, PolicyParser.Kind.IDENTITY);
         directory.store().useTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
-                .putInlinePolicy(account(ctx), "role", role.roleName(), policyName, document));
+                .putInlinePolicy(account(ctx), holder.type(), holder.name(), policyName, document));
         directory.identityChanged();
         return JsonNodeFactory.instance.objectNode();
     }
 
-    /** {@code iam:DeleteRolePolicy}. */
-    JsonNode deleteRolePolicy(RequestContext ctx, ObjectNode input) {
-        var role = requireRole(ctx, roleName(input));
-        String policyName = policyName(input);
+    private JsonNode deleteInline(RequestContext ctx, Holder holder, String policyName) {
         boolean deleted = directory.store().inTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
-                .deleteInlinePolicy(account(ctx), "role", role.roleName(), policyName));
+                .deleteInlinePolicy(account(ctx), holder.type(), holder.name(), policyName));
         if (!deleted) {
-            throw new AwsException("NoSuchEntity", 404, "The role policy with name " + policyName + " cannot be found.");
+            throw new AwsException("NoSuchEntity", 404, "The " + holder.type() + " policy with name " + policyName + " cannot be found.");
         }
         directory.identityChanged();
         return JsonNodeFactory.instance.objectNode();
@@ -590,39 +598,12 @@ public final class IamService {
 
     /** {@code iam:AttachUserPolicy}: AWS managed policies Citadel provides; at most ten per user. */
     JsonNode attachUserPolicy(RequestContext ctx, ObjectNode input) {
-        String name = userName(input);
-        String arn = policyArn(input);
-        if (ManagedPolicies.byArn(arn).isEmpty()) {
-            throw new AwsException("NoSuchEntity", 404, "Policy " + arn + " does not exist or is not attachable.");
-        }
-        String account = account(ctx);
-        directory.store().useTransaction(h -> {
-            var iam = new dev.citadel.metadata.iam.IamRepository(h);
-            if (iam.user(account, name).isEmpty()) {
-                throw noSuchUser(name);
-            }
-            iam.lockUser(account, name);
-            if (!iam.attachedPolicies(account, "user", name).contains(arn) && iam.countAttachedPolicies(account, "user", name) >= MAX_ATTACHED) {
-                throw new AwsException("LimitExceeded", 409, "Cannot exceed quota for PoliciesPerUser: " + MAX_ATTACHED);
-            }
-            iam.attachPolicy(account, "user", name, arn);
-        });
-        directory.identityChanged();
-        return JsonNodeFactory.instance.objectNode();
+        return attach(ctx, userHolder(ctx, input), policyArn(input));
     }
 
     /** {@code iam:DetachUserPolicy}. */
     JsonNode detachUserPolicy(RequestContext ctx, ObjectNode input) {
-        String name = userName(input);
-        String arn = policyArn(input);
-        requireUser(ctx, name);
-        boolean detached = directory.store().inTransaction(h ->
-                new dev.citadel.metadata.iam.IamRepository(h).detachPolicy(account(ctx), "user", name, arn));
-        if (!detached) {
-            throw new AwsException("NoSuchEntity", 404, "Policy " + arn + " was not found.");
-        }
-        directory.identityChanged();
-        return JsonNodeFactory.instance.objectNode();
+        return detach(ctx, userHolder(ctx, input), policyArn(input));
     }
 
     private static final java.util.regex.Pattern POLICY_NAME = java.util.regex.Pattern.compile("[\\w+=,.@-]+");
@@ -633,15 +614,7 @@ public final class IamService {
 
     /** {@code iam:PutUserPolicy}: creates or replaces an inline policy, validated as IAM validates it. */
     JsonNode putUserPolicy(RequestContext ctx, ObjectNode input) {
-        String name = userName(input);
-        String policyName = policyName(input);
-        String document = new dev.citadel.services.Inputs(input, "ValidationError").requiredString("PolicyDocument", 1, 131072, null);
-        parse(document, PolicyParser.Kind.IDENTITY);
-        requireUser(ctx, name);
-        directory.store().useTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
-                .putInlinePolicy(account(ctx), "user", name, policyName, document));
-        directory.identityChanged();
-        return JsonNodeFactory.instance.objectNode();
+        return putInline(ctx, userHolder(ctx, input), input);
     }
 
     /** {@code iam:GetUserPolicy}: the document comes back URL-encoded, as IAM returns it. */
@@ -673,16 +646,7 @@ public final class IamService {
 
     /** {@code iam:DeleteUserPolicy}. */
     JsonNode deleteUserPolicy(RequestContext ctx, ObjectNode input) {
-        String name = userName(input);
-        String policyName = policyName(input);
-        requireUser(ctx, name);
-        boolean deleted = directory.store().inTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h)
-                .deleteInlinePolicy(account(ctx), "user", name, policyName));
-        if (!deleted) {
-            throw new AwsException("NoSuchEntity", 404, "The user policy with name " + policyName + " cannot be found.");
-        }
-        directory.identityChanged();
-        return JsonNodeFactory.instance.objectNode();
+        return deleteInline(ctx, userHolder(ctx, input), policyName(input));
     }
 
     /** {@code iam:ListAttachedUserPolicies}. */
