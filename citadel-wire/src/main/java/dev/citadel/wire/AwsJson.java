@@ -11,19 +11,24 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.citadel.core.AwsException;
 import java.io.IOException;
-import java.util.Map;
 
 /**
  * The awsJson1_0 and awsJson1_1 protocols. A request is {@code POST /} with
- * {@code X-Amz-Target: <TargetPrefix>.<Operation>} and a JSON object body (an empty body is
- * {@code {}}); a response is the output object; an error is
- * {@code {"__type":"<Code>","message":"<text>"}} with the error's status. Every response carries
+ * {@code X-Amz-Target: <TargetPrefix>.<Operation>} ({@link #operation}: the prefix must be the
+ * service's, the operation 1..128 ASCII letters and digits, else {@code UnknownOperationException})
+ * and a JSON object body (an empty body is {@code {}}); a response is the output object; an error is
+ * {@code {"__type":"<Code>","message":"<text>"}} with the error's status (botocore's JSONParser
+ * reads {@code __type}, dropping a {@code namespace#} prefix and a {@code :…} suffix, and
+ * {@code message} or {@code Message}); a service that moved from awsQuery also sends
+ * {@code x-amzn-query-error: <Code>;Sender|Receiver}. Every response carries
  * {@code x-amzn-RequestId}. Input is parsed with limits on nesting (64), string length (1 MiB),
  * number length (100) and duplicate keys refused, and a number too large for a double (which would
  * otherwise read as infinity) refused too; anything else is a {@code SerializationException}.
  */
 public final class AwsJson {
-    public static final ObjectMapper MAPPER = mapper();
+    /** The hardened mapper shared by the JSON codecs; thread-safe, and never reconfigured after this. */
+    static final ObjectMapper MAPPER = mapper();
+    private static final int MAX_OPERATION_LENGTH = 128;
 
     private AwsJson() {
     }
@@ -44,21 +49,33 @@ public final class AwsJson {
         return m;
     }
 
-    /** The operation named by {@code X-Amz-Target}, which must start with {@code prefix.}. */
-    public static String operation(String target, String prefix) {
-        if (target == null || !target.startsWith(prefix + ".") || target.length() == prefix.length() + 1) {
-            throw new AwsException("UnknownOperationException", 400, "The X-Amz-Target header does not name an operation of this service.");
+    private static void requireJson(Protocol protocol) {
+        if (protocol != Protocol.AWS_JSON_1_0 && protocol != Protocol.AWS_JSON_1_1) {
+            throw new IllegalArgumentException("not an awsJson protocol: " + protocol);
         }
-        String op = target.substring(prefix.length() + 1);
-        for (int i = 0; i < op.length(); i++) {
-            char c = op.charAt(i);
-            if (!Character.isLetterOrDigit(c) || c > 127) {
-                throw new AwsException("UnknownOperationException", 400, "The X-Amz-Target header does not name an operation of this service.");
-            }
-        }
-        return op;
     }
 
+    /** The operation named by {@code X-Amz-Target}, which must start with {@code prefix.}. */
+    public static String operation(String target, String prefix) {
+        int start = prefix.length() + 1;
+        if (target == null || target.length() <= start || target.length() > start + MAX_OPERATION_LENGTH
+                || !target.startsWith(prefix) || target.charAt(prefix.length()) != '.') {
+            throw unknownOperation();
+        }
+        for (int i = start; i < target.length(); i++) {
+            char c = target.charAt(i);
+            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
+                throw unknownOperation();
+            }
+        }
+        return target.substring(start);
+    }
+
+    private static AwsException unknownOperation() {
+        return new AwsException("UnknownOperationException", 400, "The X-Amz-Target header does not name an operation of this service.");
+    }
+
+    /** The request body as an object; an empty body is {@code {}}; anything else is a {@code SerializationException}. */
     public static ObjectNode decode(byte[] body) {
         if (body.length == 0) {
             return JsonNodeFactory.instance.objectNode();
@@ -92,10 +109,12 @@ public final class AwsJson {
         return true;
     }
 
+    /** A 200 response whose body is {@code output} ({@code {}} when null), in the protocol's content type. */
     public static EncodedResponse encode(Protocol protocol, JsonNode output, String requestId) {
+        requireJson(protocol);
         try {
             byte[] body = MAPPER.writeValueAsBytes(output == null ? JsonNodeFactory.instance.objectNode() : output);
-            return new EncodedResponse(200, protocol.contentType(), Map.of("x-amzn-RequestId", requestId), body);
+            return EncodedResponse.of(200, protocol.contentType(), body, "x-amzn-RequestId", requestId);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot encode output", e);
         }
@@ -103,15 +122,16 @@ public final class AwsJson {
 
     /** {@code queryCompatible}: also send {@code x-amzn-query-error: Code;Sender}, as services that moved from awsQuery do. */
     public static EncodedResponse encodeError(Protocol protocol, AwsException error, String requestId, boolean queryCompatible) {
+        requireJson(protocol);
         ObjectNode body = JsonNodeFactory.instance.objectNode();
         body.put("__type", error.code());
         body.put("message", error.getMessage());
-        Map<String, String> headers = queryCompatible
-                ? Map.of("x-amzn-RequestId", requestId, "x-amzn-query-error",
-                        error.code() + ";" + (error.fault() == AwsException.Fault.SENDER ? "Sender" : "Receiver"))
-                : Map.of("x-amzn-RequestId", requestId);
         try {
-            return new EncodedResponse(error.httpStatus(), protocol.contentType(), headers, MAPPER.writeValueAsBytes(body));
+            byte[] bytes = MAPPER.writeValueAsBytes(body);
+            return queryCompatible
+                    ? EncodedResponse.of(error.httpStatus(), protocol.contentType(), bytes, "x-amzn-RequestId", requestId,
+                            "x-amzn-query-error", error.code() + ";" + (error.fault() == AwsException.Fault.SENDER ? "Sender" : "Receiver"))
+                    : EncodedResponse.of(error.httpStatus(), protocol.contentType(), bytes, "x-amzn-RequestId", requestId);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot encode error", e);
         }

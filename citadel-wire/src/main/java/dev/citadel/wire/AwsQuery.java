@@ -6,8 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.POJONode;
 import dev.citadel.core.AwsException;
-import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -15,30 +18,43 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The awsQuery protocol (STS, IAM). A request is a form ({@code application/x-www-form-urlencoded}
- * body, or the query string of a GET) with {@code Action}, {@code Version} and the input members.
- * Members decode into one tree without a schema:
+ * The awsQuery protocol (STS, IAM).
+ *
+ * <p>A request is a form: an {@code application/x-www-form-urlencoded} body, the query string of
+ * a GET, or both ({@link #decode(String, byte[])}), holding {@code Action}, {@code Version} and the
+ * input members. Decoding is strict: the body must be UTF-8, {@code +} is a space, {@code %XX}
+ * must be two hex digits and the bytes it gives must be UTF-8; at most 1000 parameters; a name is
+ * 1..512 characters of at most 16 dotted segments. Members decode into one tree without a schema:
  * <ul>
  *   <li>{@code A.B=v} nests: {@code {"A":{"B":"v"}}};</li>
- *   <li>{@code L.member.N=v} (and flattened {@code L.N=v}) is a list ordered by N, which must run 1..n without gaps;</li>
+ *   <li>{@code L.member.N=v} is a list ordered by N, which must run 1..n without gaps (N is
+ *       {@code [1-9][0-9]{0,3}});</li>
+ *   <li>flattened {@code L.N=v} (every segment under {@code L} an index) is such a list too;</li>
  *   <li>{@code M.entry.N.key=k&M.entry.N.value=v} is a map {@code {"M":{"k":"v"}}}; an entry has
- *       nothing but {@code key} and {@code value}, and a key appears once;</li>
- *   <li>every leaf is a string; handlers convert numbers and booleans;</li>
+ *       nothing but {@code key} and {@code value} (a missing value is the empty string), and a key
+ *       appears once;</li>
+ *   <li>every leaf is a string ({@code L=} with nothing under it, AWS's empty list, is {@code ""});
+ *       handlers convert numbers, booleans and empty lists by the member's type;</li>
  *   <li>a parameter, {@code Action} and {@code Version} included, appears once: a repeated or
- *       conflicting name is {@code MalformedQueryString}, as is any ambiguity that would let two
- *       readers of the same form see different input.</li>
+ *       conflicting name (a leaf and a structure under one name) is refused, as is any ambiguity
+ *       that would let two readers of the same form see different input.</li>
  * </ul>
- * A response is {@code <ActionResponse xmlns=…><ActionResult>…</ActionResult><ResponseMetadata>
- * <RequestId>…</RequestId></ResponseMetadata></ActionResponse>}: objects become elements, arrays
- * repeated {@code <member>} elements, and an object wrapped by {@link #map(ObjectNode)} becomes
- * {@code <entry><key>…</key><value>…</value></entry>} elements; JSON nulls are left out. Element
- * names (the action and the output's field names) must be XML names; anything else is a bug of the
- * caller and fails with {@link IllegalArgumentException} rather than produce a broken document. An error is
- * {@code <ErrorResponse xmlns=…><Error><Type>Sender|Receiver</Type><Code>…</Code><Message>…</Message>
- * </Error><RequestId>…</RequestId></ErrorResponse>}.
+ * A malformed form is {@code MalformedQueryString} (400), the code AWS's query services give for a
+ * query string with a syntax error; a form without {@code Action} is {@code MissingAction} (400).
+ *
+ * <p>A response is {@code <ActionResponse xmlns="ns"><ActionResult>…</ActionResult><ResponseMetadata>
+ * <RequestId>…</RequestId></ResponseMetadata></ActionResponse>} as {@code text/xml} with
+ * {@code x-amzn-RequestId}: objects become elements, arrays repeated {@code <member>} elements,
+ * scalars their text (booleans {@code true}/{@code false}, numbers as written), JSON nulls nothing,
+ * and a value made by {@link #map(ObjectNode)} {@code <entry><key>…</key><value>…</value></entry>}
+ * elements. Element names (the action and the output's field names) must be XML names; anything
+ * else is a bug of the caller and fails with {@link IllegalArgumentException} rather than produce a
+ * broken document. An error is {@code <ErrorResponse xmlns="ns"><Error><Type>Sender|Receiver</Type>
+ * <Code>…</Code><Message>…</Message></Error><RequestId>…</RequestId></ErrorResponse>}, which
+ * botocore's QueryParser reads as {@code Error.Code}, {@code Error.Message} and the request id.
  */
 public final class AwsQuery {
-    /** The decoded form: the action, the API version and the input members. */
+    /** The decoded form: the action, the API version ({@code ""} when absent) and the input members. */
     public record Request(String action, String version, ObjectNode input) {
         public Request {
             requireNonNull(action, "action is null");
@@ -47,77 +63,124 @@ public final class AwsQuery {
         }
     }
 
-    private static final int MAX_PARAMETERS = 1000;
-    private static final int MAX_KEY_LENGTH = 512;
+    /**
+     * An output value to be written as a query map: each field of {@code entries} becomes
+     * {@code <entry><key>name</key><value>…</value></entry>}. Made by {@link #map(ObjectNode)}.
+     */
+    public record QueryMap(ObjectNode entries) {
+        public QueryMap {
+            requireNonNull(entries, "entries is null");
+        }
+    }
+
+    public static final int MAX_PARAMETERS = 1000;
+    public static final int MAX_NAME_LENGTH = 512;
     private static final int MAX_DEPTH = 16;
-    private static final String MAP_MARKER = "__citadel_query_map__";
 
     private AwsQuery() {
     }
 
+    /** Decodes one form (a body or a query string already turned into text). */
     public static Request decode(String form) {
-        Map<String, Object> root = new LinkedHashMap<>();
-        String action = null;
-        String version = null;
-        int count = 0;
-        for (String pair : form.split("&", -1)) {
-            if (pair.isEmpty()) {
-                continue;
+        Form f = new Form();
+        f.add(form);
+        return f.request();
+    }
+
+    /** Decodes the parameters of the query string and the form body together; a name in both is repeated. */
+    public static Request decode(String rawQuery, byte[] formBody) {
+        Form f = new Form();
+        f.add(rawQuery);
+        f.add(utf8(formBody, 0, formBody.length, "The request body is not UTF-8."));
+        return f.request();
+    }
+
+    /** The parameters of one request, gathered before they become a tree. */
+    private static final class Form {
+        private final Map<String, Object> root = new LinkedHashMap<>();
+        private String action;
+        private String version;
+        private int count;
+
+        void add(String form) {
+            int start = 0;
+            while (start <= form.length()) {
+                int end = form.indexOf('&', start);
+                if (end < 0) {
+                    end = form.length();
+                }
+                if (end > start) {
+                    pair(form, start, end);
+                }
+                start = end + 1;
             }
+        }
+
+        private void pair(String form, int start, int end) {
             if (++count > MAX_PARAMETERS) {
                 throw malformed("The request has more than " + MAX_PARAMETERS + " parameters.");
             }
-            int eq = pair.indexOf('=');
-            String key = formDecode(eq < 0 ? pair : pair.substring(0, eq));
-            String value = eq < 0 ? "" : formDecode(pair.substring(eq + 1));
-            if (key.isEmpty() || key.length() > MAX_KEY_LENGTH) {
+            int eq = form.indexOf('=', start);
+            if (eq < 0 || eq > end) {
+                eq = end;
+            }
+            if (eq - start > 3 * MAX_NAME_LENGTH) {
+                throw malformed("A parameter name is too long.");
+            }
+            String key = formDecode(form, start, eq);
+            String value = eq == end ? "" : formDecode(form, eq + 1, end);
+            if (key.isEmpty() || key.length() > MAX_NAME_LENGTH) {
                 throw malformed("A parameter name is empty or too long.");
             }
-            if (key.equals("Action")) {
-                if (action != null) {
-                    throw malformed("Parameter Action is repeated.");
+            switch (key) {
+                case "Action" -> {
+                    if (action != null) {
+                        throw malformed("Parameter Action is repeated.");
+                    }
+                    action = value;
                 }
-                action = value;
-                continue;
-            }
-            if (key.equals("Version")) {
-                if (version != null) {
-                    throw malformed("Parameter Version is repeated.");
+                case "Version" -> {
+                    if (version != null) {
+                        throw malformed("Parameter Version is repeated.");
+                    }
+                    version = value;
                 }
-                version = value;
-                continue;
+                default -> put(key, value);
             }
-            put(root, key, value);
         }
-        if (action == null || action.isEmpty()) {
-            throw new AwsException("MissingAction", 400, "Could not find an action in the request.");
-        }
-        JsonNode tree = convert(root, 0);
-        return new Request(action, version == null ? "" : version, (ObjectNode) tree);
-    }
 
-    @SuppressWarnings("unchecked")
-    private static void put(Map<String, Object> root, String key, String value) {
-        String[] path = key.split("\\.", -1);
-        if (path.length > MAX_DEPTH) {
-            throw malformed("Parameter " + key + " is nested too deeply.");
-        }
-        Map<String, Object> node = root;
-        for (int i = 0; i < path.length - 1; i++) {
-            if (path[i].isEmpty()) {
-                throw malformed("Parameter " + key + " is malformed.");
+        @SuppressWarnings("unchecked")
+        private void put(String key, String value) {
+            Map<String, Object> node = root;
+            int depth = 1;
+            int start = 0;
+            for (int dot = key.indexOf('.'); dot >= 0; dot = key.indexOf('.', start)) {
+                if (++depth > MAX_DEPTH) {
+                    throw malformed("Parameter " + key + " is nested too deeply.");
+                }
+                if (dot == start) {
+                    throw malformed("Parameter " + key + " is malformed.");
+                }
+                Object next = node.computeIfAbsent(key.substring(start, dot), k -> new LinkedHashMap<String, Object>());
+                if (!(next instanceof Map)) {
+                    throw malformed("Parameter " + key + " conflicts with another parameter.");
+                }
+                node = (Map<String, Object>) next;
+                start = dot + 1;
             }
-            Object next = node.computeIfAbsent(path[i], k -> new LinkedHashMap<String, Object>());
-            if (!(next instanceof Map)) {
-                throw malformed("Parameter " + key + " conflicts with another parameter.");
+            String last = key.substring(start);
+            if (last.isEmpty() || node.containsKey(last)) {
+                throw malformed("Parameter " + key + " is malformed or repeated.");
             }
-            node = (Map<String, Object>) next;
+            node.put(last, value);
         }
-        String last = path[path.length - 1];
-        if (last.isEmpty() || node.containsKey(last)) {
-            throw malformed("Parameter " + key + " is malformed or repeated.");
+
+        Request request() {
+            if (action == null || action.isEmpty()) {
+                throw new AwsException("MissingAction", 400, "Could not find an action in the request.");
+            }
+            return new Request(action, version == null ? "" : version, (ObjectNode) convert(root, 0));
         }
-        node.put(last, value);
     }
 
     @SuppressWarnings("unchecked")
@@ -126,10 +189,10 @@ public final class AwsQuery {
             return JsonNodeFactory.instance.textNode(s);
         }
         Map<String, Object> map = (Map<String, Object>) value;
-        if (depth > 0 && map.size() == 1 && map.containsKey("member") && map.get("member") instanceof Map) {
+        if (depth > 0 && map.size() == 1 && map.get("member") instanceof Map) {
             return list((Map<String, Object>) map.get("member"), depth);
         }
-        if (depth > 0 && map.size() == 1 && map.containsKey("entry") && map.get("entry") instanceof Map) {
+        if (depth > 0 && map.size() == 1 && map.get("entry") instanceof Map) {
             ArrayNode entries = list((Map<String, Object>) map.get("entry"), depth);
             ObjectNode out = JsonNodeFactory.instance.objectNode();
             for (JsonNode e : entries) {
@@ -144,12 +207,24 @@ public final class AwsQuery {
             }
             return out;
         }
-        if (depth > 0 && !map.isEmpty() && map.keySet().stream().allMatch(AwsQuery::isIndex)) {
+        if (depth > 0 && allIndexes(map)) {
             return list(map, depth);
         }
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         map.forEach((k, v) -> out.set(k, convert(v, depth + 1)));
         return out;
+    }
+
+    private static boolean allIndexes(Map<String, Object> map) {
+        if (map.isEmpty()) {
+            return false;
+        }
+        for (String k : map.keySet()) {
+            if (!isIndex(k)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static ArrayNode list(Map<String, Object> indexed, int depth) {
@@ -163,7 +238,7 @@ public final class AwsQuery {
         if (sorted.firstKey() != 1 || sorted.lastKey() != sorted.size()) {
             throw malformed("List indexes must run from 1 without gaps.");
         }
-        ArrayNode out = JsonNodeFactory.instance.arrayNode();
+        ArrayNode out = JsonNodeFactory.instance.arrayNode(sorted.size());
         sorted.values().forEach(v -> out.add(convert(v, depth + 1)));
         return out;
     }
@@ -180,56 +255,109 @@ public final class AwsQuery {
         return true;
     }
 
-    /** Decodes {@code application/x-www-form-urlencoded}: {@code +} is a space, {@code %XX} a byte of UTF-8. */
+    /** Decodes {@code application/x-www-form-urlencoded} text: {@code +} is a space, {@code %XX} a byte of UTF-8. */
     static String formDecode(String s) {
-        if (s.indexOf('%') < 0 && s.indexOf('+') < 0) {
-            return s;
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '+') {
-                out.write(' ');
-            } else if (c == '%') {
-                if (i + 2 >= s.length()) {
-                    throw malformed("The request contains a malformed percent-encoding.");
-                }
-                int hi = Character.digit(s.charAt(i + 1), 16);
-                int lo = Character.digit(s.charAt(i + 2), 16);
-                if (hi < 0 || lo < 0) {
-                    throw malformed("The request contains a malformed percent-encoding.");
-                }
-                out.write((hi << 4) | lo);
-                i += 2;
-            } else {
-                out.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
-            }
-        }
-        return out.toString(StandardCharsets.UTF_8);
+        return formDecode(s, 0, s.length());
     }
 
-    /** Marks an object to be written as a query-protocol map ({@code entry}/{@code key}/{@code value}). */
-    public static ObjectNode map(ObjectNode entries) {
-        ObjectNode wrapper = JsonNodeFactory.instance.objectNode();
-        wrapper.set(MAP_MARKER, entries);
-        return wrapper;
+    private static String formDecode(String s, int from, int to) {
+        int firstEscape = -1;
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            if (c == '%' || c == '+') {
+                firstEscape = i;
+                break;
+            }
+        }
+        if (firstEscape < 0) {
+            return s.substring(from, to);
+        }
+        StringBuilder out = new StringBuilder(to - from).append(s, from, firstEscape);
+        byte[] bytes = null;
+        int i = firstEscape;
+        while (i < to) {
+            char c = s.charAt(i);
+            if (c == '+') {
+                out.append(' ');
+                i++;
+            } else if (c == '%') {
+                if (bytes == null) {
+                    bytes = new byte[(to - i) / 3 + 1];
+                }
+                int n = 0;
+                while (i < to && s.charAt(i) == '%') {
+                    if (i + 2 >= to) {
+                        throw malformed("The request contains a malformed percent-encoding.");
+                    }
+                    int hi = hex(s.charAt(i + 1));
+                    int lo = hex(s.charAt(i + 2));
+                    if (hi < 0 || lo < 0) {
+                        throw malformed("The request contains a malformed percent-encoding.");
+                    }
+                    bytes[n++] = (byte) ((hi << 4) | lo);
+                    i += 3;
+                }
+                out.append(utf8(bytes, 0, n, "The request contains a percent-encoding that is not UTF-8."));
+            } else {
+                out.append(c);
+                i++;
+            }
+        }
+        return out.toString();
+    }
+
+    private static int hex(char c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
+    }
+
+    private static String utf8(byte[] bytes, int offset, int length, String message) {
+        for (int i = offset; i < offset + length; i++) {
+            if (bytes[i] < 0) {
+                try {
+                    return StandardCharsets.UTF_8.newDecoder()
+                            .onMalformedInput(CodingErrorAction.REPORT)
+                            .onUnmappableCharacter(CodingErrorAction.REPORT)
+                            .decode(ByteBuffer.wrap(bytes, offset, length))
+                            .toString();
+                } catch (CharacterCodingException e) {
+                    throw malformed(message);
+                }
+            }
+        }
+        return new String(bytes, offset, length, StandardCharsets.ISO_8859_1);
+    }
+
+    /** Marks an object to be written as a query map ({@code entry}/{@code key}/{@code value}); see {@link QueryMap}. */
+    public static JsonNode map(ObjectNode entries) {
+        return new POJONode(new QueryMap(entries));
     }
 
     public static EncodedResponse encode(String action, String namespace, JsonNode output, String requestId) {
-        requireName(action);
+        Xml.requireName(action);
         StringBuilder sb = new StringBuilder(512);
         sb.append('<').append(action).append("Response xmlns=\"");
         Xml.escape(sb, namespace).append("\">");
         sb.append('<').append(action).append("Result>");
         if (output != null && output.isObject()) {
             writeFields(sb, output);
+        } else if (output != null && !output.isNull()) {
+            throw new IllegalArgumentException("the output of " + action + " must be an object");
         }
         sb.append("</").append(action).append("Result>");
         sb.append("<ResponseMetadata>");
         Xml.element(sb, "RequestId", requestId);
         sb.append("</ResponseMetadata></").append(action).append("Response>\n");
-        return new EncodedResponse(200, Protocol.AWS_QUERY.contentType(), Map.of("x-amzn-RequestId", requestId),
-                sb.toString().getBytes(StandardCharsets.UTF_8));
+        return EncodedResponse.of(200, Protocol.AWS_QUERY.contentType(), sb.toString().getBytes(StandardCharsets.UTF_8),
+                "x-amzn-RequestId", requestId);
     }
 
     private static void writeFields(StringBuilder sb, JsonNode object) {
@@ -238,16 +366,16 @@ public final class AwsQuery {
             if (f.getValue().isNull()) {
                 continue;
             }
-            requireName(f.getKey());
-            sb.append('<').append(f.getKey()).append('>');
+            String name = Xml.requireName(f.getKey());
+            sb.append('<').append(name).append('>');
             writeValue(sb, f.getValue());
-            sb.append("</").append(f.getKey()).append('>');
+            sb.append("</").append(name).append('>');
         }
     }
 
     private static void writeValue(StringBuilder sb, JsonNode v) {
-        if (v.isObject() && v.has(MAP_MARKER)) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = v.get(MAP_MARKER).fields(); it.hasNext(); ) {
+        if (v instanceof POJONode pojo && pojo.getPojo() instanceof QueryMap map) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = map.entries().fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
                 if (e.getValue().isNull()) {
                     continue;
@@ -258,6 +386,8 @@ public final class AwsQuery {
                 writeValue(sb, e.getValue());
                 sb.append("</value></entry>");
             }
+        } else if (v.isPojo()) {
+            throw new IllegalArgumentException("an output value must be JSON or a QueryMap: " + v);
         } else if (v.isObject()) {
             writeFields(sb, v);
         } else if (v.isArray()) {
@@ -284,21 +414,8 @@ public final class AwsQuery {
         sb.append("</Error>");
         Xml.element(sb, "RequestId", requestId);
         sb.append("</ErrorResponse>\n");
-        return new EncodedResponse(error.httpStatus(), Protocol.AWS_QUERY.contentType(), Map.of("x-amzn-RequestId", requestId),
-                sb.toString().getBytes(StandardCharsets.UTF_8));
-    }
-
-    /** An element name of the response: an ASCII XML name, so that no output can change the document's structure. */
-    private static void requireName(String name) {
-        boolean ok = !name.isEmpty();
-        for (int i = 0; ok && i < name.length(); i++) {
-            char c = name.charAt(i);
-            ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'
-                    || (i > 0 && ((c >= '0' && c <= '9') || c == '-' || c == '.'));
-        }
-        if (!ok) {
-            throw new IllegalArgumentException("not an XML element name: " + name);
-        }
+        return EncodedResponse.of(error.httpStatus(), Protocol.AWS_QUERY.contentType(), sb.toString().getBytes(StandardCharsets.UTF_8),
+                "x-amzn-RequestId", requestId);
     }
 
     private static AwsException malformed(String message) {

@@ -189,4 +189,33 @@ class AwsJsonTest {
     private static AwsException assertThrowsAws(Runnable r) {
         return (AwsException) assertThatThrownBy(r::run).isInstanceOf(AwsException.class).actual();
     }
+
+    @Test
+    void targetWhosePrefixOnlyStartsLikeTheServicesIsAnUnknownOperation() {
+        assertThatThrownBy(() -> AwsJson.operation("TrentServiceX.Encrypt", "TrentService"))
+                .isInstanceOfSatisfying(AwsException.class, e -> assertThat(e.code()).isEqualTo("UnknownOperationException"));
+    }
+
+    @Test
+    void operationOfMoreThan128CharactersIsAnUnknownOperation() {
+        assertThat(AwsJson.operation("P." + "A".repeat(128), "P")).hasSize(128);
+        assertThatThrownBy(() -> AwsJson.operation("P." + "A".repeat(129), "P"))
+                .isInstanceOfSatisfying(AwsException.class, e -> assertThat(e.code()).isEqualTo("UnknownOperationException"));
+    }
+
+    @Test
+    void nonAsciiDigitsInTheOperationAreAnUnknownOperation() {
+        assertThatThrownBy(() -> AwsJson.operation("P.Op\u0661", "P")).isInstanceOf(AwsException.class);
+    }
+
+    @Test
+    void encodingForAProtocolOtherThanAwsJsonIsABug() {
+        assertThatThrownBy(() -> AwsJson.encode(Protocol.REST_JSON_1, null, "r")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void queryCompatibleErrorSendsTheRequestIdFirst() {
+        EncodedResponse r = AwsJson.encodeError(Protocol.AWS_JSON_1_0, new AwsException("Throttling", 400, "slow"), "r", true);
+        assertThat(r.headers().keySet()).containsExactly("x-amzn-RequestId", "x-amzn-query-error");
+    }
 }

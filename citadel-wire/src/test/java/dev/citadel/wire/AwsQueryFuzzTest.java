@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.citadel.core.AwsException;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Iterator;
 import javax.xml.parsers.SAXParserFactory;
 import org.xml.sax.helpers.DefaultHandler;
@@ -17,8 +18,8 @@ import org.xml.sax.helpers.DefaultHandler;
  * then written as a response: when every name in it is an XML name the document must be
  * well-formed, and otherwise the encoder must refuse with {@link IllegalArgumentException}.
  * Under {@code mvn test} the target runs its regression corpus in
- * {@code src/test/resources/dev/citadel/wire/AwsQueryFuzzTestInputs/form/}; a campaign is
- * {@code JAZZER_FUZZ=1 mvn -pl citadel-wire -am test -Dtest=AwsQueryFuzzTest -Dsurefire.failIfNoSpecifiedTests=false}.
+ * {@code src/test/resources/dev/citadel/wire/AwsQueryFuzzTestInputs/<method>/}; a campaign is
+ * {@code JAZZER_FUZZ=1 mvn -pl citadel-wire -am test -Dtest=AwsQueryFuzzTest#<method> -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 class AwsQueryFuzzTest {
     @FuzzTest(maxDuration = "60s")
@@ -43,6 +44,30 @@ class AwsQueryFuzzTest {
         SAXParserFactory f = SAXParserFactory.newInstance();
         f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
         f.newSAXParser().parse(new ByteArrayInputStream(response.body()), new DefaultHandler());
+    }
+
+    /**
+     * The query string and the body together: the input up to its first newline is the raw query,
+     * the rest the body bytes, which need not be UTF-8. The same outcomes as {@link #form}.
+     */
+    @FuzzTest(maxDuration = "60s")
+    void queryAndBody(byte[] input) {
+        int newline = 0;
+        while (newline < input.length && input[newline] != '\n') {
+            newline++;
+        }
+        String query = new String(input, 0, newline, StandardCharsets.ISO_8859_1);
+        byte[] body = newline < input.length ? Arrays.copyOfRange(input, newline + 1, input.length) : new byte[0];
+        AwsQuery.Request request;
+        try {
+            request = AwsQuery.decode(query, body);
+        } catch (AwsException refused) {
+            assertThat(refused.code()).isIn("MalformedQueryString", "MissingAction");
+            assertThat(refused.httpStatus()).isEqualTo(400);
+            return;
+        }
+        assertThat(request.action()).isNotEmpty();
+        assertThat(request.input().isObject()).isTrue();
     }
 
     private static boolean allNames(JsonNode n) {

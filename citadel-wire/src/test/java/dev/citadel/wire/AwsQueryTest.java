@@ -271,4 +271,83 @@ class AwsQueryTest {
         assertThat(RestXml.read(r.body(), 4096).toString()).isEqualTo("{\"ErrorResponse\":{\"Error\":{\"Type\":\"Sender\","
                 + "\"Code\":\"NoSuchEntity\",\"Message\":\"no user\"},\"RequestId\":\"req-3\"}}");
     }
+
+    @Test
+    void percentEscapesThatAreNotUtf8AreRefused() {
+        assertThat(refusal("Action=X&A=%FF").code()).isEqualTo("MalformedQueryString");
+        assertThat(refusal("Action=X&A=%C3").code()).isEqualTo("MalformedQueryString");
+        assertThat(refusal("Action=X&A=%ED%A0%80").code()).isEqualTo("MalformedQueryString");
+    }
+
+    @Test
+    void multiByteUtf8EscapesAndLowercaseHexDecode() {
+        assertThat(AwsQuery.decode("Action=X&A=%e2%82%ac+%F0%9F%98%80x").input().get("A").textValue()).isEqualTo("\u20ac \ud83d\ude00x");
+    }
+
+    @Test
+    void queryStringAndBodyDecodeTogether() {
+        AwsQuery.Request r = AwsQuery.decode("Action=GetRole&Version=2010-05-08", "RoleName=r%201".getBytes(StandardCharsets.UTF_8));
+        assertThat(r.action()).isEqualTo("GetRole");
+        assertThat(r.version()).isEqualTo("2010-05-08");
+        assertThat(r.input().toString()).isEqualTo("{\"RoleName\":\"r 1\"}");
+    }
+
+    @Test
+    void nameInBothQueryStringAndBodyIsRepeated() {
+        assertThatThrownBy(() -> AwsQuery.decode("Action=X", "Action=Y".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOfSatisfying(AwsException.class, e -> assertThat(e.code()).isEqualTo("MalformedQueryString"));
+        assertThatThrownBy(() -> AwsQuery.decode("Action=X&A=1", "A=2".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOfSatisfying(AwsException.class, e -> assertThat(e.code()).isEqualTo("MalformedQueryString"));
+    }
+
+    @Test
+    void bodyThatIsNotUtf8IsRefused() {
+        byte[] body = {'A', '=', (byte) 0xC3, '(', '&', 'A', 'c', 't', 'i', 'o', 'n', '=', 'X'};
+        assertThatThrownBy(() -> AwsQuery.decode("", body))
+                .isInstanceOfSatisfying(AwsException.class, e -> assertThat(e.code()).isEqualTo("MalformedQueryString"));
+    }
+
+    @Test
+    void parameterCountSpansQueryStringAndBody() {
+        StringBuilder body = new StringBuilder();
+        for (int i = 0; i < 1000; i++) {
+            body.append("&P").append(i).append("=v");
+        }
+        assertThatThrownBy(() -> AwsQuery.decode("Action=X", body.toString().getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOfSatisfying(AwsException.class, e -> assertThat(e.code()).isEqualTo("MalformedQueryString"));
+    }
+
+    @Test
+    void fieldNamedLikeAnOldMapMarkerIsAnOrdinaryElement() {
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.putObject("M").put("__citadel_query_map__", "x");
+        assertThat(new String(AwsQuery.encode("A", "urn:x", out, "r").body(), StandardCharsets.UTF_8))
+                .contains("<M><__citadel_query_map__>x</__citadel_query_map__></M>");
+    }
+
+    @Test
+    void queryMapInsideAListWritesEntriesInsideEachMember() {
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.putArray("L").add(AwsQuery.map(JsonNodeFactory.instance.objectNode().put("k", "v")));
+        assertThat(new String(AwsQuery.encode("A", "urn:x", out, "r").body(), StandardCharsets.UTF_8))
+                .contains("<L><member><entry><key>k</key><value>v</value></entry></member></L>");
+    }
+
+    @Test
+    void booleansAndNumbersAreWrittenAsText() {
+        ObjectNode out = JsonNodeFactory.instance.objectNode().put("IsTruncated", false).put("MaxItems", 100).put("Ratio", 0.5);
+        assertThat(new String(AwsQuery.encode("A", "urn:x", out, "r").body(), StandardCharsets.UTF_8))
+                .contains("<AResult><IsTruncated>false</IsTruncated><MaxItems>100</MaxItems><Ratio>0.5</Ratio></AResult>");
+    }
+
+    @Test
+    void outputThatIsNotAnObjectIsRefused() {
+        assertThatThrownBy(() -> AwsQuery.encode("A", "urn:x", JsonNodeFactory.instance.arrayNode(), "r"))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void responseCarriesTheRequestIdHeader() {
+        assertThat(AwsQuery.encode("A", "urn:x", null, "req-9").headers()).containsExactly(java.util.Map.entry("x-amzn-RequestId", "req-9"));
+    }
 }

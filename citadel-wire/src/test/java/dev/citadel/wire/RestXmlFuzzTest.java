@@ -10,8 +10,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Fuzz targets for the restXml request-body reader. {@link #body} feeds arbitrary bytes: they are
- * read or refused with {@code MalformedXML}, and a tree that was read never holds text from outside
- * the document. {@link #bodyAfterDoctype} puts the input after a DOCTYPE that declares an internal
+ * read or refused with {@code MalformedXML}, a tree that was read never holds text from outside
+ * the document, and when its names are ASCII XML names, writing it with {@link RestXml#encode} and
+ * reading that back gives the same tree. {@link #bodyAfterDoctype} puts the input after a DOCTYPE that declares an internal
  * canary entity and an external one: since no DTD is ever processed, every such document must be
  * refused. Under {@code mvn test} the targets run their regression corpora in
  * {@code src/test/resources/dev/citadel/wire/RestXmlFuzzTestInputs/<method>/}; a campaign is
@@ -33,6 +34,15 @@ class RestXmlFuzzTest {
         }
         assertThat(tree.size()).isEqualTo(1);
         assertThat(tree.toString()).doesNotContain("root:x:0:0").doesNotContain(CANARY);
+        String root = tree.fieldNames().next();
+        JsonNode content = tree.get(root);
+        EncodedResponse written;
+        try {
+            written = RestXml.encode(200, root, null, content, "q", "h");
+        } catch (IllegalArgumentException notAsciiName) {
+            return;
+        }
+        assertThat(RestXml.read(written.body(), Integer.MAX_VALUE)).isEqualTo(tree);
     }
 
     @FuzzTest(maxDuration = "60s")

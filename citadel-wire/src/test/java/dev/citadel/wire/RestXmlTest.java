@@ -173,4 +173,107 @@ class RestXmlTest {
         assertThat(r.body()).isEmpty();
         assertThat(r.headers()).isEqualTo(Map.of("x-amz-request-id", "req", "x-amz-id-2", "host"));
     }
+
+    @Test
+    void s3ErrorHeadersComeRequestIdFirst() {
+        EncodedResponse r = RestXml.encodeError(new AwsException("NoSuchKey", 404, "x"), "req", "host", false);
+        assertThat(r.headers().keySet()).containsExactly("x-amz-request-id", "x-amz-id-2");
+    }
+
+    @Test
+    void s3ErrorExtraElementsFollowTheMessageInOrder() {
+        Map<String, String> extra = new java.util.LinkedHashMap<>();
+        extra.put("BucketName", "b<1>");
+        extra.put("Resource", "/b/k");
+        EncodedResponse r = RestXml.encodeError(new AwsException("NoSuchBucket", 404, "The specified bucket does not exist"), "req", "host",
+                false, extra);
+        assertThat(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>"
+                + "<Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>b&lt;1&gt;</BucketName>"
+                + "<Resource>/b/k</Resource><RequestId>req</RequestId><HostId>host</HostId></Error>");
+    }
+
+    @Test
+    void s3ErrorOfAHeadRequestHasNoContentType() {
+        assertThat(RestXml.encodeError(new AwsException("NoSuchKey", 404, "x"), "req", "host", true).contentType()).isEmpty();
+    }
+
+    @Test
+    void treeEncodesObjectsAsElementsAndArraysAsRepeatedElements() throws IOException {
+        EncodedResponse r = RestXml.encode(200, "DeleteResult", "http://s3.amazonaws.com/doc/2006-03-01/",
+                JSON.readTree("{\"Deleted\":[{\"Key\":\"a\"},{\"Key\":\" b \"}],\"Error\":{\"Key\":\"c\",\"Code\":\"AccessDenied\"},"
+                        + "\"Skipped\":null,\"Quiet\":false,\"Size\":12}"), "req", "host");
+        assertThat(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                + "<DeleteResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Deleted><Key>a</Key></Deleted><Deleted><Key> b </Key></Deleted>"
+                + "<Error><Key>c</Key><Code>AccessDenied</Code></Error><Quiet>false</Quiet><Size>12</Size></DeleteResult>");
+        assertThat(r.contentType()).isEqualTo("application/xml");
+        assertThat(r.headers().entrySet()).containsExactly(Map.entry("x-amz-request-id", "req"), Map.entry("x-amz-id-2", "host"));
+    }
+
+    @Test
+    void encodedTreeReadsBackAsTheSameTree() throws IOException {
+        String tree = "{\"Part\":[{\"PartNumber\":\"1\",\"ETag\":\"\\\"e1\\\"\"},{\"PartNumber\":\"2\",\"ETag\":\"e2\"}]}";
+        EncodedResponse r = RestXml.encode(200, "CompleteMultipartUpload", null, JSON.readTree(tree), "req", "host");
+        assertThat(RestXml.read(r.body())).isEqualTo(JSON.readTree("{\"CompleteMultipartUpload\":" + tree + "}"));
+    }
+
+    @Test
+    void treeWithAnArrayInsideAnArrayIsRefused() throws IOException {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> RestXml.encode(200, "R", null, JSON.readTree("{\"A\":[[1]]}"), "q", "h"))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void emptyBodyResponseHasNoContentType() {
+        EncodedResponse r = RestXml.encode(204, new byte[0], "req", "host", Map.of("x-amz-delete-marker", "true"));
+        assertThat(r.contentType()).isEmpty();
+        assertThat(r.headers().keySet()).containsExactly("x-amz-request-id", "x-amz-id-2", "x-amz-delete-marker");
+    }
+
+    @Test
+    void doctypeWithoutEntitiesIsRefused() {
+        assertMalformedXml(refusal("<?xml version=\"1.0\"?><!DOCTYPE Delete><Delete><Quiet>true</Quiet></Delete>"));
+    }
+
+    @Test
+    void tooManyAttributesOnOneElementAreRefused() {
+        StringBuilder sb = new StringBuilder("<a");
+        for (int i = 0; i < 65; i++) {
+            sb.append(" x").append(i).append("=\"1\"");
+        }
+        assertMalformedXml(refusal(sb.append("/>").toString()));
+    }
+
+    @Test
+    void streamingReaderRefusesAnEntityDeclarationWithoutReadingTheFile() throws Exception {
+        byte[] xxe = "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>".getBytes(StandardCharsets.UTF_8);
+        javax.xml.stream.XMLStreamReader r = RestXml.reader(new java.io.ByteArrayInputStream(xxe));
+        StringBuilder seen = new StringBuilder();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
+            while (r.hasNext()) {
+                if (r.next() == javax.xml.stream.XMLStreamConstants.CHARACTERS) {
+                    seen.append(r.getText());
+                }
+            }
+        }).isInstanceOf(javax.xml.stream.XMLStreamException.class);
+        r.close();
+        assertThat(seen.toString()).doesNotContain("root:");
+    }
+
+    @Test
+    void streamingReaderReadsElementsAndSkipsWhitespaceBetweenTags() throws Exception {
+        byte[] xml = "<Delete>\n  <Object><Key>a</Key></Object>\n</Delete>".getBytes(StandardCharsets.UTF_8);
+        javax.xml.stream.XMLStreamReader r = RestXml.reader(new java.io.ByteArrayInputStream(xml));
+        r.nextTag();
+        assertThat(r.getLocalName()).isEqualTo("Delete");
+        r.nextTag();
+        assertThat(r.getLocalName()).isEqualTo("Object");
+        r.nextTag();
+        assertThat(r.getElementText()).isEqualTo("a");
+        r.close();
+    }
+
+    @Test
+    void malformedXmlIsTheS3Error() {
+        assertMalformedXml(RestXml.malformedXml());
+    }
 }

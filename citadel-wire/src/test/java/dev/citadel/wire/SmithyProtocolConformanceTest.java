@@ -47,7 +47,7 @@ import software.amazon.smithy.protocoltests.traits.HttpResponseTestsTrait;
  *   <li>response cases of error shapes: our encoder, given the case's code, status and message,
  *       must give the status, and the code and message as botocore reads them from that protocol
  *       (awsQuery: the whole {@code ErrorResponse} tree);</li>
- *   <li>restJson1 malformed-request cases whose body is not JSON at all: {@link AwsJson#decode}
+ *   <li>restJson1 malformed-request cases whose body is not JSON at all: {@link RestJson#decode}
  *       must refuse with the case's status and code, and {@link RestJson#encodeError} must carry it
  *       in {@code X-Amzn-ErrorType}.</li>
  * </ul>
@@ -227,7 +227,8 @@ class SmithyProtocolConformanceTest {
             if (!protocol.equals(REST_JSON_1) && !target.isEmpty()) {
                 assertThat(AwsJson.operation(target, target.substring(0, target.lastIndexOf('.')))).isEqualTo(op.getId().getName());
             }
-            ours = AwsJson.decode(body.getBytes(StandardCharsets.UTF_8));
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            ours = protocol.equals(REST_JSON_1) ? RestJson.decode(bytes) : AwsJson.decode(bytes);
         }
         Optional<String> difference = SmithyExpectedTree.difference(ours, expected, "$");
         assertThat(difference).as("decoded %s%nexpected %s", ours, expected).isEmpty();
@@ -355,7 +356,7 @@ class SmithyProtocolConformanceTest {
         byte[] body = c.getRequest().getBody().orElse("").getBytes(StandardCharsets.UTF_8);
         String code = header(c.getResponse().getHeaders(), "x-amzn-errortype");
         int status = c.getResponse().getCode();
-        assertThatThrownBy(() -> AwsJson.decode(body)).isInstanceOfSatisfying(AwsException.class, e -> {
+        assertThatThrownBy(() -> RestJson.decode(body)).isInstanceOfSatisfying(AwsException.class, e -> {
             assertThat(e.code()).isEqualTo(code);
             assertThat(e.httpStatus()).isEqualTo(status);
             EncodedResponse r = RestJson.encodeError(e, "req");
