@@ -83,4 +83,20 @@ class PolicyParserTest {
                 + "\"Resource\":\"*\",\"Condition\":{\"NullIfExists\":{\"aws:x\":\"true\"}}}}", PolicyParser.Kind.IDENTITY))
                 .hasMessage("Syntax errors in policy.");
     }
+
+    @Test
+    void legacyParsingBeyondMotosRecordedCases() {
+        String head = "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",";
+        Policy nulls = PolicyParser.parse(head + "\"Resource\":[\"arn:aws:s3:::b/*\",null]}}", PolicyParser.Kind.IDENTITY);
+        assertThat(nulls.statements().getFirst().resources()).containsExactly("arn:aws:s3:::b/*");
+        PolicyParser.parse(head + "\"Resource\":\"arn:aws:iam::123456789012:*\"}}", PolicyParser.Kind.IDENTITY);
+        PolicyParser.parse(head + "\"Resource\":\"*\",\"Condition\":{\"DateLessThan\":{\"aws:CurrentTime\":\"2016-12-13T21:20:37-05:00\"}}}}",
+                PolicyParser.Kind.IDENTITY);
+        assertThat(refusal(head + "\"Resource\":\"*\",\"Condition\":{\"DateLessThan\":{\"aws:CurrentTime\":\"2016-12-13T21:20:37-5\"}}}}",
+                PolicyParser.Kind.IDENTITY)).isEqualTo("The policy failed legacy parsing");
+        assertThat(refusal(head.replace("\"Allow\"", "\"allow\"") + "\"Resource\":\"*\"}}", PolicyParser.Kind.IDENTITY))
+                .isEqualTo("The policy failed legacy parsing");
+        assertThat(refusal(head + "\"Resource\":\"s3:bucket\"}}", PolicyParser.Kind.IDENTITY))
+                .isEqualTo("Partition \"bucket\" is not valid for resource \"arn:bucket:*:*:*:*\".");
+    }
 }
