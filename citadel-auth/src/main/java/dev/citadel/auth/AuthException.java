@@ -19,6 +19,7 @@ public final class AuthException extends RuntimeException {
         REQUEST_TIME_TOO_SKEWED,
         PRESIGNED_EXPIRED,
         INVALID_SESSION_TOKEN,
+        EXPIRED_SESSION_TOKEN,
         PAYLOAD_HASH_MISMATCH,
         CHUNK_MALFORMED,
         CHUNK_SIGNATURE_MISMATCH,

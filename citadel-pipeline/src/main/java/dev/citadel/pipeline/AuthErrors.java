@@ -35,6 +35,8 @@ public final class AuthErrors {
         };
     }
 
+    private static final String EXPIRED_TOKEN = "The security token included in the request is expired";
+
     private static AwsException query(AuthException e) {
         return switch (e.kind()) {
             case MISSING_AUTHENTICATION -> new AwsException("MissingAuthenticationToken", 403, "Request is missing Authentication Token");
@@ -45,6 +47,7 @@ public final class AuthErrors {
                     new AwsException("SignatureDoesNotMatch", 403, SIGNATURE_MISMATCH);
             case REQUEST_TIME_TOO_SKEWED -> new AwsException("SignatureDoesNotMatch", 403, e.getMessage());
             case PRESIGNED_EXPIRED -> new AwsException("SignatureDoesNotMatch", 403, "Request has expired");
+            case EXPIRED_SESSION_TOKEN -> new AwsException("ExpiredToken", 403, EXPIRED_TOKEN);
         };
     }
 
@@ -57,6 +60,7 @@ public final class AuthErrors {
             case SIGNATURE_MISMATCH, PAYLOAD_HASH_MISMATCH, CHUNK_SIGNATURE_MISMATCH, TRAILER_CHECKSUM_MISMATCH ->
                     new AwsException("InvalidSignatureException", 400, SIGNATURE_MISMATCH);
             case REQUEST_TIME_TOO_SKEWED, PRESIGNED_EXPIRED -> new AwsException("InvalidSignatureException", 400, e.getMessage());
+            case EXPIRED_SESSION_TOKEN -> new AwsException("ExpiredTokenException", 400, EXPIRED_TOKEN);
         };
     }
 
@@ -78,6 +82,7 @@ public final class AuthErrors {
             case REQUEST_TIME_TOO_SKEWED -> new AwsException("RequestTimeTooSkewed", 403,
                     "The difference between the request time and the current time is too large.");
             case PRESIGNED_EXPIRED -> new AwsException("AccessDenied", 403, "Request has expired");
+            case EXPIRED_SESSION_TOKEN -> new AwsException("ExpiredToken", 400, "The provided token has expired.");
         };
     }
 }

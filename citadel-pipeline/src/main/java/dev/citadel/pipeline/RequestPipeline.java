@@ -177,7 +177,8 @@ public final class RequestPipeline {
         }
     }
 
-    private void globalConditionKeys(RequestContext ctx, Map<String, List<String>> keys) {
+    /** Adds the global condition keys of the request (aws:SourceIp, aws:PrincipalArn, …) to {@code keys}. */
+    public static void globalConditionKeys(RequestContext ctx, Map<String, List<String>> keys) {
         Principal p = ctx.principal();
         keys.put("aws:SourceIp", List.of(ctx.connection().sourceIp()));
         keys.put("aws:SecureTransport", List.of("true"));
@@ -186,13 +187,23 @@ public final class RequestPipeline {
         keys.put("aws:RequestedRegion", List.of(ctx.region()));
         keys.put("aws:PrincipalAccount", List.of(p.account().value()));
         keys.put("aws:PrincipalArn", List.of(p.arn()));
-        keys.put("aws:PrincipalType", List.of(p.type()));
+        keys.put("aws:PrincipalType", List.of(p.type().equals("IAMUser") ? "User" : p.type()));
         keys.put("aws:userid", List.of(p.principalId()));
         keys.put("aws:UserAgent", List.of(ctx.userAgent()));
         keys.put("aws:ViaAWSService", List.of("false"));
         if (p.type().equals("IAMUser")) {
             keys.put("aws:username", List.of(p.name()));
         }
+        p.tags().forEach((k, v) -> keys.put("aws:PrincipalTag/" + k, List.of(v)));
+        // Long-term keys carry no MFA keys at all (AWS's documented reason for BoolIfExists);
+        // temporary credentials say whether MFA came with the call that issued them, and when.
+        p.session().ifPresent(s -> {
+            keys.put("aws:TokenIssueTime", List.of(s.issuedAt().toString()));
+            keys.put("aws:MultiFactorAuthPresent", List.of(Boolean.toString(s.mfaAt().isPresent())));
+            s.mfaAt().ifPresent(at -> keys.put("aws:MultiFactorAuthAge",
+                    List.of(Long.toString(Math.max(0, ctx.receivedAt().getEpochSecond() - at.getEpochSecond())))));
+            s.sourceIdentity().ifPresent(id -> keys.put("aws:SourceIdentity", List.of(id)));
+        });
         if (!ctx.connection().endpointId().isEmpty()) {
             keys.put("aws:SourceVpce", List.of(ctx.connection().endpointId()));
         }

@@ -26,8 +26,10 @@ import dev.citadel.services.accounts.AccountDirectory;
 import dev.citadel.services.accounts.FirstStart;
 import dev.citadel.services.iam.AccessKeyAuthenticator;
 import dev.citadel.services.iam.IamService;
+import dev.citadel.services.iam.MfaVerifier;
 import dev.citadel.services.iam.PolicyAuthorizer;
 import dev.citadel.services.organizations.OrganizationsService;
+import dev.citadel.services.sts.SessionTokens;
 import dev.citadel.services.sts.StsService;
 import dev.citadel.pipeline.protocol.ProtocolAdapters;
 import dev.citadel.wire.Protocol;
@@ -128,9 +130,11 @@ public final class Citadel implements AutoCloseable {
                 .service(StsService.DEFINITION)
                 .service(OrganizationsService.DEFINITION)
                 .service(IamService.DEFINITION);
-        registry.registerAll(StsService.operations());
         PolicyAuthorizer authorizer = new PolicyAuthorizer(accounts, endpointPolicies(config));
-        registry.registerAll(new IamService(accounts, authorizer).operations());
+        SessionTokens sessionTokens = new SessionTokens(sealer, accounts.ids());
+        MfaVerifier mfa = new MfaVerifier(accounts, sealer);
+        registry.registerAll(new StsService(accounts, sessionTokens, mfa, authorizer).operations());
+        registry.registerAll(new IamService(accounts, authorizer, mfa).operations());
         registry.registerAll(new OrganizationsService(accounts).operations());
         registry.freeze();
 
@@ -138,7 +142,7 @@ public final class Citadel implements AutoCloseable {
         resources.add(audit);
         Map<Protocol, ProtocolAdapter> adapters = ProtocolAdapters.all();
         RequestPipeline pipeline = new RequestPipeline(config.region(), registry,
-                new AccessKeyAuthenticator(accounts, clock, config.maxClockSkew()),
+                new AccessKeyAuthenticator(accounts, sessionTokens, clock, config.maxClockSkew()),
                 authorizer, audit, adapters, config.http().maxBodyBytes(), clock);
 
         InetSocketAddress bind = new InetSocketAddress(config.listen().getHostString(), config.listen().getPort());

@@ -139,6 +139,10 @@ public final class AccountDirectory {
                     iam.insertRole(new IamRole(id.value(), roleName, ids.iamId("AROA"), "/", "arn:aws:iam::" + id + ":role/" + roleName,
                             trustPolicy(org.managementAccountId()), "Lets the management account administer this account.", 3600, now));
                     iam.attachPolicy(id.value(), "role", roleName, ADMINISTRATOR_ACCESS);
+                    var scps = new dev.citadel.metadata.accounts.OrganizationPolicyRepository(h);
+                    if (scps.typeEnabled(rootId(org), dev.citadel.metadata.accounts.OrganizationPolicyRepository.SCP)) {
+                        scps.attach(dev.citadel.metadata.accounts.OrganizationPolicyRepository.FULL_AWS_ACCESS_ID, id.value());
+                    }
                     CreateAccountRequest done = new CreateAccountRequest(requestId, name, email, "SUCCEEDED", Optional.of(id.value()),
                             Optional.empty(), now, Optional.of(now));
                     accounts.insertCreateAccountRequest(done);
@@ -196,7 +200,7 @@ public final class AccountDirectory {
             IamUser user = identity.user();
             SecretBytes secret = sealer.unseal(identity.key().secretSealed(), sealContext(accessKeyId));
             Principal principal = new Principal("IAMUser", new AccountId(user.accountId()), user.userId(), user.arn(), user.userName(),
-                    accessKeyId);
+                    accessKeyId, tags(user.accountId(), "user", user.userName()), Optional.empty());
             return new ResolvedKey(principal, secret, identity.key().status().equals("Active"));
         });
     }
@@ -232,6 +236,85 @@ public final class AccountDirectory {
     public java.util.Map<String, String> inlinePolicies(Principal principal) {
         String type = principal.type().equals("IAMUser") ? "user" : "role";
         return store.read(h -> new IamRepository(h).inlinePolicies(principal.account().value(), type, principal.name()));
+    }
+
+    /** The role an ARN names ({@code arn:aws:iam::A:role/path/name}), if it exists with exactly that ARN. */
+    public Optional<IamRole> roleByArn(String arn) {
+        Optional<String[]> parts = iamArn(arn, "role/");
+        if (parts.isEmpty()) {
+            return Optional.empty();
+        }
+        String[] p = parts.get();
+        return store.read(h -> new IamRepository(h).role(p[0], p[1])).filter(r -> r.arn().equals(arn));
+    }
+
+    /** The user an ARN names, if it exists with exactly that ARN. */
+    public Optional<IamUser> userByArn(String arn) {
+        Optional<String[]> parts = iamArn(arn, "user/");
+        if (parts.isEmpty()) {
+            return Optional.empty();
+        }
+        String[] p = parts.get();
+        return store.read(h -> new IamRepository(h).user(p[0], p[1])).filter(u -> u.arn().equals(arn));
+    }
+
+    /** {account, name} of {@code arn:aws:iam::<account>:<kind><path><name>}. */
+    private static Optional<String[]> iamArn(String arn, String kind) {
+        String prefix = "arn:aws:iam::";
+        if (!arn.startsWith(prefix) || arn.length() > 2048) {
+            return Optional.empty();
+        }
+        int colon = arn.indexOf(':', prefix.length());
+        if (colon != prefix.length() + 12 || !arn.startsWith(kind, colon + 1)) {
+            return Optional.empty();
+        }
+        String account = arn.substring(prefix.length(), colon);
+        String name = arn.substring(arn.lastIndexOf('/') + 1);
+        return AccountId.isValid(account) && !name.isEmpty() ? Optional.of(new String[] {account, name}) : Optional.empty();
+    }
+
+    /** The permissions boundary ARN of a user, or of the role of a role session. */
+    public Optional<String> permissionsBoundary(Principal principal) {
+        String type = principal.isRoleSession() ? "role" : "user";
+        return store.read(h -> new dev.citadel.metadata.iam.IamTagRepository(h).boundary(principal.account().value(), type, principal.name()));
+    }
+
+    /** The tags of a user or role. */
+    public java.util.Map<String, String> tags(String accountId, String type, String name) {
+        return store.read(h -> new dev.citadel.metadata.iam.IamTagRepository(h).tags(accountId, type, name));
+    }
+
+    /** The default version's document of a customer managed policy of the account. */
+    public Optional<String> customerPolicyDocument(String accountId, String policyArn) {
+        if (!policyArn.startsWith("arn:aws:iam::" + accountId + ":policy/")) {
+            return Optional.empty();
+        }
+        return store.read(h -> new dev.citadel.metadata.iam.ManagedPolicyRepository(h).defaultDocument(policyArn));
+    }
+
+    /**
+     * The service control policies that bound an account, level by level (the root's, then the
+     * account's), as documents; empty when the account is the management account, which SCPs never
+     * restrict, or when SCPs are not enabled.
+     */
+    public java.util.List<java.util.List<String>> serviceControlPolicies(AccountId account) {
+        Optional<Organization> org = organization();
+        if (org.isEmpty() || org.get().managementAccountId().equals(account.value())) {
+            return java.util.List.of();
+        }
+        String root = rootId(org.get());
+        return store.read(h -> {
+            var policies = new dev.citadel.metadata.accounts.OrganizationPolicyRepository(h);
+            if (!policies.typeEnabled(root, dev.citadel.metadata.accounts.OrganizationPolicyRepository.SCP)) {
+                return java.util.List.of();
+            }
+            return java.util.List.of(policies.contentsAttachedTo(root), policies.contentsAttachedTo(account.value()));
+        });
+    }
+
+    /** The id of the organization's root, derived from the organization's id ({@code o-abcdefghij} has root {@code r-abcd}). */
+    public static String rootId(Organization org) {
+        return "r-" + org.id().substring(2, 6);
     }
 
     public boolean hasPolicyAttached(Principal principal, String policyArn) {

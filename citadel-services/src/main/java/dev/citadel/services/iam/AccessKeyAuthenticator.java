@@ -36,10 +36,18 @@ public final class AccessKeyAuthenticator implements RequestAuthenticator {
 
     private final AccountDirectory directory;
     private final SigV4Verifier verifier;
+    private final dev.citadel.services.sts.SessionTokens sessions;
+    private final Clock clock;
+    private final ConcurrentHashMap<String, CachedSession> sessionCache = new ConcurrentHashMap<>();
+
+    private record CachedSession(String token, dev.citadel.services.sts.SessionTokens.Opened opened) {
+    }
     private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
 
-    public AccessKeyAuthenticator(AccountDirectory directory, Clock clock, Duration maxSkew) {
+    public AccessKeyAuthenticator(AccountDirectory directory, dev.citadel.services.sts.SessionTokens sessions, Clock clock, Duration maxSkew) {
         this.directory = directory;
+        this.sessions = sessions;
+        this.clock = clock;
         this.verifier = new SigV4Verifier(clock, maxSkew);
         directory.onIdentityChange(cache::clear);
     }
@@ -53,14 +61,18 @@ public final class AccessKeyAuthenticator implements RequestAuthenticator {
     @Override
     public Authenticated authenticate(Scope scope, byte[] body, boolean s3) {
         String accessKeyId = scope.authorization().scope().accessKeyId();
-        AccountDirectory.ResolvedKey key = resolve(accessKeyId)
+        AccountDirectory.ResolvedKey key = accessKeyId.startsWith("ASIA") ? session(accessKeyId, scope)
+                : resolve(accessKeyId)
                 .filter(AccountDirectory.ResolvedKey::active)
                 .orElseThrow(() -> new AuthException(AuthException.Kind.UNKNOWN_ACCESS_KEY,
                         "The security token included in the request is invalid."));
+        Optional<SecretBytes> token = key.principal().session().isPresent()
+                ? Optional.of(SecretBytes.ofUtf8(scope.authorization().securityToken().orElseThrow()))
+                : Optional.empty();
         String claimed = scope.view().header("x-amz-content-sha256");
         Optional<AwsChunkedDecoder.Mode> chunked = claimed == null ? Optional.empty() : AwsChunkedDecoder.Mode.of(claimed);
         if (s3 && chunked.isPresent()) {
-            VerifiedSignature seed = verifier.verify(scope.view(), scope.authorization(), key.secretAccessKey(), Optional.empty(), claimed, true);
+            VerifiedSignature seed = verifier.verify(scope.view(), scope.authorization(), key.secretAccessKey(), token, claimed, true);
             return new Authenticated(key.principal(), decodeChunked(scope, chunked.get(), seed, body));
         }
         String bodyHash = SigV4.sha256Hex(body);
@@ -74,7 +86,7 @@ public final class AccessKeyAuthenticator implements RequestAuthenticator {
                         "The provided 'x-amz-content-sha256' header does not match what was computed.");
             }
         }
-        verifier.verify(scope.view(), scope.authorization(), key.secretAccessKey(), Optional.<SecretBytes>empty(), payloadHash, s3);
+        verifier.verify(scope.view(), scope.authorization(), key.secretAccessKey(), token, payloadHash, s3);
         return new Authenticated(key.principal(), body);
     }
 
@@ -91,6 +103,33 @@ public final class AccessKeyAuthenticator implements RequestAuthenticator {
         } catch (java.io.IOException e) {
             throw new AuthException(AuthException.Kind.CHUNK_MALFORMED, "The aws-chunked body could not be read.");
         }
+    }
+
+    /**
+     * Temporary credentials: the token must be present, open under this server's key for exactly
+     * this access key id, and not be expired. An opened token is kept (by access key id, compared
+     * in full on each use) until it expires or the cache is cleared.
+     */
+    private AccountDirectory.ResolvedKey session(String accessKeyId, Scope scope) {
+        String token = scope.authorization().securityToken().orElseThrow(() -> new AuthException(AuthException.Kind.INVALID_SESSION_TOKEN,
+                "The security token included in the request is invalid."));
+        CachedSession cached = sessionCache.get(accessKeyId);
+        dev.citadel.services.sts.SessionTokens.Opened opened;
+        if (cached != null && MessageDigest.isEqual(cached.token.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
+            opened = cached.opened;
+        } else {
+            opened = sessions.open(accessKeyId, token).orElseThrow(() -> new AuthException(AuthException.Kind.INVALID_SESSION_TOKEN,
+                    "The security token included in the request is invalid."));
+            if (sessionCache.size() >= CACHE_MAX) {
+                sessionCache.clear();
+            }
+            sessionCache.put(accessKeyId, new CachedSession(token, opened));
+        }
+        if (!clock.instant().isBefore(opened.principal().session().orElseThrow().expiresAt())) {
+            sessionCache.remove(accessKeyId);
+            throw new AuthException(AuthException.Kind.EXPIRED_SESSION_TOKEN, "The security token included in the request is expired");
+        }
+        return new AccountDirectory.ResolvedKey(opened.principal(), opened.secretAccessKey(), true);
     }
 
     private Optional<AccountDirectory.ResolvedKey> resolve(String accessKeyId) {

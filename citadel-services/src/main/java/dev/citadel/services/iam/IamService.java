@@ -43,20 +43,29 @@ public final class IamService {
 
     private final dev.citadel.services.accounts.AccountDirectory directory;
     private final PolicyAuthorizer authorizer;
+    private final MfaVerifier mfa;
 
     /** @param authorizer the enforcing authorizer, whose view of a principal's policies the simulator uses */
-    public IamService(dev.citadel.services.accounts.AccountDirectory directory, PolicyAuthorizer authorizer) {
+    public IamService(dev.citadel.services.accounts.AccountDirectory directory, PolicyAuthorizer authorizer, MfaVerifier mfa) {
         this.directory = directory;
         this.authorizer = authorizer;
+        this.mfa = mfa;
     }
 
     public List<Operation> operations() {
+        List<Operation> all = new ArrayList<>(own());
+        all.addAll(new IamPolicyOperations(directory, authorizer).operations());
+        all.addAll(new IamMfaOperations(directory, mfa).operations());
+        return List.copyOf(all);
+    }
+
+    private List<Operation> own() {
         return List.of(
                 Operation.of(OperationSpec.builder("iam", "SimulateCustomPolicy").resources(ResourceResolver.ALL).readOnly()
                         .maxBodyBytes(1 << 20).build(), IamService::simulateCustomPolicy),
                 Operation.of(OperationSpec.builder("iam", "SimulatePrincipalPolicy").readOnly().maxBodyBytes(1 << 20)
                         .resources((ctx, input) -> List.of(input.path("PolicySourceArn").asText("*"))).build(), this::simulatePrincipalPolicy),
-                Operation.of(spec("CreateUser").build(), this::createUser),
+                Operation.of(spec("CreateUser").conditionKeys(IamPolicyOperations.requestTags()).build(), this::createUser),
                 Operation.of(spec("GetUser").readOnly().build(), this::getUser),
                 Operation.of(OperationSpec.builder("iam", "ListUsers").resources(ResourceResolver.ALL).readOnly().build(), this::listUsers),
                 Operation.of(spec("DeleteUser").build(), this::deleteUser),
@@ -81,7 +90,7 @@ public final class IamService {
                 Operation.of(groupSpec("DetachGroupPolicy").build(), this::detachGroupPolicy),
                 Operation.of(groupSpec("PutGroupPolicy").build(), this::putGroupPolicy),
                 Operation.of(groupSpec("DeleteGroupPolicy").build(), this::deleteGroupPolicy),
-                Operation.of(roleSpec("CreateRole").build(), this::createRole),
+                Operation.of(roleSpec("CreateRole").conditionKeys(IamPolicyOperations.requestTags()).build(), this::createRole),
                 Operation.of(roleSpec("GetRole").readOnly().build(), this::getRole),
                 Operation.of(OperationSpec.builder("iam", "ListRoles").resources(ResourceResolver.ALL).readOnly().build(), this::listRoles),
                 Operation.of(roleSpec("DeleteRole").build(), this::deleteRole),
@@ -273,23 +282,38 @@ public final class IamService {
         String description = in.optionalString("Description", 0, 1000, null).orElse("");
         int maxSession = in.optionalInt("MaxSessionDuration", 3600, 43200).orElse(3600);
         parse(trust, PolicyParser.Kind.TRUST);
+        Map<String, String> tags = IamPolicyOperations.tags(input);
         String account = account(ctx);
+        Optional<String> boundary = boundaryInput(account, in);
         var role = new dev.citadel.metadata.iam.IamRole(account, name, directory.ids().iamId("AROA"), path,
                 "arn:aws:iam::" + account + ":role" + path + name, trust, description, maxSession, directory.now());
         try {
-            directory.store().useTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h).insertRole(role));
+            directory.store().useTransaction(h -> {
+                new dev.citadel.metadata.iam.IamRepository(h).insertRole(role);
+                var extras = new dev.citadel.metadata.iam.IamTagRepository(h);
+                extras.tag(account, "role", name, tags);
+                if (boundary.isPresent()) {
+                    extras.setBoundary(account, "role", name, boundary);
+                }
+            });
         } catch (dev.citadel.metadata.DuplicateKeyException e) {
             throw new AwsException("EntityAlreadyExists", 409, "Role with name " + name + " already exists.");
         }
         ObjectNode out = JsonNodeFactory.instance.objectNode();
-        out.set("Role", roleJson(role));
+        ObjectNode r = roleJson(role);
+        boundary.ifPresent(b -> IamPolicyOperations.boundaryJson(r, b));
+        if (!tags.isEmpty()) {
+            r.set("Tags", IamPolicyOperations.tagList(tags));
+        }
+        out.set("Role", r);
         return out;
     }
 
     /** {@code iam:GetRole}. */
     JsonNode getRole(RequestContext ctx, ObjectNode input) {
+        var role = requireRole(ctx, roleName(input));
         ObjectNode out = JsonNodeFactory.instance.objectNode();
-        out.set("Role", roleJson(requireRole(ctx, roleName(input))));
+        out.set("Role", withExtras(ctx, roleJson(role), "role", role.roleName()));
         return out;
     }
 
@@ -325,6 +349,7 @@ public final class IamService {
             if (iam.countAttachedPolicies(account, "role", name) > 0 || !iam.inlinePolicies(account, "role", name).isEmpty()) {
                 throw new AwsException("DeleteConflict", 409, "Cannot delete entity, must detach all policies first.");
             }
+            new dev.citadel.metadata.iam.IamTagRepository(h).deleteAll(account, "role", name);
             iam.deleteRole(account, name);
         });
         directory.identityChanged();
@@ -379,10 +404,10 @@ public final class IamService {
 
     /** Attaches an AWS managed policy Citadel provides; at most ten per user, group or role. */
     private JsonNode attach(RequestContext ctx, Holder holder, String arn) {
-        if (ManagedPolicies.byArn(arn).isEmpty()) {
+        String account = account(ctx);
+        if (authorizer.managed(account, arn).isEmpty()) {
             throw new AwsException("NoSuchEntity", 404, "Policy " + arn + " does not exist or is not attachable.");
         }
-        String account = account(ctx);
         directory.store().useTransaction(h -> {
             var iam = new dev.citadel.metadata.iam.IamRepository(h);
             if (holder.type().equals("user")) {
@@ -430,6 +455,26 @@ public final class IamService {
         return JsonNodeFactory.instance.objectNode();
     }
 
+    /** The PermissionsBoundary of a CreateUser or CreateRole: an existing managed policy. */
+    private Optional<String> boundaryInput(String account, dev.citadel.services.Inputs in) {
+        Optional<String> arn = in.optionalString("PermissionsBoundary", 20, 2048, POLICY_ARN);
+        if (arn.isPresent() && authorizer.managed(account, arn.get()).isEmpty()) {
+            throw new AwsException("NoSuchEntity", 404, "Scope ARN: " + arn.get() + " does not exist or is not attachable.");
+        }
+        return arn;
+    }
+
+    /** Adds the permissions boundary and tags of a user or role to its description. */
+    private ObjectNode withExtras(RequestContext ctx, ObjectNode n, String type, String name) {
+        directory.store().read(h -> new dev.citadel.metadata.iam.IamTagRepository(h).boundary(account(ctx), type, name))
+                .ifPresent(b -> IamPolicyOperations.boundaryJson(n, b));
+        Map<String, String> tags = directory.tags(account(ctx), type, name);
+        if (!tags.isEmpty()) {
+            n.set("Tags", IamPolicyOperations.tagList(tags));
+        }
+        return n;
+    }
+
     private String account(RequestContext ctx) {
         return ctx.principal().account().value();
     }
@@ -460,25 +505,41 @@ public final class IamService {
     /** {@code iam:CreateUser}. */
     JsonNode createUser(RequestContext ctx, ObjectNode input) {
         String name = userName(input);
-        String path = new dev.citadel.services.Inputs(input, "ValidationError").optionalString("Path", 1, 512, PATH).orElse("/");
+        dev.citadel.services.Inputs in = new dev.citadel.services.Inputs(input, "ValidationError");
+        String path = in.optionalString("Path", 1, 512, PATH).orElse("/");
+        Map<String, String> tags = IamPolicyOperations.tags(input);
         String account = account(ctx);
+        Optional<String> boundary = boundaryInput(account, in);
         dev.citadel.metadata.iam.IamUser user = new dev.citadel.metadata.iam.IamUser(account, name, directory.ids().iamId("AIDA"), path,
                 "arn:aws:iam::" + account + ":user" + path + name, directory.now());
         try {
-            directory.store().useTransaction(h -> new dev.citadel.metadata.iam.IamRepository(h).insertUser(user));
+            directory.store().useTransaction(h -> {
+                new dev.citadel.metadata.iam.IamRepository(h).insertUser(user);
+                var extras = new dev.citadel.metadata.iam.IamTagRepository(h);
+                extras.tag(account, "user", name, tags);
+                if (boundary.isPresent()) {
+                    extras.setBoundary(account, "user", name, boundary);
+                }
+            });
         } catch (dev.citadel.metadata.DuplicateKeyException e) {
             throw new AwsException("EntityAlreadyExists", 409, "User with name " + name + " already exists.");
         }
         ObjectNode out = JsonNodeFactory.instance.objectNode();
-        out.set("User", userJson(user));
+        ObjectNode u = userJson(user);
+        boundary.ifPresent(b -> IamPolicyOperations.boundaryJson(u, b));
+        if (!tags.isEmpty()) {
+            u.set("Tags", IamPolicyOperations.tagList(tags));
+        }
+        out.set("User", u);
         return out;
     }
 
     /** {@code iam:GetUser}: the named user, or the caller when no name is given. */
     JsonNode getUser(RequestContext ctx, ObjectNode input) {
         String name = input.has("UserName") ? userName(input) : ctx.principal().name();
+        var user = requireUser(ctx, name);
         ObjectNode out = JsonNodeFactory.instance.objectNode();
-        out.set("User", userJson(requireUser(ctx, name)));
+        out.set("User", withExtras(ctx, userJson(user), "user", user.userName()));
         return out;
     }
 
@@ -523,6 +584,10 @@ public final class IamService {
             if (!iam.groupsForUser(account, name).isEmpty()) {
                 throw new AwsException("DeleteConflict", 409, "Cannot delete entity, must remove from all groups first.");
             }
+            if (!new dev.citadel.metadata.iam.MfaDeviceRepository(h).devicesOfUser(account, name).isEmpty()) {
+                throw new AwsException("DeleteConflict", 409, "Cannot delete entity, must remove MFA device first.");
+            }
+            new dev.citadel.metadata.iam.IamTagRepository(h).deleteAll(account, "user", name);
             iam.deleteUser(account, name);
         });
         directory.identityChanged();
@@ -727,8 +792,8 @@ public final class IamService {
 
     /**
      * {@code iam:SimulatePrincipalPolicy}: the decisions for a user of this account, from exactly the
-     * policies enforcement evaluates for it (attached, inline, and its groups'), plus any extra
-     * PolicyInputList documents.
+     * policies enforcement evaluates for it (attached, inline, its groups', its permissions
+     * boundary), plus any extra PolicyInputList documents.
      */
     JsonNode simulatePrincipalPolicy(RequestContext ctx, ObjectNode input) {
         String source = new dev.citadel.services.Inputs(input, "ValidationError").requiredString("PolicySourceArn", 20, 2048, null);
@@ -754,7 +819,7 @@ public final class IamService {
         context.putIfAbsent("aws:PrincipalArn", List.of(user.arn()));
         context.putIfAbsent("aws:PrincipalAccount", List.of(account(ctx)));
         return evaluationResults(identity, strings(input, "ActionNames", MAX_ACTIONS, true), strings(input, "ResourceArns", MAX_RESOURCES, false),
-                user.arn(), account(ctx), Optional.empty(), "", Optional.empty(), context);
+                user.arn(), account(ctx), Optional.empty(), "", authorizer.boundary(principal), context);
     }
 
     private static Policy parse(String document, PolicyParser.Kind kind) {

@@ -1,66 +1,125 @@
 package dev.citadel.services.iam;
 
+import dev.citadel.core.AccountId;
 import dev.citadel.core.Arn;
+import dev.citadel.metadata.iam.IamRole;
 import dev.citadel.pipeline.Principal;
 import dev.citadel.pipeline.authz.AuthorizationDecision;
 import dev.citadel.pipeline.authz.AuthorizationRequest;
 import dev.citadel.pipeline.authz.Authorizer;
 import dev.citadel.policy.Decision;
+import dev.citadel.policy.MalformedPolicyException;
+import dev.citadel.policy.Policy;
 import dev.citadel.policy.PolicyEvaluator;
+import dev.citadel.policy.PolicyParser;
 import dev.citadel.policy.RequestFacts;
 import dev.citadel.services.accounts.AccountDirectory;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Authorizes with AWS's policy evaluation logic ({@link PolicyEvaluator}) over the managed
- * policies attached to the principal (to the user, or to the role of a role session), its inline
- * policies, and for a user the managed and inline policies of its groups. Each
- * resource of the request is decided on its own and all must be allowed; a resource in another
- * account needs that account's resource-based policy as well, and none exist yet, so it is
- * denied. A request through a private endpoint is also bounded by that endpoint's policy, if it has
- * one. A principal's attachments are read at most every 5 seconds (IAM, too, is eventually
- * consistent). Groups, inline and customer managed policies, boundaries, session policies and SCPs
- * plug in here as the IAM issue adds them.
+ * Authorizes with AWS's policy evaluation logic ({@link PolicyEvaluator}) over everything that
+ * bears on a request:
+ * <ul>
+ *   <li>identity policies: the managed (AWS or customer) and inline policies of the user or of the
+ *       role of a role session, and for a user those of its groups;</li>
+ *   <li>the permissions boundary of that user or role;</li>
+ *   <li>the session policies of temporary credentials;</li>
+ *   <li>the service control policies of the principal's account (a member account only);</li>
+ *   <li>the role's trust policy for {@code sts:AssumeRole}, {@code sts:TagSession} and
+ *       {@code sts:SetSourceIdentity}: it must allow the caller, and across accounts it is the
+ *       resource-based policy the caller's own permission must be matched by;</li>
+ *   <li>the policy of the private endpoint the request came through, if it has one.</li>
+ * </ul>
+ * Each resource of the request is decided on its own and all must be allowed. A resource in another
+ * account needs that account's resource-based policy; until a service provides one, that is a
+ * denial. What a principal's policies are is read at most every 5 seconds, and at once after a
+ * change in this process (IAM, too, is eventually consistent). Credentials from GetSessionToken
+ * made without MFA cannot call IAM, and cannot call STS other than AssumeRole and
+ * GetCallerIdentity, as AWS documents.
  */
 public final class PolicyAuthorizer implements Authorizer {
-    private static final long ATTACHMENTS_TTL_NANOS = 5_000_000_000L;
+    private static final long TTL_NANOS = 5_000_000_000L;
     private static final int CACHE_MAX = 10_000;
+    private static final Set<String> TRUST_ACTIONS = Set.of("sts:assumerole", "sts:tagsession", "sts:setsourceidentity");
 
-    private record Cached(List<PolicyEvaluator.Source> policies, long expiresAt) {
+    /** What applies to one principal: its identity policies and its boundary. */
+    private record Policies(List<PolicyEvaluator.Source> identity, Optional<PolicyEvaluator.Source> boundary, long expiresAt) {
+    }
+
+    private record Scps(List<List<PolicyEvaluator.Source>> levels, long expiresAt) {
+    }
+
+    private record Trust(Optional<PolicyEvaluator.Source> policy, long expiresAt) {
     }
 
     private final AccountDirectory directory;
-    private final java.util.Map<String, PolicyEvaluator.Source> endpointPolicies;
-    private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
+    private final Map<String, PolicyEvaluator.Source> endpointPolicies;
+    private final ConcurrentHashMap<String, Policies> principals = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Scps> scps = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Trust> trusts = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Policy> parsed = new ConcurrentHashMap<>();
 
     /** @param endpointPolicies the policy of each private endpoint that has one, by endpoint id */
-    public PolicyAuthorizer(AccountDirectory directory, java.util.Map<String, dev.citadel.policy.Policy> endpointPolicies) {
+    public PolicyAuthorizer(AccountDirectory directory, Map<String, Policy> endpointPolicies) {
         this.directory = directory;
-        java.util.Map<String, PolicyEvaluator.Source> sources = new java.util.HashMap<>();
+        Map<String, PolicyEvaluator.Source> sources = new HashMap<>();
         endpointPolicies.forEach((id, policy) -> sources.put(id, new PolicyEvaluator.Source("the VPC endpoint policy of " + id, policy)));
-        this.endpointPolicies = java.util.Map.copyOf(sources);
-        directory.onIdentityChange(cache::clear);
+        this.endpointPolicies = Map.copyOf(sources);
+        directory.onIdentityChange(() -> {
+            principals.clear();
+            scps.clear();
+            trusts.clear();
+        });
     }
 
     public PolicyAuthorizer(AccountDirectory directory) {
-        this(directory, java.util.Map.of());
+        this(directory, Map.of());
     }
 
     @Override
     public AuthorizationDecision authorize(AuthorizationRequest request) {
         Principal p = request.principal();
-        List<PolicyEvaluator.Source> identity = identityPolicies(p);
-        String roleArn = p.type().equals("AssumedRole") ? roleArn(p) : "";
+        String lowerAction = request.action().toLowerCase(java.util.Locale.ROOT);
+        Optional<String> restricted = sessionRestriction(p, lowerAction);
+        if (restricted.isPresent()) {
+            return AuthorizationDecision.deny(request.resources().isEmpty() ? "*" : request.resources().getFirst(), restricted.get());
+        }
+        Policies policies = policies(p);
+        List<PolicyEvaluator.Source> session = sessionPolicies(p);
+        List<List<PolicyEvaluator.Source>> serviceControl = serviceControlPolicies(p.account());
+        String roleArn = p.isRoleSession() ? p.session().map(Principal.Session::issuer).orElse("") : "";
         List<String> vpce = request.context().get("aws:SourceVpce");
         Optional<PolicyEvaluator.Source> endpoint = vpce == null || vpce.isEmpty() ? Optional.empty()
                 : Optional.ofNullable(endpointPolicies.get(vpce.getFirst()));
         for (String resource : request.resources()) {
             RequestFacts facts = new RequestFacts(request.action(), resource, p.arn(), p.account().value(), roleArn, request.context());
-            Decision d = PolicyEvaluator.evaluate(new PolicyEvaluator.Input(facts, identity, Optional.empty(), resourceAccount(resource),
-                    Optional.empty(), List.of(), List.of(), endpoint));
+            String resourceAccount = resourceAccount(resource);
+            Optional<PolicyEvaluator.Source> resourcePolicy = Optional.empty();
+            if (TRUST_ACTIONS.contains(lowerAction) && resource.contains(":role/")) {
+                Optional<PolicyEvaluator.Source> trust = trust(resource);
+                if (trust.isEmpty()) {
+                    return AuthorizationDecision.deny(resource, "because no resource-based policy allows the " + request.action() + " action");
+                }
+                Decision byTrust = PolicyEvaluator.evaluate(new PolicyEvaluator.Input(facts, List.of(), trust, "", Optional.empty(),
+                        List.of(), List.of()));
+                if (!byTrust.allowed()) {
+                    return AuthorizationDecision.deny(resource, byTrust.outcome() == Decision.Outcome.EXPLICIT_DENY ? byTrust.reason()
+                            : "because no resource-based policy allows the " + request.action() + " action");
+                }
+                // Within one account the trust policy is required and so is the caller's own
+                // permission; across accounts the evaluator requires both sides anyway.
+                if (!resourceAccount.equals(p.account().value())) {
+                    resourcePolicy = trust;
+                }
+            }
+            Decision d = PolicyEvaluator.evaluate(new PolicyEvaluator.Input(facts, policies.identity(), resourcePolicy, resourceAccount,
+                    policies.boundary(), session, serviceControl, endpoint));
             if (!d.allowed()) {
                 return AuthorizationDecision.deny(resource, d.reason());
             }
@@ -68,40 +127,151 @@ public final class PolicyAuthorizer implements Authorizer {
         return AuthorizationDecision.allow();
     }
 
+    private static Optional<String> sessionRestriction(Principal p, String lowerAction) {
+        if (p.isRoleSession() || p.session().isEmpty() || p.session().get().mfaAt().isPresent()) {
+            return Optional.empty();
+        }
+        if (lowerAction.startsWith("iam:")) {
+            return Optional.of("because credentials from GetSessionToken without MFA cannot call IAM");
+        }
+        if (lowerAction.startsWith("sts:") && !lowerAction.equals("sts:assumerole") && !lowerAction.equals("sts:getcalleridentity")) {
+            return Optional.of("because credentials from GetSessionToken cannot call STS other than AssumeRole and GetCallerIdentity");
+        }
+        return Optional.empty();
+    }
+
     /** The identity-based policies that apply to a principal, as enforcement sees them (the simulator uses the same). */
     public List<PolicyEvaluator.Source> identityPolicies(Principal p) {
+        return policies(p).identity();
+    }
+
+    /** The permissions boundary that applies to a principal, as enforcement sees it. */
+    public Optional<PolicyEvaluator.Source> boundary(Principal p) {
+        return policies(p).boundary();
+    }
+
+    private Policies policies(Principal p) {
         long now = System.nanoTime();
-        Cached c = cache.get(p.arn());
+        String key = p.account().value() + (p.isRoleSession() ? "/role/" : "/user/") + p.name().toLowerCase(java.util.Locale.ROOT);
+        Policies c = principals.get(key);
         if (c != null && c.expiresAt - now > 0) {
-            return c.policies;
+            return c;
         }
+        String account = p.account().value();
         List<PolicyEvaluator.Source> sources = new ArrayList<>();
         for (String arn : directory.attachedPolicies(p)) {
-            ManagedPolicies.byArn(arn).ifPresent(policy -> sources.add(new PolicyEvaluator.Source(arn, policy)));
+            managed(account, arn).ifPresent(policy -> sources.add(new PolicyEvaluator.Source(arn, policy)));
         }
-        directory.inlinePolicies(p).forEach((name, document) -> sources.add(inline(name, p.arn(), document)));
+        String owner = p.isRoleSession() ? p.session().map(Principal.Session::issuer).orElse(p.arn()) : p.arn();
+        directory.inlinePolicies(p).forEach((name, document) -> sources.add(inline(name, owner, document)));
         for (AccountDirectory.GroupPolicies g : directory.groupPolicies(p)) {
             for (String arn : g.attached()) {
-                ManagedPolicies.byArn(arn).ifPresent(policy -> sources.add(new PolicyEvaluator.Source(arn + " through " + g.groupArn(), policy)));
+                managed(account, arn).ifPresent(policy -> sources.add(new PolicyEvaluator.Source(arn + " through " + g.groupArn(), policy)));
             }
             g.inline().forEach((name, document) -> sources.add(inline(name, g.groupArn(), document)));
         }
-        if (cache.size() >= CACHE_MAX) {
-            cache.clear();
+        // A boundary whose policy no longer exists allows nothing, as an empty boundary would.
+        Optional<PolicyEvaluator.Source> boundary = directory.permissionsBoundary(p).map(arn -> new PolicyEvaluator.Source(
+                "the permissions boundary " + arn, managed(account, arn).orElse(NOTHING)));
+        Policies fresh = new Policies(List.copyOf(sources), boundary, now + TTL_NANOS);
+        if (principals.size() >= CACHE_MAX) {
+            principals.clear();
         }
-        cache.put(p.arn(), new Cached(List.copyOf(sources), now + ATTACHMENTS_TTL_NANOS));
-        return sources;
+        principals.put(key, fresh);
+        return fresh;
     }
 
-    private static PolicyEvaluator.Source inline(String name, String owner, String document) {
-        return new PolicyEvaluator.Source("the inline policy " + name + " of " + owner,
-                dev.citadel.policy.PolicyParser.parse(document, dev.citadel.policy.PolicyParser.Kind.IDENTITY));
+    private static final Policy NOTHING = PolicyParser.parse("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\","
+            + "\"NotAction\":\"none:none\",\"Resource\":\"*\"}]}", PolicyParser.Kind.IDENTITY);
+
+    /** An AWS managed policy Citadel provides, or a customer managed policy of the account (its default version). */
+    public Optional<Policy> managed(String account, String arn) {
+        Optional<Policy> aws = ManagedPolicies.byArn(arn);
+        if (aws.isPresent()) {
+            return aws;
+        }
+        return directory.customerPolicyDocument(account, arn).map(this::parsed);
     }
 
-    /** {@code arn:aws:sts::A:assumed-role/R/S} belongs to {@code arn:aws:iam::A:role/R}. */
-    private static String roleArn(Principal p) {
-        String[] parts = p.arn().split("/");
-        return parts.length >= 3 ? "arn:aws:iam::" + p.account().value() + ":role/" + parts[1] : "";
+    private List<PolicyEvaluator.Source> sessionPolicies(Principal p) {
+        if (p.session().isEmpty()) {
+            return List.of();
+        }
+        Principal.Session s = p.session().get();
+        if (s.policies().isEmpty() && s.policyArns().isEmpty()) {
+            return List.of();
+        }
+        List<PolicyEvaluator.Source> out = new ArrayList<>();
+        for (String document : s.policies()) {
+            out.add(new PolicyEvaluator.Source("the session policy", parsed(document)));
+        }
+        for (String arn : s.policyArns()) {
+            // A session policy ARN that no longer resolves still narrows the session: to nothing.
+            out.add(new PolicyEvaluator.Source("the session policy " + arn, managed(p.account().value(), arn).orElse(NOTHING)));
+        }
+        return out;
+    }
+
+    private List<List<PolicyEvaluator.Source>> serviceControlPolicies(AccountId account) {
+        long now = System.nanoTime();
+        Scps c = scps.get(account.value());
+        if (c != null && c.expiresAt - now > 0) {
+            return c.levels;
+        }
+        List<List<PolicyEvaluator.Source>> levels = new ArrayList<>();
+        String[] names = {"the service control policies of the root", "the service control policies of account " + account};
+        List<List<String>> documents = directory.serviceControlPolicies(account);
+        for (int i = 0; i < documents.size(); i++) {
+            List<PolicyEvaluator.Source> level = new ArrayList<>();
+            for (String document : documents.get(i)) {
+                level.add(new PolicyEvaluator.Source(names[Math.min(i, 1)], parsed(document, PolicyParser.Kind.SERVICE_CONTROL)));
+            }
+            levels.add(level);
+        }
+        scps.put(account.value(), new Scps(List.copyOf(levels), now + TTL_NANOS));
+        return levels;
+    }
+
+    private Optional<PolicyEvaluator.Source> trust(String roleArn) {
+        long now = System.nanoTime();
+        Trust c = trusts.get(roleArn);
+        if (c != null && c.expiresAt - now > 0) {
+            return c.policy;
+        }
+        Optional<IamRole> role = directory.roleByArn(roleArn);
+        Optional<PolicyEvaluator.Source> policy = role.map(r -> new PolicyEvaluator.Source("the trust policy of " + r.arn(),
+                parsed(r.assumeRolePolicyDocument(), PolicyParser.Kind.TRUST)));
+        if (trusts.size() >= CACHE_MAX) {
+            trusts.clear();
+        }
+        trusts.put(roleArn, new Trust(policy, now + TTL_NANOS));
+        return policy;
+    }
+
+    private Policy parsed(String document) {
+        return parsed(document, PolicyParser.Kind.IDENTITY);
+    }
+
+    /** Parses a stored document (validated when it was stored); parses are kept by kind and text. */
+    private Policy parsed(String document, PolicyParser.Kind kind) {
+        String key = kind.name() + "\n" + document;
+        Policy p = parsed.get(key);
+        if (p == null) {
+            try {
+                p = PolicyParser.parse(document, kind);
+            } catch (MalformedPolicyException e) {
+                p = NOTHING;
+            }
+            if (parsed.size() >= CACHE_MAX) {
+                parsed.clear();
+            }
+            parsed.put(key, p);
+        }
+        return p;
+    }
+
+    private PolicyEvaluator.Source inline(String name, String owner, String document) {
+        return new PolicyEvaluator.Source("the inline policy " + name + " of " + owner, parsed(document));
     }
 
     private static String resourceAccount(String resource) {
