@@ -135,7 +135,7 @@ public final class Citadel implements AutoCloseable {
         MfaVerifier mfa = new MfaVerifier(accounts, sealer);
         registry.registerAll(new StsService(accounts, sessionTokens, mfa, authorizer).operations());
         registry.registerAll(new IamService(accounts, authorizer, mfa).operations());
-        registry.registerAll(new OrganizationsService(accounts).operations());
+        registry.registerAll(new OrganizationsService(accounts).allOperations());
         registry.freeze();
 
         AuditSink audit = new JsonLinesAuditLog(config.auditLog());

@@ -67,7 +67,7 @@ public final class IamService {
                         .resources((ctx, input) -> List.of(input.path("PolicySourceArn").asText("*"))).build(), this::simulatePrincipalPolicy),
                 Operation.of(spec("CreateUser").conditionKeys(IamPolicyOperations.requestTags()).build(), this::createUser),
                 Operation.of(spec("GetUser").readOnly().build(), this::getUser),
-                Operation.of(OperationSpec.builder("iam", "ListUsers").resources(ResourceResolver.ALL).readOnly().build(), this::listUsers),
+                Operation.of(OperationSpec.builder("iam", "ListUsers").resources(pathResource("user")).readOnly().build(), this::listUsers),
                 Operation.of(spec("DeleteUser").build(), this::deleteUser),
                 Operation.of(spec("CreateAccessKey").sensitive("SecretAccessKey").build(), this::createAccessKey),
                 Operation.of(spec("ListAccessKeys").readOnly().build(), this::listAccessKeys),
@@ -82,6 +82,7 @@ public final class IamService {
                 Operation.of(spec("DeleteUserPolicy").build(), this::deleteUserPolicy),
                 Operation.of(spec("ListGroupsForUser").readOnly().build(), this::listGroupsForUser),
                 Operation.of(groupSpec("CreateGroup").build(), this::createGroup),
+                Operation.of(OperationSpec.builder("iam", "ListGroups").resources(pathResource("group")).readOnly().build(), this::listGroups),
                 Operation.of(groupSpec("GetGroup").readOnly().build(), this::getGroup),
                 Operation.of(groupSpec("DeleteGroup").build(), this::deleteGroup),
                 Operation.of(groupSpec("AddUserToGroup").build(), this::addUserToGroup),
@@ -92,13 +93,18 @@ public final class IamService {
                 Operation.of(groupSpec("DeleteGroupPolicy").build(), this::deleteGroupPolicy),
                 Operation.of(roleSpec("CreateRole").conditionKeys(IamPolicyOperations.requestTags()).build(), this::createRole),
                 Operation.of(roleSpec("GetRole").readOnly().build(), this::getRole),
-                Operation.of(OperationSpec.builder("iam", "ListRoles").resources(ResourceResolver.ALL).readOnly().build(), this::listRoles),
+                Operation.of(OperationSpec.builder("iam", "ListRoles").resources(pathResource("role")).readOnly().build(), this::listRoles),
                 Operation.of(roleSpec("DeleteRole").build(), this::deleteRole),
                 Operation.of(roleSpec("UpdateAssumeRolePolicy").build(), this::updateAssumeRolePolicy),
                 Operation.of(roleSpec("AttachRolePolicy").build(), this::attachRolePolicy),
                 Operation.of(roleSpec("DetachRolePolicy").build(), this::detachRolePolicy),
                 Operation.of(roleSpec("PutRolePolicy").build(), this::putRolePolicy),
                 Operation.of(roleSpec("DeleteRolePolicy").build(), this::deleteRolePolicy));
+    }
+
+    /** A listing's resource, as IAM names it: {@code arn:aws:iam::<account>:user<PathPrefix>} (the prefix defaults to "/"). */
+    private static ResourceResolver pathResource(String kind) {
+        return (ctx, input) -> List.of("arn:aws:iam::" + ctx.principal().account() + ":" + kind + input.path("PathPrefix").asText("/"));
     }
 
     /** A user operation's spec: its resource is the user named by UserName (the caller when absent), in the caller's account. */
@@ -151,6 +157,24 @@ public final class IamService {
         }
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         out.set("Group", groupJson(group));
+        return out;
+    }
+
+    /** {@code iam:ListGroups}: the account's groups whose path starts with PathPrefix, in name order. */
+    JsonNode listGroups(RequestContext ctx, ObjectNode input) {
+        String prefix = new dev.citadel.services.Inputs(input, "ValidationError")
+                .optionalString("PathPrefix", 1, 512, java.util.regex.Pattern.compile("/[\\u0021-\\u007F]*")).orElse("/");
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode groups = out.putArray("Groups");
+        directory.store().read(h -> {
+            var iam = new dev.citadel.metadata.iam.IamRepository(h);
+            for (String name : h.createQuery("SELECT group_name FROM iam_groups WHERE account_id = :a ORDER BY name_key")
+                    .bind("a", account(ctx)).mapTo(String.class).list()) {
+                iam.group(account(ctx), name).filter(g -> g.path().startsWith(prefix)).ifPresent(g -> groups.add(groupJson(g)));
+            }
+            return null;
+        });
+        out.put("IsTruncated", false);
         return out;
     }
 

@@ -53,6 +53,13 @@ public final class OrganizationsService {
                 Operation.of(specFor("DescribeOrganization").resources(ResourceResolver.ALL).readOnly().build(), this::describeOrganization));
     }
 
+    /** The account operations and the policy operations ({@link OrganizationPolicyOperations}). */
+    public List<Operation> allOperations() {
+        List<Operation> all = new java.util.ArrayList<>(operations());
+        all.addAll(new OrganizationPolicyOperations(accounts).operations());
+        return List.copyOf(all);
+    }
+
     private static OperationSpec.Builder specFor(String name) {
         return OperationSpec.builder("organizations", name).maxBodyBytes(256 * 1024);
     }
@@ -70,6 +77,11 @@ public final class OrganizationsService {
     }
 
     private Organization requireManagementCaller(RequestContext ctx) {
+        return requireManagementCaller(accounts, ctx);
+    }
+
+    /** The organization, when the caller is in its management account; Organizations' errors otherwise. */
+    static Organization requireManagementCaller(AccountDirectory accounts, RequestContext ctx) {
         Organization org = accounts.organization()
                 .orElseThrow(() -> new AwsException("AWSOrganizationsNotInUseException", 400,
                         "Your account is not a member of an organization."));
