@@ -54,6 +54,19 @@ class AwsCliAcceptanceTest {
     }
 
     @Test
+    void managedPolicyVersionsSessionTokensAndTheOrganizationRoot() {
+        String document = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"iam:List*\",\"Resource\":\"*\"}]}";
+        JsonNode policy = aws("iam", "create-policy", "--policy-name", "cli-lister", "--policy-document", document).path("Policy");
+        assertThat(policy.path("DefaultVersionId").asText()).isEqualTo("v1");
+        JsonNode version = aws("iam", "get-policy-version", "--policy-arn", policy.path("Arn").asText(), "--version-id", "v1");
+        assertThat(version.path("PolicyVersion").path("Document").path("Statement").get(0).path("Action").asText()).isEqualTo("iam:List*");
+        JsonNode credentials = aws("sts", "get-session-token", "--duration-seconds", "900").path("Credentials");
+        assertThat(credentials.path("AccessKeyId").asText()).startsWith("ASIA");
+        assertThat(credentials.path("SessionToken").asText()).isNotEmpty();
+        assertThat(aws("organizations", "list-roots").path("Roots").get(0).path("Id").asText()).startsWith("r-");
+    }
+
+    @Test
     void getCallerIdentityWorksWithTheWrittenFilesAlone() {
         JsonNode me = aws("sts", "get-caller-identity");
         assertThat(me.path("Account").asText()).matches("\\d{12}");

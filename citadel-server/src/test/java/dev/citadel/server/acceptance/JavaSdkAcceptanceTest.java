@@ -82,6 +82,35 @@ class JavaSdkAcceptanceTest {
     }
 
     @Test
+    void managementAssumesTheAccessRoleOfAMemberAccountAndSignsWithTheSessionCredentials() {
+        String member;
+        try (OrganizationsClient org = organizations()) {
+            String requestId = org.createAccount(b -> b.accountName("sdk-member").email("sdk-member@example.com")).createAccountStatus().id();
+            member = org.describeCreateAccountStatus(b -> b.createAccountRequestId(requestId)).createAccountStatus().accountId();
+        }
+        software.amazon.awssdk.services.sts.model.Credentials c;
+        try (StsClient sts = sts()) {
+            c = sts.assumeRole(b -> b.roleArn("arn:aws:iam::" + member + ":role/OrganizationAccountAccessRole").roleSessionName("sdk"))
+                    .credentials();
+            assertThat(c.accessKeyId()).startsWith("ASIA");
+            software.amazon.awssdk.services.sts.model.StsException refused = org.assertj.core.api.Assertions.catchThrowableOfType(
+                    software.amazon.awssdk.services.sts.model.StsException.class,
+                    () -> sts.assumeRole(b -> b.roleArn("arn:aws:iam::" + member + ":role/NoSuchRole").roleSessionName("sdk")));
+            assertThat(refused.statusCode()).isEqualTo(403);
+            assertThat(refused.awsErrorDetails().errorCode()).isEqualTo("AccessDenied");
+        }
+        try (StsClient asMember = StsClient.builder().httpClient(http).overrideConfiguration(profileOverrides()).region(profileRegion())
+                .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                        software.amazon.awssdk.auth.credentials.AwsSessionCredentials.create(c.accessKeyId(), c.secretAccessKey(), c.sessionToken())))
+                .build()) {
+            GetCallerIdentityResponse me = asMember.getCallerIdentity();
+            assertThat(me.account()).isEqualTo(member);
+            assertThat(me.arn()).isEqualTo("arn:aws:sts::" + member + ":assumed-role/OrganizationAccountAccessRole/sdk");
+            assertThat(me.userId()).startsWith("AROA").endsWith(":sdk");
+        }
+    }
+
+    @Test
     void getCallerIdentityNamesTheAdminOfTheManagementAccount() {
         try (StsClient sts = sts()) {
             GetCallerIdentityResponse me = sts.getCallerIdentity();
