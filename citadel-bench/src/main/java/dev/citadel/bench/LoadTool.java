@@ -56,8 +56,8 @@ public final class LoadTool implements Callable<Integer> {
     @Option(names = "--duration", description = "Measured seconds per target (default ${DEFAULT-VALUE}).")
     int durationSeconds = 15;
 
-    @Option(names = "--targets", split = ",", description = "Any of citadel, jetty, moto (default ${DEFAULT-VALUE}).")
-    List<String> targets = List.of("citadel", "jetty", "moto");
+    @Option(names = "--targets", split = ",", description = "Any of citadel, citadel-session, jetty, moto (default ${DEFAULT-VALUE}).")
+    List<String> targets = List.of("citadel", "citadel-session", "jetty", "moto");
 
     @Option(names = "--set", description = "A Citadel config KEY=VALUE for the run (repeatable), as for ./citadel server.")
     List<String> overrides = new ArrayList<>();
@@ -85,6 +85,16 @@ public final class LoadTool implements Callable<Integer> {
             byte[] signed = signedPost(signer, host, STS_BODY);
             if (targets.contains("citadel")) {
                 results.add(LoadRun.run("citadel (full pipeline)", "127.0.0.1", citadel.port(), tls, c -> signed, MARKER,
+                        connections, warmup, measure));
+            }
+            if (targets.contains("citadel-session")) {
+                // The same call signed with temporary credentials from GetSessionToken: the sealed
+                // session token is opened (then cached) on the authentication path.
+                String issued = tlsCall(tls, citadel.port(), signedPost(signer, host, "Action=GetSessionToken&Version=2011-06-15"));
+                SigV4Signer session = new SigV4Signer(xml(issued, "AccessKeyId"), SecretBytes.ofUtf8(xml(issued, "SecretAccessKey")),
+                        "us-east-1", "sts");
+                byte[] req = signedPost(session, host, STS_BODY, xml(issued, "SessionToken"));
+                results.add(LoadRun.run("citadel (session credentials)", "127.0.0.1", citadel.port(), tls, c -> req, MARKER,
                         connections, warmup, measure));
             }
             if (targets.contains("jetty")) {
@@ -138,6 +148,26 @@ public final class LoadTool implements Callable<Integer> {
         }
     }
 
+    private static String tlsCall(SSLContext tls, int port, byte[] request) throws IOException {
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", port)) {
+            s.getOutputStream().write(request);
+            s.getOutputStream().flush();
+            byte[] buffer = new byte[65536];
+            StringBuilder response = new StringBuilder();
+            int n;
+            while ((n = s.getInputStream().read(buffer)) > 0) {
+                response.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+                if (response.indexOf("</GetSessionTokenResponse>") >= 0 || response.indexOf("</ErrorResponse>") >= 0) {
+                    break;
+                }
+            }
+            if (!response.toString().startsWith("HTTP/1.1 200")) {
+                throw new IOException("set-up call failed: " + response);
+            }
+            return response.toString();
+        }
+    }
+
     private static String xml(String doc, String element) {
         Matcher m = Pattern.compile("<" + element + ">([^<]+)</" + element + ">").matcher(doc);
         if (!m.find()) {
@@ -147,9 +177,16 @@ public final class LoadTool implements Callable<Integer> {
     }
 
     static byte[] signedPost(SigV4Signer signer, String host, String body) {
+        return signedPost(signer, host, body, null);
+    }
+
+    static byte[] signedPost(SigV4Signer signer, String host, String body, String sessionToken) {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("Host", host);
+        if (sessionToken != null) {
+            headers.put("X-Amz-Security-Token", sessionToken);
+        }
         headers.put("Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
         Map<String, String> signed = signer.signHeaders("POST", "/", "", headers, SigV4.sha256Hex(bytes), Instant.now());
         StringBuilder sb = new StringBuilder("POST / HTTP/1.1\r\n");
