@@ -179,6 +179,10 @@ iam.put_user_policy(UserName="carol", PolicyName="tags", PolicyDocument=doc(
 R["user_tags"] = iam.list_user_tags(UserName="carol")["Tags"]
 R["principal_tag_matches"] = code(carol.list_roles)
 R["principal_tag_differs"] = code(carol.list_policies)
+iam.put_user_policy(UserName="carol", PolicyName="resource-tags", PolicyDocument=doc(
+    allow("iam:ListUserTags", Condition={"StringEquals": {"aws:ResourceTag/team": "vision"}})))
+R["resource_tag_matches"] = code(lambda: carol.list_user_tags(UserName="carol"))
+R["resource_tag_absent"] = code(lambda: carol.list_user_tags(UserName="alice"))
 R["bad_tag"] = code(lambda: iam.tag_user(UserName="carol", Tags=[{"Key": "aws:reserved", "Value": "x"}]))
 
 details = iam.get_account_authorization_details()

@@ -97,6 +97,8 @@ class IamEnforcementAcceptanceTest {
         assertThat(out.path("source_ip_other_network").asText()).startsWith("AccessDenied");
         assertThat(out.path("principal_tag_matches").asText()).isEqualTo("ok");
         assertThat(out.path("principal_tag_differs").asText()).startsWith("AccessDenied");
+        assertThat(out.path("resource_tag_matches").asText()).isEqualTo("ok");
+        assertThat(out.path("resource_tag_absent").asText()).startsWith("AccessDenied");
         assertThat(out.path("bad_tag").asText()).startsWith("InvalidInput");
         assertThat(out.path("details_users").toString()).contains("\"alice\"", "\"carol\"");
         assertThat(out.path("details_local_policies").toString()).isEqualTo("[\"roles-only\"]");

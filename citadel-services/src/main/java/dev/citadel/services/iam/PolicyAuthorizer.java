@@ -75,6 +75,7 @@ public final class PolicyAuthorizer implements Authorizer {
             principals.clear();
             scps.clear();
             trusts.clear();
+            resourceTags.clear();
         });
     }
 
@@ -98,8 +99,9 @@ public final class PolicyAuthorizer implements Authorizer {
         Optional<PolicyEvaluator.Source> endpoint = vpce == null || vpce.isEmpty() ? Optional.empty()
                 : Optional.ofNullable(endpointPolicies.get(vpce.getFirst()));
         for (String resource : request.resources()) {
-            RequestFacts facts = new RequestFacts(request.action(), resource, p.arn(), p.account().value(), roleArn, request.context());
             String resourceAccount = resourceAccount(resource);
+            RequestFacts facts = new RequestFacts(request.action(), resource, p.arn(), p.account().value(), roleArn,
+                    withResourceTags(request.context(), resource, resourceAccount));
             Optional<PolicyEvaluator.Source> resourcePolicy = Optional.empty();
             if (TRUST_ACTIONS.contains(lowerAction) && resource.contains(":role/")) {
                 Optional<PolicyEvaluator.Source> trust = trust(resource);
@@ -126,6 +128,47 @@ public final class PolicyAuthorizer implements Authorizer {
         }
         return AuthorizationDecision.allow();
     }
+
+    /**
+     * For an IAM user or role of a known account, its tags as {@code aws:ResourceTag/*} and
+     * {@code iam:ResourceTag/*} (read at most every 5 seconds, like the principal's policies).
+     */
+    private Map<String, List<String>> withResourceTags(Map<String, List<String>> context, String resource, String resourceAccount) {
+        int kindAt = resource.indexOf(':', "arn:aws:iam::".length());
+        if (!resource.startsWith("arn:aws:iam::") || kindAt < 0 || !dev.citadel.core.AccountId.isValid(resourceAccount)) {
+            return context;
+        }
+        String rest = resource.substring(kindAt + 1);
+        String type = rest.startsWith("user/") ? "user" : rest.startsWith("role/") ? "role" : "";
+        String name = rest.substring(rest.lastIndexOf('/') + 1);
+        if (type.isEmpty() || name.isEmpty() || name.equals("*")) {
+            return context;
+        }
+        long now = System.nanoTime();
+        String key = resourceAccount + "/" + type + "/" + name.toLowerCase(java.util.Locale.ROOT);
+        ResourceTags c = resourceTags.get(key);
+        if (c == null || c.expiresAt - now <= 0) {
+            c = new ResourceTags(directory.tags(resourceAccount, type, name), now + TTL_NANOS);
+            if (resourceTags.size() >= CACHE_MAX) {
+                resourceTags.clear();
+            }
+            resourceTags.put(key, c);
+        }
+        if (c.tags.isEmpty()) {
+            return context;
+        }
+        Map<String, List<String>> out = new HashMap<>(context);
+        c.tags.forEach((k, v) -> {
+            out.put("aws:ResourceTag/" + k, List.of(v));
+            out.put("iam:ResourceTag/" + k, List.of(v));
+        });
+        return out;
+    }
+
+    private record ResourceTags(Map<String, String> tags, long expiresAt) {
+    }
+
+    private final ConcurrentHashMap<String, ResourceTags> resourceTags = new ConcurrentHashMap<>();
 
     private static Optional<String> sessionRestriction(Principal p, String lowerAction) {
         if (p.isRoleSession() || p.session().isEmpty() || p.session().get().mfaAt().isPresent()) {
