@@ -12,7 +12,6 @@ import dev.citadel.wire.EncodedResponse;
 import dev.citadel.wire.Protocol;
 import dev.citadel.wire.RestJson;
 import dev.citadel.wire.RestXml;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Optional;
 
@@ -76,19 +75,19 @@ public final class ProtocolAdapters {
 
         @Override
         public Call decode(ServiceDefinition service, IncomingRequest request, byte[] body) {
-            String form;
+            AwsQuery.Request q;
             if (request.method().equals("POST")) {
                 String type = Optional.ofNullable(request.header("content-type")).orElse("");
                 if (!type.toLowerCase(java.util.Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
                     throw new AwsException("InvalidParameterValue", 400, "The request must be application/x-www-form-urlencoded.");
                 }
-                form = new String(body, StandardCharsets.UTF_8);
+                // Parameters may sit in the query string as well as the body; the body must be UTF-8.
+                q = AwsQuery.decode(stripSignature(request.rawQuery()), body);
             } else if (request.method().equals("GET")) {
-                form = stripSignature(request.rawQuery());
+                q = AwsQuery.decode(stripSignature(request.rawQuery()));
             } else {
                 throw new AwsException("InvalidAction", 400, "Requests to this service must be GET or POST.");
             }
-            AwsQuery.Request q = AwsQuery.decode(form);
             if (!q.version().equals(service.apiVersion())) {
                 throw new AwsException("InvalidAction", 400,
                         "Could not find operation " + q.action() + " for version " + (q.version().isEmpty() ? "NO_VERSION_SPECIFIED" : q.version()));
