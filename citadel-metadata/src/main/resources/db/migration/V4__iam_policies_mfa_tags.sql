@@ -60,7 +60,7 @@ CREATE TABLE iam_mfa_devices (
     last_step      ${int64} NOT NULL,
     created_at     ${int64} NOT NULL,
     CONSTRAINT iam_mfa_devices_pkey PRIMARY KEY (serial_number),
-    CONSTRAINT iam_mfa_devices_name_key UNIQUE (account_id, name_key),
+    CONSTRAINT iam_mfa_devices_account_id_name_key_key UNIQUE (account_id, name_key),
     CONSTRAINT iam_mfa_devices_user_fkey FOREIGN KEY (account_id, user_name_key) REFERENCES iam_users (account_id, name_key) ON UPDATE CASCADE
 ) ${strict};
 

@@ -10,7 +10,7 @@ CREATE TABLE org_policies (
     aws_managed  ${int64} NOT NULL,
     content      TEXT NOT NULL,
     CONSTRAINT org_policies_pkey PRIMARY KEY (id),
-    CONSTRAINT org_policies_type_name_key UNIQUE (policy_type, name)
+    CONSTRAINT org_policies_policy_type_name_key UNIQUE (policy_type, name)
 ) ${strict};
 
 CREATE TABLE org_policy_attachments (

@@ -15,7 +15,7 @@ import org.jdbi.v3.core.Handle;
 public final class OrganizationPolicyRepository {
     public static final String SCP = "SERVICE_CONTROL_POLICY";
     public static final String FULL_AWS_ACCESS_ID = "p-FullAWSAccess";
-    public static final String POLICY_NAME = "org_policies_type_name_key";
+    public static final String POLICY_NAME = "org_policies_policy_type_name_key";
     public static final String FULL_AWS_ACCESS_CONTENT =
             "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}]}";
 

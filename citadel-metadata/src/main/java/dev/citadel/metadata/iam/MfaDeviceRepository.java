@@ -18,7 +18,7 @@ import org.jdbi.v3.core.Handle;
  * conditional update, so two requests with the same code cannot both succeed.
  */
 public final class MfaDeviceRepository {
-    public static final String DEVICE_NAME = "iam_mfa_devices_name_key";
+    public static final String DEVICE_NAME = "iam_mfa_devices_account_id_name_key_key";
 
     /** @param userName the assigned user's name as created, when the device is enabled */
     public record MfaDevice(String serialNumber, String accountId, byte[] seedSealed, Optional<String> userName, Optional<Instant> enabledAt,
