@@ -185,6 +185,9 @@ R["resource_tag_matches"] = code(lambda: carol.list_user_tags(UserName="carol"))
 R["resource_tag_absent"] = code(lambda: carol.list_user_tags(UserName="alice"))
 R["bad_tag"] = code(lambda: iam.tag_user(UserName="carol", Tags=[{"Key": "aws:reserved", "Value": "x"}]))
 
+sim = iam.simulate_principal_policy(PolicySourceArn=reader["Arn"], ActionNames=["iam:ListRoles", "iam:CreateUser"])
+R["simulate_role"] = [r["EvalDecision"] for r in sim["EvaluationResults"]]
+
 details = iam.get_account_authorization_details()
 R["details_users"] = sorted(u["UserName"] for u in details["UserDetailList"])
 R["details_local_policies"] = sorted(p["PolicyName"] for p in details["Policies"] if ":aws:policy/" not in p["Arn"])

@@ -100,6 +100,7 @@ class IamEnforcementAcceptanceTest {
         assertThat(out.path("resource_tag_matches").asText()).isEqualTo("ok");
         assertThat(out.path("resource_tag_absent").asText()).startsWith("AccessDenied");
         assertThat(out.path("bad_tag").asText()).startsWith("InvalidInput");
+        assertThat(out.path("simulate_role").toString()).isEqualTo("[\"allowed\",\"implicitDeny\"]");
         assertThat(out.path("details_users").toString()).contains("\"alice\"", "\"carol\"");
         assertThat(out.path("details_local_policies").toString()).isEqualTo("[\"roles-only\"]");
     }

@@ -815,35 +815,44 @@ public final class IamService {
     }
 
     /**
-     * {@code iam:SimulatePrincipalPolicy}: the decisions for a user of this account, from exactly the
-     * policies enforcement evaluates for it (attached, inline, its groups', its permissions
-     * boundary), plus any extra PolicyInputList documents.
+     * {@code iam:SimulatePrincipalPolicy}: the decisions for a user or role of this account, from
+     * exactly the policies enforcement evaluates for it (attached, inline, a user's groups', the
+     * permissions boundary), plus any extra PolicyInputList documents.
      */
     JsonNode simulatePrincipalPolicy(RequestContext ctx, ObjectNode input) {
         String source = new dev.citadel.services.Inputs(input, "ValidationError").requiredString("PolicySourceArn", 20, 2048, null);
-        String prefix = "arn:aws:iam::" + account(ctx) + ":user/";
-        if (!source.startsWith(prefix)) {
-            throw new AwsException("InvalidInput", 400, "PolicySourceArn must name a user of this account: " + prefix + "<path><name>.");
+        String account = account(ctx);
+        dev.citadel.pipeline.Principal principal;
+        Map<String, List<String>> context = contextEntries(input);
+        if (source.startsWith("arn:aws:iam::" + account + ":user/")) {
+            var user = directory.userByArn(source)
+                    .orElseThrow(() -> new AwsException("NoSuchEntity", 404, "The user with ARN " + source + " cannot be found."));
+            principal = new dev.citadel.pipeline.Principal("IAMUser", ctx.principal().account(), user.userId(), user.arn(), user.userName(),
+                    "simulated", directory.tags(account, "user", user.userName()), Optional.empty());
+            context.putIfAbsent("aws:username", List.of(user.userName()));
+        } else if (source.startsWith("arn:aws:iam::" + account + ":role/")) {
+            var role = directory.roleByArn(source)
+                    .orElseThrow(() -> new AwsException("NoSuchEntity", 404, "The role with ARN " + source + " cannot be found."));
+            // The role's own policies, as a session of it would have them (without session policies).
+            principal = new dev.citadel.pipeline.Principal("AssumedRole", ctx.principal().account(), role.roleId() + ":simulated",
+                    "arn:aws:sts::" + account + ":assumed-role/" + role.roleName() + "/simulated", role.roleName(), "simulated",
+                    directory.tags(account, "role", role.roleName()), Optional.of(new dev.citadel.pipeline.Principal.Session(role.arn(),
+                            "simulated", directory.now(), directory.now(), Optional.empty(), List.of(), List.of(), Optional.empty(), false)));
+        } else {
+            throw new AwsException("InvalidInput", 400, "PolicySourceArn must name a user or role of this account: arn:aws:iam::"
+                    + account + ":user/<path><name> or arn:aws:iam::" + account + ":role/<path><name>.");
         }
-        String userName = source.substring(source.lastIndexOf('/') + 1);
-        var user = requireUser(ctx, userName);
-        if (!user.arn().equals(source)) {
-            throw new AwsException("NoSuchEntity", 404, "The user with ARN " + source + " cannot be found.");
-        }
-        dev.citadel.pipeline.Principal principal = new dev.citadel.pipeline.Principal("IAMUser", ctx.principal().account(), user.userId(),
-                user.arn(), user.userName(), "simulated");
         List<PolicyEvaluator.Source> identity = new ArrayList<>(authorizer.identityPolicies(principal));
         List<String> extra = strings(input, "PolicyInputList", MAX_POLICIES, false);
         for (int i = 0; i < extra.size(); i++) {
             identity.add(new PolicyEvaluator.Source("PolicyInputList." + (i + 1), parse(extra.get(i), PolicyParser.Kind.IDENTITY)));
         }
-        Map<String, List<String>> context = contextEntries(input);
-        context.putIfAbsent("aws:username", List.of(user.userName()));
-        context.putIfAbsent("aws:userid", List.of(user.userId()));
-        context.putIfAbsent("aws:PrincipalArn", List.of(user.arn()));
-        context.putIfAbsent("aws:PrincipalAccount", List.of(account(ctx)));
+        context.putIfAbsent("aws:userid", List.of(principal.principalId()));
+        context.putIfAbsent("aws:PrincipalArn", List.of(principal.isRoleSession() ? source : principal.arn()));
+        context.putIfAbsent("aws:PrincipalAccount", List.of(account));
+        principal.tags().forEach((k, v) -> context.putIfAbsent("aws:PrincipalTag/" + k, List.of(v)));
         return evaluationResults(identity, strings(input, "ActionNames", MAX_ACTIONS, true), strings(input, "ResourceArns", MAX_RESOURCES, false),
-                user.arn(), account(ctx), Optional.empty(), "", authorizer.boundary(principal), context);
+                principal.arn(), account, Optional.empty(), "", authorizer.boundary(principal), context);
     }
 
     private static Policy parse(String document, PolicyParser.Kind kind) {
