@@ -157,6 +157,18 @@ R["member_admin_after_scp"] = code(m_iam.list_users)
 R["member_admin_other_action"] = code(m_iam.list_roles)
 org.attach_policy(PolicyId=scp, TargetId=root)
 R["management_not_bound_by_scp"] = code(iam.list_users)
+ou = org.create_organizational_unit(ParentId=root, Name="research")["OrganizationalUnit"]["Id"]
+R["ou_duplicate"] = code(lambda: org.create_organizational_unit(ParentId=root, Name="research"))
+R["move_wrong_source"] = code(lambda: org.move_account(AccountId=member, SourceParentId=ou, DestinationParentId=root))
+org.move_account(AccountId=member, SourceParentId=root, DestinationParentId=ou)
+R["member_parent_is_ou"] = [p["Id"] for p in org.list_parents(ChildId=member)["Parents"]] == [ou]
+R["ou_children"] = [c["Id"] for c in org.list_children(ParentId=ou, ChildType="ACCOUNT")["Children"]] == [member]
+ou_scp = org.create_policy(Content=doc(deny("iam:GetUser")), Description="", Name="deny-get-user",
+                           Type="SERVICE_CONTROL_POLICY")["Policy"]["PolicySummary"]["Id"]
+org.attach_policy(PolicyId=ou_scp, TargetId=ou)
+R["ou_policies"] = sorted(p["Name"] for p in org.list_policies_for_target(TargetId=ou, Filter="SERVICE_CONTROL_POLICY")["Policies"])
+R["member_denied_by_ou_scp"] = code(lambda: m_iam.get_user(UserName="member-user"))
+R["delete_nonempty_ou"] = code(lambda: org.delete_organizational_unit(OrganizationalUnitId=ou))
 R["policies_for_member"] = sorted(p["Name"] for p in org.list_policies_for_target(TargetId=member, Filter="SERVICE_CONTROL_POLICY")["Policies"])
 R["detach_last"] = code(lambda: (org.detach_policy(PolicyId="p-FullAWSAccess", TargetId=member),
                                  org.detach_policy(PolicyId=scp, TargetId=member)))

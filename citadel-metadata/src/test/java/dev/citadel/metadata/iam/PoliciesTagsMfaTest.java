@@ -129,6 +129,31 @@ class PoliciesTagsMfaTest {
         }
 
         @Test
+        void organizationalUnitsNestAndAccountsMove() {
+            var top = new dev.citadel.metadata.accounts.OrganizationUnitRepository.Unit("ou-abcd-11111111", "arn:ou1", "top", "r-abcd");
+            var inner = new dev.citadel.metadata.accounts.OrganizationUnitRepository.Unit("ou-abcd-22222222", "arn:ou2", "inner", top.id());
+            store.useTransaction(h -> {
+                var units = new dev.citadel.metadata.accounts.OrganizationUnitRepository(h);
+                units.insert(top);
+                units.insert(inner);
+                units.setParent(MGMT, Optional.of(inner.id()));
+            });
+            assertThatThrownBy(() -> store.useTransaction(h -> new dev.citadel.metadata.accounts.OrganizationUnitRepository(h).insert(
+                    new dev.citadel.metadata.accounts.OrganizationUnitRepository.Unit("ou-abcd-33333333", "arn:ou3", "top", "r-abcd"))))
+                    .isInstanceOfSatisfying(DuplicateKeyException.class, e -> assertThat(e.constraint())
+                            .isEqualTo(dev.citadel.metadata.accounts.OrganizationUnitRepository.UNIT_NAME));
+            assertThat(store.<List<String>>read(h -> new dev.citadel.metadata.accounts.OrganizationUnitRepository(h).path(MGMT)))
+                    .containsExactly(top.id(), inner.id());
+            assertThat(store.<List<String>>read(h -> new dev.citadel.metadata.accounts.OrganizationUnitRepository(h).accountsIn(inner.id())))
+                    .containsExactly(MGMT);
+            assertThat(store.<List<String>>read(h -> new dev.citadel.metadata.accounts.OrganizationUnitRepository(h).accountsUnderRoot())).isEmpty();
+            store.useTransaction(h -> new dev.citadel.metadata.accounts.OrganizationUnitRepository(h).setParent(MGMT, Optional.empty()));
+            assertThat(store.<List<String>>read(h -> new dev.citadel.metadata.accounts.OrganizationUnitRepository(h).accountsUnderRoot()))
+                    .containsExactly(MGMT);
+            assertThat(store.<List<String>>read(h -> new dev.citadel.metadata.accounts.OrganizationUnitRepository(h).path(MGMT))).isEmpty();
+        }
+
+        @Test
         void organizationPoliciesAttachToTargets() {
             String root = "r-abcd";
             store.useTransaction(h -> {

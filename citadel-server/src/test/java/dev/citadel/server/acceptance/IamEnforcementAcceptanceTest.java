@@ -87,6 +87,14 @@ class IamEnforcementAcceptanceTest {
         assertThat(out.path("member_admin_after_scp").asText()).startsWith("AccessDenied").contains("service control polic");
         assertThat(out.path("member_admin_other_action").asText()).isEqualTo("ok");
         assertThat(out.path("management_not_bound_by_scp").asText()).isEqualTo("ok");
+        assertThat(out.path("ou_duplicate").asText()).startsWith("DuplicateOrganizationalUnitException");
+        assertThat(out.path("move_wrong_source").asText()).startsWith("AccountNotFoundException");
+        assertThat(out.path("member_parent_is_ou").asBoolean()).isTrue();
+        assertThat(out.path("ou_children").asBoolean()).isTrue();
+        assertThat(out.path("ou_policies").toString()).isEqualTo("[\"FullAWSAccess\",\"deny-get-user\"]");
+        assertThat(out.path("member_denied_by_ou_scp").asText()).startsWith("AccessDenied").contains("explicit deny")
+                .contains("organizational unit");
+        assertThat(out.path("delete_nonempty_ou").asText()).startsWith("OrganizationalUnitNotEmptyException");
         assertThat(out.path("policies_for_member").toString()).isEqualTo("[\"FullAWSAccess\",\"deny-list-users\"]");
         assertThat(out.path("detach_last").asText()).startsWith("ConstraintViolationException");
         // With FullAWSAccess detached, the account's only SCP is a Deny: nothing is allowed there.

@@ -293,8 +293,8 @@ public final class AccountDirectory {
     }
 
     /**
-     * The service control policies that bound an account, level by level (the root's, then the
-     * account's), as documents; empty when the account is the management account, which SCPs never
+     * The service control policies that bound an account, level by level (the root's, each
+     * organizational unit's from the top down, then the account's), as documents; empty when the account is the management account, which SCPs never
      * restrict, or when SCPs are not enabled.
      */
     public java.util.List<java.util.List<String>> serviceControlPolicies(AccountId account) {
@@ -308,7 +308,13 @@ public final class AccountDirectory {
             if (!policies.typeEnabled(root, dev.citadel.metadata.accounts.OrganizationPolicyRepository.SCP)) {
                 return java.util.List.of();
             }
-            return java.util.List.of(policies.contentsAttachedTo(root), policies.contentsAttachedTo(account.value()));
+            java.util.List<java.util.List<String>> levels = new java.util.ArrayList<>();
+            levels.add(policies.contentsAttachedTo(root));
+            for (String unit : new dev.citadel.metadata.accounts.OrganizationUnitRepository(h).path(account.value())) {
+                levels.add(policies.contentsAttachedTo(unit));
+            }
+            levels.add(policies.contentsAttachedTo(account.value()));
+            return levels;
         });
     }
 

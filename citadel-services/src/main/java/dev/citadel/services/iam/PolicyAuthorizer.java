@@ -262,12 +262,14 @@ public final class PolicyAuthorizer implements Authorizer {
             return c.levels;
         }
         List<List<PolicyEvaluator.Source>> levels = new ArrayList<>();
-        String[] names = {"the service control policies of the root", "the service control policies of account " + account};
         List<List<String>> documents = directory.serviceControlPolicies(account);
         for (int i = 0; i < documents.size(); i++) {
+            String name = i == 0 ? "the service control policies of the root"
+                    : i == documents.size() - 1 ? "the service control policies of account " + account
+                    : "the service control policies of an organizational unit";
             List<PolicyEvaluator.Source> level = new ArrayList<>();
             for (String document : documents.get(i)) {
-                level.add(new PolicyEvaluator.Source(names[Math.min(i, 1)], parsed(document, PolicyParser.Kind.SERVICE_CONTROL)));
+                level.add(new PolicyEvaluator.Source(name, parsed(document, PolicyParser.Kind.SERVICE_CONTROL)));
             }
             levels.add(level);
         }

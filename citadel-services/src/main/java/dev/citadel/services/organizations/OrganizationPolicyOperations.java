@@ -125,6 +125,9 @@ final class OrganizationPolicyOperations {
             for (String account : allAccountIds(h)) {
                 repo.attach(OrganizationPolicyRepository.FULL_AWS_ACCESS_ID, account);
             }
+            for (var unit : new dev.citadel.metadata.accounts.OrganizationUnitRepository(h).all()) {
+                repo.attach(OrganizationPolicyRepository.FULL_AWS_ACCESS_ID, unit.id());
+            }
         });
         accounts.identityChanged();
         ObjectNode out = JsonNodeFactory.instance.objectNode();
@@ -282,6 +285,11 @@ final class OrganizationPolicyOperations {
             if (target.startsWith("r-")) {
                 t.put("Arn", "arn:aws:organizations::" + org.managementAccountId() + ":root/" + org.id() + "/" + target);
                 t.put("Name", "Root").put("Type", "ROOT");
+            } else if (target.startsWith("ou-")) {
+                t.put("Arn", "arn:aws:organizations::" + org.managementAccountId() + ":ou/" + org.id() + "/" + target);
+                accounts.store().read(h -> new dev.citadel.metadata.accounts.OrganizationUnitRepository(h).unit(target))
+                        .ifPresent(u -> t.put("Name", u.name()));
+                t.put("Type", "ORGANIZATIONAL_UNIT");
             } else {
                 t.put("Arn", "arn:aws:organizations::" + org.managementAccountId() + ":account/" + org.id() + "/" + target);
                 accounts.account(new dev.citadel.core.AccountId(target)).ifPresent(a -> t.put("Name", a.name()));
@@ -294,7 +302,9 @@ final class OrganizationPolicyOperations {
     private String requireTarget(Organization org, Inputs in) {
         String target = in.requiredString("TargetId", 1, 100, TARGET_ID);
         boolean known = target.equals(AccountDirectory.rootId(org))
-                || (target.matches("\\d{12}") && accounts.account(new dev.citadel.core.AccountId(target)).isPresent());
+                || (target.matches("\\d{12}") && accounts.account(new dev.citadel.core.AccountId(target)).isPresent())
+                || (target.startsWith("ou-") && accounts.store().read(h -> new dev.citadel.metadata.accounts.OrganizationUnitRepository(h)
+                        .unit(target)).isPresent());
         if (!known) {
             throw new AwsException("TargetNotFoundException", 400, "We can't find a root, OU, account, or policy with the TargetId that you specified.");
         }

@@ -53,10 +53,11 @@ public final class OrganizationsService {
                 Operation.of(specFor("DescribeOrganization").resources(ResourceResolver.ALL).readOnly().build(), this::describeOrganization));
     }
 
-    /** The account operations and the policy operations ({@link OrganizationPolicyOperations}). */
+    /** The account operations, the policy operations ({@link OrganizationPolicyOperations}) and the OU operations ({@link OrganizationUnitOperations}). */
     public List<Operation> allOperations() {
         List<Operation> all = new java.util.ArrayList<>(operations());
         all.addAll(new OrganizationPolicyOperations(accounts).operations());
+        all.addAll(new OrganizationUnitOperations(accounts).operations());
         return List.copyOf(all);
     }
 
