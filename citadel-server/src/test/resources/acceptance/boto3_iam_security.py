@@ -81,8 +81,11 @@ R["get_user_boundary_removed"] = code(lambda: a_iam.get_user(UserName="alice"))
 
 # --- AssumeRole: trust and the caller's own permission; a session policy narrows ---
 reader = iam.create_role(RoleName="reader", AssumeRolePolicyDocument=doc(
-    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::" + account + ":user/alice"}, "Action": "sts:AssumeRole",
-     "Condition": {"StringEquals": {"sts:ExternalId": "shared-secret-id"}}}))["Role"]
+    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::" + account + ":user/alice"}, "Action": ["sts:AssumeRole", "sts:TagSession"],
+     "Condition": {"StringEquals": {"sts:ExternalId": "shared-secret-id"}}}),
+    Tags=[{"Key": "team", "Value": "vision"}])["Role"]
+iam.put_role_policy(RoleName="reader", PolicyName="team-only", PolicyDocument=doc(
+    deny("iam:ListGroups", Condition={"StringNotEquals": {"aws:PrincipalTag/team": "vision"}})))
 iam.attach_role_policy(RoleName="reader", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
 other = iam.create_role(RoleName="someone-else", AssumeRolePolicyDocument=doc(
     {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::" + account + ":user/nobody"}, "Action": "sts:AssumeRole"}))["Role"]
@@ -90,7 +93,7 @@ a_sts = alice.client("sts")
 R["assume_without_permission"] = code(lambda: a_sts.assume_role(RoleArn=reader["Arn"], RoleSessionName="s1",
                                                                  ExternalId="shared-secret-id"))
 iam.put_user_policy(UserName="alice", PolicyName="assume", PolicyDocument=doc(
-    allow("sts:AssumeRole", "arn:aws:iam::" + account + ":role/*")))
+    allow(["sts:AssumeRole", "sts:TagSession"], "arn:aws:iam::" + account + ":role/*")))
 R["assume_trust_not_naming_caller"] = code(lambda: a_sts.assume_role(RoleArn=other["Arn"], RoleSessionName="s1"))
 R["assume_wrong_external_id"] = code(lambda: a_sts.assume_role(RoleArn=reader["Arn"], RoleSessionName="s1", ExternalId="guess"))
 R["assume_too_long"] = code(lambda: a_sts.assume_role(RoleArn=reader["Arn"], RoleSessionName="s1", ExternalId="shared-secret-id",
@@ -101,6 +104,12 @@ role_session = session(full["Credentials"])
 R["role_identity"] = role_session.client("sts").get_caller_identity()["Arn"]
 R["role_reads_policies"] = code(role_session.client("iam").list_policies)
 R["role_cannot_write"] = code(lambda: role_session.client("iam").create_user(UserName="mallory"))
+R["role_tag_as_principal_tag"] = code(role_session.client("iam").list_groups)
+speech = a_sts.assume_role(RoleArn=reader["Arn"], RoleSessionName="speech", ExternalId="shared-secret-id",
+                           Tags=[{"Key": "Team", "Value": "speech"}])
+R["session_tag_overrides_role_tag"] = code(session(speech["Credentials"]).client("iam").list_groups)
+R["packed_too_large"] = code(lambda: a_sts.assume_role(RoleArn=reader["Arn"], RoleSessionName="big", ExternalId="shared-secret-id",
+                                                        Tags=[{"Key": "k%d" % i, "Value": "v" * 250} for i in range(20)]))
 narrow = a_sts.assume_role(RoleArn=reader["Arn"], RoleSessionName="narrow", ExternalId="shared-secret-id",
                            Policy=doc(allow("iam:ListRoles")))
 narrow_iam = session(narrow["Credentials"]).client("iam")

@@ -17,14 +17,15 @@ import javax.crypto.spec.SecretKeySpec;
  * sealed = version (1 byte, 0x01) || nonce (12 bytes, random) || ciphertext || tag (16 bytes)
  * associated data = "citadel/secret/v1\0" || UTF-8(context)
  * </pre>
- * Sealed values are capped at 4 KiB before anything is allocated; every failure to open gives
+ * Sealed values are capped at 16 KiB before anything is allocated; every failure to open gives
  * the same message.
  */
 public final class AesGcmSecretSealer implements SecretSealer {
     private static final byte VERSION = 1;
     private static final int NONCE_BYTES = 12;
     private static final int TAG_BITS = 128;
-    private static final int MAX_SEALED = 4096;
+    /** Session tokens are the largest sealed values (bounded by PackedPolicySize and the request header limit). */
+    private static final int MAX_SEALED = 16 * 1024;
     private static final byte[] AAD_PREFIX = "citadel/secret/v1\0".getBytes(StandardCharsets.US_ASCII);
 
     private final SecretKeySpec key;

@@ -62,6 +62,9 @@ class IamEnforcementAcceptanceTest {
         assertThat(out.path("role_reads_policies").asText()).isEqualTo("ok");
         assertThat(out.path("role_cannot_write").asText()).startsWith("AccessDenied: User: arn:aws:sts::" + account
                 + ":assumed-role/reader/full is not authorized to perform: iam:CreateUser");
+        assertThat(out.path("role_tag_as_principal_tag").asText()).isEqualTo("ok");
+        assertThat(out.path("session_tag_overrides_role_tag").asText()).startsWith("AccessDenied").contains("explicit deny");
+        assertThat(out.path("packed_too_large").asText()).startsWith("PackedPolicyTooLarge");
         assertThat(out.path("session_policy_allows").asText()).isEqualTo("ok");
         assertThat(out.path("session_policy_narrows").asText()).startsWith("AccessDenied").contains("session policy");
         assertThat(out.path("forged_token").asText()).startsWith("InvalidClientTokenId");

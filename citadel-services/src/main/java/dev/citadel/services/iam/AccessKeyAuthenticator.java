@@ -49,7 +49,10 @@ public final class AccessKeyAuthenticator implements RequestAuthenticator {
         this.sessions = sessions;
         this.clock = clock;
         this.verifier = new SigV4Verifier(clock, maxSkew);
-        directory.onIdentityChange(cache::clear);
+        directory.onIdentityChange(() -> {
+            cache.clear();
+            sessionCache.clear();
+        });
     }
 
     @Override
@@ -118,8 +121,8 @@ public final class AccessKeyAuthenticator implements RequestAuthenticator {
         if (cached != null && MessageDigest.isEqual(cached.token.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
             opened = cached.opened;
         } else {
-            opened = sessions.open(accessKeyId, token).orElseThrow(() -> new AuthException(AuthException.Kind.INVALID_SESSION_TOKEN,
-                    "The security token included in the request is invalid."));
+            opened = withRoleTags(sessions.open(accessKeyId, token).orElseThrow(() -> new AuthException(
+                    AuthException.Kind.INVALID_SESSION_TOKEN, "The security token included in the request is invalid.")));
             if (sessionCache.size() >= CACHE_MAX) {
                 sessionCache.clear();
             }
@@ -130,6 +133,21 @@ public final class AccessKeyAuthenticator implements RequestAuthenticator {
             throw new AuthException(AuthException.Kind.EXPIRED_SESSION_TOKEN, "The security token included in the request is expired");
         }
         return new AccountDirectory.ResolvedKey(opened.principal(), opened.secretAccessKey(), true);
+    }
+
+    /** A role session's principal tags: the role's tags, overridden (keys compared without case) by the session tags. */
+    private dev.citadel.services.sts.SessionTokens.Opened withRoleTags(dev.citadel.services.sts.SessionTokens.Opened opened) {
+        dev.citadel.pipeline.Principal p = opened.principal();
+        if (!p.isRoleSession()) {
+            return opened;
+        }
+        java.util.Map<String, String> tags = new java.util.LinkedHashMap<>(directory.tags(p.account().value(), "role", p.name()));
+        p.tags().forEach((k, v) -> {
+            tags.keySet().removeIf(existing -> existing.equalsIgnoreCase(k));
+            tags.put(k, v);
+        });
+        return new dev.citadel.services.sts.SessionTokens.Opened(new dev.citadel.pipeline.Principal(p.type(), p.account(), p.principalId(),
+                p.arn(), p.name(), p.accessKeyId(), tags, p.session()), opened.secretAccessKey());
     }
 
     private Optional<AccountDirectory.ResolvedKey> resolve(String accessKeyId) {

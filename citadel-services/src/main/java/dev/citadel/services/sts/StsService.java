@@ -48,6 +48,8 @@ public final class StsService {
     private static final int MAX_SESSION_POLICY_CHARS = 2048;
     private static final int MAX_SESSION_TAGS = 50;
     private static final int CHAINED_MAX_SECONDS = 3600;
+    /** What session policies, policy ARNs and session tags may add up to, in characters (PackedPolicySize is the share used). */
+    private static final int PACKED_BUDGET = 4096;
 
     private final AccountDirectory directory;
     private final SessionTokens tokens;
@@ -166,12 +168,16 @@ public final class StsService {
             mfaAt = Optional.of(directory.now());
         }
 
+        int packed = policy.map(String::length).orElse(0) + policyArns.stream().mapToInt(String::length).sum()
+                + sessionTags.entrySet().stream().mapToInt(e -> e.getKey().length() + e.getValue().length()).sum();
+        if (packed > PACKED_BUDGET) {
+            throw new AwsException("PackedPolicyTooLarge", 400, "Packed size of consolidated session policies and session tags exceeds "
+                    + packed * 100 / PACKED_BUDGET + "%.");
+        }
         Instant now = directory.now().truncatedTo(ChronoUnit.SECONDS);
-        Map<String, String> tags = new LinkedHashMap<>(directory.tags(role.accountId(), "role", role.roleName()));
-        sessionTags.forEach((k, v) -> {
-            tags.keySet().removeIf(existing -> existing.equalsIgnoreCase(k));
-            tags.put(k, v);
-        });
+        // Only the session tags travel in the token; the role's own tags are added when the token
+        // is opened (AccessKeyAuthenticator), so tokens stay small and follow the role's tags.
+        Map<String, String> tags = new LinkedHashMap<>(sessionTags);
         Principal.Session session = new Principal.Session(role.arn(), sessionName, now, now.plusSeconds(duration), mfaAt,
                 policy.map(List::of).orElse(List.of()), policyArns, sourceIdentity.or(() -> callerSourceIdentity), chained);
         String assumedArn = "arn:aws:sts::" + role.accountId() + ":assumed-role/" + role.roleName() + "/" + sessionName;
@@ -183,9 +189,7 @@ public final class StsService {
         ObjectNode user = out.putObject("AssumedRoleUser");
         user.put("AssumedRoleId", assumedId);
         user.put("Arn", assumedArn);
-        int packed = policy.map(String::length).orElse(0) + policyArns.stream().mapToInt(String::length).sum()
-                + sessionTags.entrySet().stream().mapToInt(e -> e.getKey().length() + e.getValue().length()).sum();
-        out.put("PackedPolicySize", Math.min(100, packed * 100 / MAX_SESSION_POLICY_CHARS));
+        out.put("PackedPolicySize", packed * 100 / PACKED_BUDGET);
         session.sourceIdentity().ifPresent(s -> out.put("SourceIdentity", s));
         return out;
     }
