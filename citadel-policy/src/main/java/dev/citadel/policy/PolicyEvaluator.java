@@ -103,7 +103,12 @@ public final class PolicyEvaluator {
         if (identityOk) {
             return new Decision(Decision.Outcome.ALLOWED, identityAllows, "");
         }
-        if (!resourceAllows.isEmpty() && (namesPrincipalDirectly(resourceAllows, f) || (boundaryOk && sessionOk))) {
+        // Within one account a resource-based policy grants on its own only to a principal it
+        // names: the user or role session ARN (not narrowed by boundary or session policies), or
+        // the role ARN (narrowed by them). Naming the account delegates to the account's own
+        // identity-based policies, which must then allow.
+        if (!resourceAllows.isEmpty() && (namesPrincipal(resourceAllows, f.principalArn())
+                || (!f.roleArn().isEmpty() && namesPrincipal(resourceAllows, f.roleArn()) && boundaryOk && sessionOk))) {
             return new Decision(Decision.Outcome.ALLOWED, resourceAllows, "");
         }
         String reason;
@@ -117,13 +122,31 @@ public final class PolicyEvaluator {
         return new Decision(Decision.Outcome.IMPLICIT_DENY, List.of(), reason);
     }
 
-    private static boolean namesPrincipalDirectly(List<Decision.MatchedStatement> allows, RequestFacts f) {
+    private static boolean namesPrincipal(List<Decision.MatchedStatement> allows, String arn) {
         for (Decision.MatchedStatement m : allows) {
-            if (m.statement().principals().contains("AWS:" + f.principalArn())) {
+            if (!m.statement().notPrincipal() && m.statement().principals().contains("AWS:" + arn)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * One resource-based policy on its own (a role's trust policy, a key policy): an explicit deny
+     * if a Deny applies to the principal, allowed if an Allow does, else an implicit deny. Whether
+     * that is enough depends on the caller's rules for that policy.
+     */
+    public static Decision evaluateAlone(Source policy, RequestFacts f) {
+        List<Decision.MatchedStatement> denies = new ArrayList<>();
+        collect(policy, f, Effect.DENY, true, denies);
+        if (!denies.isEmpty()) {
+            return new Decision(Decision.Outcome.EXPLICIT_DENY, denies, "with an explicit deny in " + describe(denies.getFirst()));
+        }
+        List<Decision.MatchedStatement> allows = new ArrayList<>();
+        collect(policy, f, Effect.ALLOW, true, allows);
+        return allows.isEmpty()
+                ? new Decision(Decision.Outcome.IMPLICIT_DENY, List.of(), "because no resource-based policy allows the " + f.action() + " action")
+                : new Decision(Decision.Outcome.ALLOWED, allows, "");
     }
 
     private static boolean allows(List<Source> sources, RequestFacts f, boolean principalMatters) {

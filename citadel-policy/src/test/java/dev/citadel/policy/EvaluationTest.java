@@ -140,7 +140,13 @@ class EvaluationTest {
         assertThat(PolicyEvaluator.evaluate(new PolicyEvaluator.Input(f, List.of(), Optional.of(res), "222222222222", Optional.empty(),
                 List.of(), List.of())).allowed()).isFalse();
         assertThat(PolicyEvaluator.evaluate(new PolicyEvaluator.Input(f, List.of(), Optional.of(res), ACCOUNT, Optional.empty(),
-                List.of(), List.of())).allowed()).as("same account: the resource policy alone suffices").isTrue();
+                List.of(), List.of())).allowed()).as("same account: naming the account delegates to identity policies").isFalse();
+        assertThat(PolicyEvaluator.evaluate(new PolicyEvaluator.Input(f, List.of(id), Optional.of(res), ACCOUNT, Optional.empty(),
+                List.of(), List.of())).allowed()).isTrue();
+        PolicyEvaluator.Source direct = new PolicyEvaluator.Source("bucket policy", resource(
+                "{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"" + USER + "\"},\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}"));
+        assertThat(PolicyEvaluator.evaluate(new PolicyEvaluator.Input(f, List.of(), Optional.of(direct), ACCOUNT, Optional.empty(),
+                List.of(), List.of())).allowed()).as("same account: a policy naming the user suffices").isTrue();
     }
 
     @Test

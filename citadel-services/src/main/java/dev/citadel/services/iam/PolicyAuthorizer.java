@@ -108,8 +108,7 @@ public final class PolicyAuthorizer implements Authorizer {
                 if (trust.isEmpty()) {
                     return AuthorizationDecision.deny(resource, "because no resource-based policy allows the " + request.action() + " action");
                 }
-                Decision byTrust = PolicyEvaluator.evaluate(new PolicyEvaluator.Input(facts, List.of(), trust, "", Optional.empty(),
-                        List.of(), List.of()));
+                Decision byTrust = PolicyEvaluator.evaluateAlone(trust.get(), facts);
                 if (!byTrust.allowed()) {
                     return AuthorizationDecision.deny(resource, byTrust.outcome() == Decision.Outcome.EXPLICIT_DENY ? byTrust.reason()
                             : "because no resource-based policy allows the " + request.action() + " action");
