@@ -29,6 +29,8 @@ import dev.citadel.services.iam.IamService;
 import dev.citadel.services.iam.MfaVerifier;
 import dev.citadel.services.iam.PolicyAuthorizer;
 import dev.citadel.services.organizations.OrganizationsService;
+import dev.citadel.services.kms.KmsKeys;
+import dev.citadel.services.kms.KmsService;
 import dev.citadel.services.sts.SessionTokens;
 import dev.citadel.services.sts.StsService;
 import dev.citadel.pipeline.protocol.ProtocolAdapters;
@@ -129,13 +131,19 @@ public final class Citadel implements AutoCloseable {
         OperationRegistry registry = new OperationRegistry()
                 .service(StsService.DEFINITION)
                 .service(OrganizationsService.DEFINITION)
-                .service(IamService.DEFINITION);
+                .service(IamService.DEFINITION)
+                .service(KmsService.DEFINITION);
         PolicyAuthorizer authorizer = new PolicyAuthorizer(accounts, endpointPolicies(config));
         SessionTokens sessionTokens = new SessionTokens(sealer, accounts.ids());
         MfaVerifier mfa = new MfaVerifier(accounts, sealer);
         registry.registerAll(new StsService(accounts, sessionTokens, mfa, authorizer).operations());
         registry.registerAll(new IamService(accounts, authorizer, mfa).operations());
         registry.registerAll(new OrganizationsService(accounts).allOperations());
+        KmsKeys kmsKeys = new KmsKeys(store, sealer, random, clock);
+        kmsKeys.purge();
+        KmsService kms = new KmsService(kmsKeys, authorizer);
+        authorizer.register(kms);
+        registry.registerAll(kms.operations());
         registry.freeze();
 
         AuditSink audit = new JsonLinesAuditLog(config.auditLog());

@@ -58,7 +58,25 @@ public final class PolicyAuthorizer implements Authorizer {
     private record Trust(Optional<PolicyEvaluator.Source> policy, long expiresAt) {
     }
 
+    /**
+     * A service whose resources carry a policy that must allow every request (a KMS key policy), and
+     * that may also allow by other means (KMS grants).
+     */
+    public interface ResourcePolicies {
+        /**
+         * Empty when this service does not govern the resource (or it does not exist, so the
+         * operation reports that); otherwise the policy that must allow.
+         */
+        Optional<PolicyEvaluator.Source> requiredPolicy(String action, String resource);
+
+        /** Whether something besides policies allows this principal the action on the resource. */
+        default boolean grantAllows(Principal principal, String action, String resource, Map<String, List<String>> context) {
+            return false;
+        }
+    }
+
     private final AccountDirectory directory;
+    private final List<ResourcePolicies> resourcePolicies = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<String, PolicyEvaluator.Source> endpointPolicies;
     private final ConcurrentHashMap<String, Policies> principals = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Scps> scps = new ConcurrentHashMap<>();
@@ -81,6 +99,11 @@ public final class PolicyAuthorizer implements Authorizer {
 
     public PolicyAuthorizer(AccountDirectory directory) {
         this(directory, Map.of());
+    }
+
+    /** Adds a service's required resource policies (and grants) to every decision. */
+    public void register(ResourcePolicies policies) {
+        resourcePolicies.add(policies);
     }
 
     @Override
@@ -119,10 +142,30 @@ public final class PolicyAuthorizer implements Authorizer {
                     resourcePolicy = trust;
                 }
             }
+            boolean policyRequired = false;
+            for (ResourcePolicies provider : resourcePolicies) {
+                Optional<PolicyEvaluator.Source> required = provider.requiredPolicy(request.action(), resource);
+                if (required.isPresent()) {
+                    Decision alone = PolicyEvaluator.evaluateAlone(required.get(), facts);
+                    if (alone.outcome() == Decision.Outcome.EXPLICIT_DENY) {
+                        return AuthorizationDecision.deny(resource, alone.reason());
+                    }
+                    policyRequired = alone.outcome() != Decision.Outcome.ALLOWED;
+                    resourcePolicy = required;
+                    if (policyRequired && !provider.grantAllows(p, request.action(), resource, request.context())) {
+                        return AuthorizationDecision.deny(resource, "because no resource-based policy allows the " + request.action() + " action");
+                    }
+                }
+            }
             Decision d = PolicyEvaluator.evaluate(new PolicyEvaluator.Input(facts, policies.identity(), resourcePolicy, resourceAccount,
                     policies.boundary(), session, serviceControl, endpoint));
             if (!d.allowed()) {
-                return AuthorizationDecision.deny(resource, d.reason());
+                // A grant allows what policies leave implicitly denied, never what they deny.
+                boolean granted = d.outcome() == Decision.Outcome.IMPLICIT_DENY && resourcePolicies.stream()
+                        .anyMatch(r -> r.grantAllows(p, request.action(), resource, request.context()));
+                if (!granted) {
+                    return AuthorizationDecision.deny(resource, d.reason());
+                }
             }
         }
         return AuthorizationDecision.allow();

@@ -1,0 +1,135 @@
+package dev.citadel.services.kms;
+
+import dev.citadel.core.SecretBytes;
+import dev.citadel.core.SecretSealer;
+import dev.citadel.metadata.MetadataStore;
+import dev.citadel.metadata.kms.KmsRepository;
+import dev.citadel.metadata.kms.KmsRepository.Key;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Key records and key material. Material is 256 random bits per key version, stored only sealed
+ * under the root key (bound to the context {@code kms/key/<id>/v<n>}) and kept unsealed in memory
+ * once used. Rotation adds a version; every version keeps decrypting. Keys whose deletion date has
+ * passed are destroyed (material first) when any key operation runs, at most once a minute, and
+ * at start: what was sealed under them cannot be opened again.
+ */
+public final class KmsKeys {
+    private static final long PURGE_EVERY_NANOS = 60_000_000_000L;
+
+    private final MetadataStore store;
+    private final SecretSealer sealer;
+    private final SecureRandom random;
+    private final Clock clock;
+    private final ConcurrentHashMap<String, SecretKeySpec> material = new ConcurrentHashMap<>();
+    private volatile long nextPurge = System.nanoTime();
+
+    public KmsKeys(MetadataStore store, SecretSealer sealer, SecureRandom random, Clock clock) {
+        this.store = store;
+        this.sealer = sealer;
+        this.random = random;
+        this.clock = clock;
+    }
+
+    public Instant now() {
+        return clock.instant();
+    }
+
+    public MetadataStore store() {
+        return store;
+    }
+
+    private static String context(String keyId, int version) {
+        return "kms/key/" + keyId + "/v" + version;
+    }
+
+    /** Makes and seals new material for a version of a key. */
+    public byte[] newSealedMaterial(String keyId, int version, int bytes) {
+        byte[] m = new byte[bytes];
+        random.nextBytes(m);
+        SecretBytes secret = SecretBytes.copyOf(m);
+        java.util.Arrays.fill(m, (byte) 0);
+        return sealer.seal(secret, context(keyId, version));
+    }
+
+    public byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        random.nextBytes(b);
+        return b;
+    }
+
+    /** The key, after destroying any key due for deletion. */
+    public Optional<Key> key(String keyId) {
+        purgeIfDue();
+        return store.read(h -> new KmsRepository(h).key(keyId));
+    }
+
+    /** The material of one version, unsealed; empty when that version does not exist (or was destroyed). */
+    public Optional<SecretKeySpec> material(String keyId, int version, String algorithm) {
+        String cacheKey = keyId + "/" + version;
+        SecretKeySpec cached = material.get(cacheKey);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        return store.read(h -> new KmsRepository(h).version(keyId, version)).map(v -> {
+            SecretBytes m = sealer.unseal(v.materialSealed(), context(keyId, version));
+            SecretKeySpec spec = new SecretKeySpec(m.revealBytes(), algorithm);
+            material.put(cacheKey, spec);
+            return spec;
+        });
+    }
+
+    /** Adds a version with new material; returns its number. */
+    public int rotate(Key key) {
+        int bytes = key.keySpec().equals("HMAC_256") ? 32 : 32;
+        return store.inTransaction(h -> {
+            KmsRepository repo = new KmsRepository(h);
+            int next = repo.versions(key.keyId()).stream().mapToInt(KmsRepository.Version::version).max().orElse(0) + 1;
+            repo.addVersion(key.keyId(), next, newSealedMaterial(key.keyId(), next, bytes), clock.instant());
+            return next;
+        });
+    }
+
+    /** Rotates a key whose automatic rotation is due; returns the current version afterwards. */
+    public int currentVersion(Key key) {
+        if (!key.rotationEnabled()) {
+            return key.currentVersion();
+        }
+        Instant last = store.read(h -> new KmsRepository(h).version(key.keyId(), key.currentVersion()))
+                .map(KmsRepository.Version::createdAt).orElse(key.createdAt());
+        if (clock.instant().isBefore(last.plus(Duration.ofDays(key.rotationPeriodDays())))) {
+            return key.currentVersion();
+        }
+        return rotate(key);
+    }
+
+    /** Destroys keys whose deletion date has passed (at most once a minute unless forced). */
+    public void purgeIfDue() {
+        long now = System.nanoTime();
+        if (now - nextPurge < 0) {
+            return;
+        }
+        nextPurge = now + PURGE_EVERY_NANOS;
+        purge();
+    }
+
+    /** Destroys every key whose deletion date has passed: material, grants, aliases, tags, the key. */
+    public int purge() {
+        return store.inTransaction(h -> {
+            KmsRepository repo = new KmsRepository(h);
+            int n = 0;
+            for (Key k : repo.dueForDeletion(clock.instant())) {
+                repo.destroy(k.keyId());
+                material.keySet().removeIf(c -> c.startsWith(k.keyId() + "/"));
+                n++;
+            }
+            return n;
+        });
+    }
+}
