@@ -3,8 +3,6 @@ package dev.citadel.services.iam;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.citadel.core.AccountId;
-import dev.citadel.core.SecretBytes;
-import dev.citadel.core.SecretSealer;
 import dev.citadel.metadata.MetadataStore;
 import dev.citadel.metadata.MetadataConfig;
 import dev.citadel.pipeline.Principal;
@@ -22,24 +20,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class PolicyAuthorizerTest {
-    /** A sealer that only marks its output; these tests are about authorization, not sealing. */
-    static final class MarkingSealer implements SecretSealer {
-        @Override
-        public byte[] seal(SecretBytes secret, String context) {
-            return ("sealed:" + context + ":" + secret.revealUtf8()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        }
-
-        @Override
-        public SecretBytes unseal(byte[] sealed, String context) {
-            String s = new String(sealed, java.nio.charset.StandardCharsets.UTF_8);
-            String prefix = "sealed:" + context + ":";
-            if (!s.startsWith(prefix)) {
-                throw new IllegalArgumentException("sealed value is invalid");
-            }
-            return SecretBytes.ofUtf8(s.substring(prefix.length()));
-        }
-    }
-
     @TempDir
     Path dir;
     private MetadataStore store;
@@ -50,7 +30,7 @@ class PolicyAuthorizerTest {
     @BeforeEach
     void setUp() {
         store = MetadataStore.open(MetadataConfig.embedded(dir));
-        directory = new AccountDirectory(store, new MarkingSealer(), new SecureRandom(), Clock.systemUTC());
+        directory = new AccountDirectory(store, new dev.citadel.services.TestSupport.MarkingSealer(), new SecureRandom(), Clock.systemUTC());
         AccountDirectory.NewKey key = directory.createOrganization("ops@example.com", "admin");
         admin = directory.resolveAccessKey(key.accessKeyId()).orElseThrow().principal();
         authorizer = new PolicyAuthorizer(directory);

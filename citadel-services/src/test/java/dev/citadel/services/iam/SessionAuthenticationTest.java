@@ -37,37 +37,17 @@ import org.junit.jupiter.api.io.TempDir;
 class SessionAuthenticationTest {
     private static final byte[] BODY = "Action=GetCallerIdentity&Version=2011-06-15".getBytes(StandardCharsets.UTF_8);
 
-    /** A clock the test moves. */
-    static final class MovableClock extends Clock {
-        Instant now = Instant.parse("2026-11-29T10:00:00Z");
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
     @TempDir
     Path dir;
     private MetadataStore store;
-    private final MovableClock clock = new MovableClock();
+    private final dev.citadel.services.TestSupport.MovableClock clock = new dev.citadel.services.TestSupport.MovableClock();
     private AccessKeyAuthenticator authenticator;
     private SessionTokens.Credentials credentials;
 
     @BeforeEach
     void setUp() {
         store = MetadataStore.open(MetadataConfig.embedded(dir));
-        PolicyAuthorizerTest.MarkingSealer sealer = new PolicyAuthorizerTest.MarkingSealer();
+        dev.citadel.services.TestSupport.MarkingSealer sealer = new dev.citadel.services.TestSupport.MarkingSealer();
         AccountDirectory directory = new AccountDirectory(store, sealer, new SecureRandom(), clock);
         SessionTokens tokens = new SessionTokens(sealer, new Ids(new SecureRandom()));
         authenticator = new AccessKeyAuthenticator(directory, tokens, clock, Duration.ofMinutes(15));
