@@ -67,6 +67,17 @@ class AwsCliAcceptanceTest {
     }
 
     @Test
+    void kmsEncryptDecryptAndAliases() {
+        String keyId = aws("kms", "create-key", "--description", "cli").path("KeyMetadata").path("KeyId").asText();
+        aws("kms", "create-alias", "--alias-name", "alias/cli", "--target-key-id", keyId);
+        JsonNode encrypted = aws("kms", "encrypt", "--key-id", "alias/cli", "--plaintext", "aGVsbG8=", "--encryption-context", "purpose=cli");
+        JsonNode decrypted = aws("kms", "decrypt", "--ciphertext-blob", encrypted.path("CiphertextBlob").asText(), "--encryption-context",
+                "purpose=cli");
+        assertThat(decrypted.path("Plaintext").asText()).isEqualTo("aGVsbG8=");
+        assertThat(aws("kms", "list-aliases", "--key-id", keyId).path("Aliases").get(0).path("AliasName").asText()).isEqualTo("alias/cli");
+    }
+
+    @Test
     void getCallerIdentityWorksWithTheWrittenFilesAlone() {
         JsonNode me = aws("sts", "get-caller-identity");
         assertThat(me.path("Account").asText()).matches("\\d{12}");

@@ -111,6 +111,26 @@ class JavaSdkAcceptanceTest {
     }
 
     @Test
+    void kmsEnvelopeEncryptionWithAnEncryptionContext() {
+        try (software.amazon.awssdk.services.kms.KmsClient kms = software.amazon.awssdk.services.kms.KmsClient.builder().httpClient(http)
+                .overrideConfiguration(profileOverrides())
+                .credentialsProvider(ProfileCredentialsProvider.builder().profileFile(profiles).profileName(ClientFiles.PROFILE).build())
+                .region(profileRegion()).build()) {
+            String keyId = kms.createKey(b -> b.description("sdk")).keyMetadata().keyId();
+            java.util.Map<String, String> context = java.util.Map.of("dataset", "imagenet");
+            var dataKey = kms.generateDataKey(b -> b.keyId(keyId).keySpec("AES_256").encryptionContext(context));
+            assertThat(dataKey.plaintext().asByteArray()).hasSize(32);
+            var opened = kms.decrypt(b -> b.ciphertextBlob(dataKey.ciphertextBlob()).encryptionContext(context));
+            assertThat(opened.plaintext().asByteArray()).isEqualTo(dataKey.plaintext().asByteArray());
+            assertThat(opened.keyId()).endsWith(":key/" + keyId);
+            var refused = org.assertj.core.api.Assertions.catchThrowableOfType(
+                    software.amazon.awssdk.services.kms.model.InvalidCiphertextException.class,
+                    () -> kms.decrypt(b -> b.ciphertextBlob(dataKey.ciphertextBlob()).encryptionContext(java.util.Map.of("dataset", "other"))));
+            assertThat(refused.statusCode()).isEqualTo(400);
+        }
+    }
+
+    @Test
     void getCallerIdentityNamesTheAdminOfTheManagementAccount() {
         try (StsClient sts = sts()) {
             GetCallerIdentityResponse me = sts.getCallerIdentity();
