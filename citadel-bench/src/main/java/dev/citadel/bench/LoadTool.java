@@ -46,6 +46,8 @@ import picocli.CommandLine.Option;
 public final class LoadTool implements Callable<Integer> {
     static final String STS_BODY = "Action=GetCallerIdentity&Version=2011-06-15";
     private static final byte[] MARKER = "<Account>".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] KMS_MARKER = "CiphertextBlob".getBytes(StandardCharsets.US_ASCII);
+    private static final String KIB_BASE64 = java.util.Base64.getEncoder().encodeToString(new byte[1024]);
 
     @Option(names = "--connections", description = "Keep-alive connections, one thread each (default ${DEFAULT-VALUE}).")
     int connections = 8;
@@ -58,6 +60,9 @@ public final class LoadTool implements Callable<Integer> {
 
     @Option(names = "--targets", split = ",", description = "Any of citadel, citadel-session, jetty, moto (default ${DEFAULT-VALUE}).")
     List<String> targets = List.of("citadel", "citadel-session", "jetty", "moto");
+
+    @Option(names = "--operation", description = "get-caller-identity (default) or kms-encrypt (Encrypt of 1 KiB under a symmetric key).")
+    String operation = "get-caller-identity";
 
     @Option(names = "--set", description = "A Citadel config KEY=VALUE for the run (repeatable), as for ./citadel server.")
     List<String> overrides = new ArrayList<>();
@@ -82,12 +87,24 @@ public final class LoadTool implements Callable<Integer> {
             String host = "localhost:" + citadel.port();
             SigV4Signer signer = new SigV4Signer(creds.get("aws_access_key_id"), SecretBytes.ofUtf8(creds.get("aws_secret_access_key")),
                     "us-east-1", "sts");
-            byte[] signed = signedPost(signer, host, STS_BODY);
+            boolean kms = operation.equals("kms-encrypt");
+            if (!kms && !operation.equals("get-caller-identity")) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--operation must be get-caller-identity or kms-encrypt");
+            }
+            byte[] signed;
+            if (kms) {
+                SigV4Signer kmsSigner = new SigV4Signer(creds.get("aws_access_key_id"), SecretBytes.ofUtf8(creds.get("aws_secret_access_key")),
+                        "us-east-1", "kms");
+                String created = tlsCall(tls, citadel.port(), signedJson(kmsSigner, host, "TrentService.CreateKey", "{}"));
+                signed = signedJson(kmsSigner, host, "TrentService.Encrypt", encryptBody(json(created, "KeyId")));
+            } else {
+                signed = signedPost(signer, host, STS_BODY);
+            }
             if (targets.contains("citadel")) {
-                results.add(LoadRun.run("citadel (full pipeline)", "127.0.0.1", citadel.port(), tls, c -> signed, MARKER,
+                results.add(LoadRun.run("citadel (full pipeline)", "127.0.0.1", citadel.port(), tls, c -> signed, kms ? KMS_MARKER : MARKER,
                         connections, warmup, measure));
             }
-            if (targets.contains("citadel-session")) {
+            if (targets.contains("citadel-session") && !kms) {
                 // The same call signed with temporary credentials from GetSessionToken: the sealed
                 // session token is opened (then cached) on the authentication path.
                 String issued = tlsCall(tls, citadel.port(), signedPost(signer, host, "Action=GetSessionToken&Version=2011-06-15"));
@@ -112,10 +129,16 @@ public final class LoadTool implements Callable<Integer> {
         if (targets.contains("moto")) {
             try (MotoServer moto = MotoServer.start()) {
                 String host = "127.0.0.1:" + moto.port();
-                SigV4Signer key = motoAccessKey(host, moto.port());
-                byte[] req = signedPost(key, host, STS_BODY);
-                results.add(LoadRun.run("moto 5.2.1 (IAM auth on)", "127.0.0.1", moto.port(), null, c -> req, MARKER,
-                        connections, warmup, measure));
+                SigV4Signer key = motoAccessKey(host, moto.port(), operation.equals("kms-encrypt") ? "kms" : "sts");
+                byte[] req;
+                if (operation.equals("kms-encrypt")) {
+                    String created = call(moto.port(), signedJson(key, host, "TrentService.CreateKey", "{}"));
+                    req = signedJson(key, host, "TrentService.Encrypt", encryptBody(json(created, "KeyId")));
+                } else {
+                    req = signedPost(key, host, STS_BODY);
+                }
+                results.add(LoadRun.run("moto 5.2.1 (IAM auth on)", "127.0.0.1", moto.port(), null, c -> req,
+                        operation.equals("kms-encrypt") ? KMS_MARKER : MARKER, connections, warmup, measure));
             }
         }
         print(results);
@@ -123,7 +146,7 @@ public final class LoadTool implements Callable<Integer> {
     }
 
     /** Creates a user, its access key and an allow-all policy in moto during its unauthenticated set-up window. */
-    private static SigV4Signer motoAccessKey(String host, int port) throws IOException {
+    private static SigV4Signer motoAccessKey(String host, int port, String service) throws IOException {
         SigV4Signer setup = new SigV4Signer("AKIAIOSFODNN7EXAMPLE", SecretBytes.ofUtf8("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
                 "us-east-1", "iam");
         String policy = java.net.URLEncoder.encode("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\","
@@ -132,7 +155,7 @@ public final class LoadTool implements Callable<Integer> {
         String key = call(port, signedPost(setup, host, "Action=CreateAccessKey&UserName=bench&Version=2010-05-08"));
         call(port, signedPost(setup, host, "Action=PutUserPolicy&UserName=bench&PolicyName=all&PolicyDocument=" + policy
                 + "&Version=2010-05-08"));
-        return new SigV4Signer(xml(key, "AccessKeyId"), SecretBytes.ofUtf8(xml(key, "SecretAccessKey")), "us-east-1", "sts");
+        return new SigV4Signer(xml(key, "AccessKeyId"), SecretBytes.ofUtf8(xml(key, "SecretAccessKey")), "us-east-1", service);
     }
 
     private static String call(int port, byte[] request) throws IOException {
@@ -157,7 +180,9 @@ public final class LoadTool implements Callable<Integer> {
             int n;
             while ((n = s.getInputStream().read(buffer)) > 0) {
                 response.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
-                if (response.indexOf("</GetSessionTokenResponse>") >= 0 || response.indexOf("</ErrorResponse>") >= 0) {
+                int end = response.indexOf("\r\n\r\n");
+                Matcher length = Pattern.compile("(?i)content-length:\\s*(\\d+)").matcher(response);
+                if (end >= 0 && length.find() && response.length() - end - 4 >= Integer.parseInt(length.group(1))) {
                     break;
                 }
             }
@@ -178,6 +203,32 @@ public final class LoadTool implements Callable<Integer> {
 
     static byte[] signedPost(SigV4Signer signer, String host, String body) {
         return signedPost(signer, host, body, null);
+    }
+
+    private static String encryptBody(String keyId) {
+        return "{\"KeyId\":\"" + keyId + "\",\"Plaintext\":\"" + KIB_BASE64 + "\"}";
+    }
+
+    private static String json(String response, String member) {
+        Matcher m = Pattern.compile("\"" + member + "\"\\s*:\\s*\"([^\"]+)\"").matcher(response);
+        if (!m.find()) {
+            throw new IllegalStateException("no " + member + " in " + response);
+        }
+        return m.group(1);
+    }
+
+    /** A signed awsJson1_1 call. */
+    static byte[] signedJson(SigV4Signer signer, String host, String target, String body) {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Host", host);
+        headers.put("Content-Type", "application/x-amz-json-1.1");
+        headers.put("X-Amz-Target", target);
+        Map<String, String> signed = signer.signHeaders("POST", "/", "", headers, SigV4.sha256Hex(bytes), Instant.now());
+        StringBuilder sb = new StringBuilder("POST / HTTP/1.1\r\n");
+        signed.forEach((k, v) -> sb.append(k).append(": ").append(v).append("\r\n"));
+        sb.append("Content-Length: ").append(bytes.length).append("\r\n\r\n").append(body);
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     static byte[] signedPost(SigV4Signer signer, String host, String body, String sessionToken) {
@@ -220,7 +271,8 @@ public final class LoadTool implements Callable<Integer> {
     }
 
     private void print(List<LoadRun.Result> results) {
-        System.out.printf(Locale.ROOT, "GetCallerIdentity, %d keep-alive connections, %d s warm-up, %d s measured per target, %d cores%n%n",
+        System.out.printf(Locale.ROOT, operation.equals("kms-encrypt") ? "KMS Encrypt (1 KiB), " : "GetCallerIdentity, ");
+        System.out.printf(Locale.ROOT, "%d keep-alive connections, %d s warm-up, %d s measured per target, %d cores%n%n",
                 connections, warmupSeconds, durationSeconds, Runtime.getRuntime().availableProcessors());
         System.out.println("| target | calls/s | p50 ms | p99 ms | failed | reconnects |");
         System.out.println("|---|---:|---:|---:|---:|---:|");

@@ -28,6 +28,13 @@ public final class KmsKeys {
     private final SecureRandom random;
     private final Clock clock;
     private final ConcurrentHashMap<String, SecretKeySpec> material = new ConcurrentHashMap<>();
+    /** Key records and alias targets, read at most every 5 seconds and dropped at once on any change made here. */
+    private final ConcurrentHashMap<String, Cached<Optional<Key>>> keyCache = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Cached<Optional<String>>> aliasCache = new ConcurrentHashMap<>();
+    private static final long CACHE_NANOS = 5_000_000_000L;
+
+    private record Cached<T>(T value, long expiresAt) {
+    }
     private volatile long nextPurge = System.nanoTime();
 
     public KmsKeys(MetadataStore store, SecretSealer sealer, SecureRandom random, Clock clock) {
@@ -67,7 +74,56 @@ public final class KmsKeys {
     /** The key, after destroying any key due for deletion. */
     public Optional<Key> key(String keyId) {
         purgeIfDue();
-        return store.read(h -> new KmsRepository(h).key(keyId));
+        long now = System.nanoTime();
+        Cached<Optional<Key>> c = keyCache.get(keyId);
+        if (c != null && c.expiresAt - now > 0) {
+            return c.value;
+        }
+        Optional<Key> key = store.read(h -> new KmsRepository(h).key(keyId));
+        if (keyCache.size() > 10_000) {
+            keyCache.clear();
+        }
+        keyCache.put(keyId, new Cached<>(key, now + CACHE_NANOS));
+        return key;
+    }
+
+    /** The key id an alias of an account points to. */
+    public Optional<String> aliasTarget(String accountId, String aliasName) {
+        long now = System.nanoTime();
+        String cacheKey = accountId + "/" + aliasName;
+        Cached<Optional<String>> c = aliasCache.get(cacheKey);
+        if (c != null && c.expiresAt - now > 0) {
+            return c.value;
+        }
+        Optional<String> target = store.read(h -> new KmsRepository(h).alias(accountId, aliasName)).map(KmsRepository.Alias::keyId);
+        if (aliasCache.size() > 10_000) {
+            aliasCache.clear();
+        }
+        aliasCache.put(cacheKey, new Cached<>(target, now + CACHE_NANOS));
+        return target;
+    }
+
+    /** Runs a change in one transaction, then drops what this node has cached about keys and aliases. */
+    public void change(org.jdbi.v3.core.HandleConsumer<RuntimeException> work) {
+        try {
+            store.useTransaction(work);
+        } finally {
+            invalidate();
+        }
+    }
+
+    /** The same, returning the transaction's result. */
+    public <T> T changeAndGet(org.jdbi.v3.core.HandleCallback<T, RuntimeException> work) {
+        try {
+            return store.inTransaction(work);
+        } finally {
+            invalidate();
+        }
+    }
+
+    public void invalidate() {
+        keyCache.clear();
+        aliasCache.clear();
     }
 
     /** The material of one version, unsealed; empty when that version does not exist (or was destroyed). */
@@ -87,8 +143,8 @@ public final class KmsKeys {
 
     /** Adds a version with new material; returns its number. */
     public int rotate(Key key) {
-        int bytes = key.keySpec().equals("HMAC_256") ? 32 : 32;
-        return store.inTransaction(h -> {
+        int bytes = 32;
+        return changeAndGet(h -> {
             KmsRepository repo = new KmsRepository(h);
             int next = repo.versions(key.keyId()).stream().mapToInt(KmsRepository.Version::version).max().orElse(0) + 1;
             repo.addVersion(key.keyId(), next, newSealedMaterial(key.keyId(), next, bytes), clock.instant());
@@ -121,7 +177,7 @@ public final class KmsKeys {
 
     /** Destroys every key whose deletion date has passed: material, grants, aliases, tags, the key. */
     public int purge() {
-        return store.inTransaction(h -> {
+        return changeAndGet(h -> {
             KmsRepository repo = new KmsRepository(h);
             int n = 0;
             for (Key k : repo.dueForDeletion(clock.instant())) {

@@ -165,7 +165,7 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
         if (name.startsWith("alias/")) {
             String owner = account;
             String alias = name;
-            return keys.store().read(h -> new KmsRepository(h).alias(owner, alias)).flatMap(a -> keys.key(a.keyId()));
+            return keys.aliasTarget(owner, alias).flatMap(keys::key);
         }
         if (name.startsWith("key/")) {
             name = name.substring(4);
@@ -351,7 +351,7 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
         Instant now = keys.now();
         Key key = new Key(keyId, account, "arn:aws:kms:" + ctx.region() + ":" + account + ":key/" + keyId, description, usage, spec,
                 "Enabled", policy, false, 365, 1, Optional.empty(), now);
-        keys.store().useTransaction(h -> {
+        keys.change(h -> {
             KmsRepository repo = new KmsRepository(h);
             repo.insertKey(key);
             repo.addVersion(keyId, 1, keys.newSealedMaterial(keyId, 1, 32), now);
@@ -425,7 +425,7 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
         if (k.state().equals("PendingDeletion")) {
             throw new AwsException("KMSInvalidStateException", 400, k.arn() + " is pending deletion.");
         }
-        keys.store().useTransaction(h -> new KmsRepository(h).setState(k.keyId(), enabled ? "Enabled" : "Disabled", Optional.empty()));
+        keys.change(h -> new KmsRepository(h).setState(k.keyId(), enabled ? "Enabled" : "Disabled", Optional.empty()));
         return JsonNodeFactory.instance.objectNode();
     }
 
@@ -694,7 +694,7 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
         }
         String account = ctx.principal().account().value();
         try {
-            keys.store().useTransaction(h -> new KmsRepository(h).insertAlias(new KmsRepository.Alias(account, name, k.keyId(), keys.now())));
+            keys.change(h -> new KmsRepository(h).insertAlias(new KmsRepository.Alias(account, name, k.keyId(), keys.now())));
         } catch (DuplicateKeyException e) {
             throw new AwsException("AlreadyExistsException", 400, "An alias with the name " + aliasArn(ctx, name) + " already exists");
         }
@@ -704,7 +704,7 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
     JsonNode updateAlias(RequestContext ctx, ObjectNode input) {
         String name = aliasName(input);
         Key k = requireKey(ctx, input, "TargetKeyId");
-        boolean updated = keys.store().inTransaction(h -> new KmsRepository(h).retargetAlias(ctx.principal().account().value(), name, k.keyId()));
+        boolean updated = keys.changeAndGet(h -> new KmsRepository(h).retargetAlias(ctx.principal().account().value(), name, k.keyId()));
         if (!updated) {
             throw new AwsException("NotFoundException", 400, "Alias " + aliasArn(ctx, name) + " is not found.");
         }
@@ -713,7 +713,7 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
 
     JsonNode deleteAlias(RequestContext ctx, ObjectNode input) {
         String name = aliasName(input);
-        boolean deleted = keys.store().inTransaction(h -> new KmsRepository(h).deleteAlias(ctx.principal().account().value(), name));
+        boolean deleted = keys.changeAndGet(h -> new KmsRepository(h).deleteAlias(ctx.principal().account().value(), name));
         if (!deleted) {
             throw new AwsException("NotFoundException", 400, "Alias " + aliasArn(ctx, name) + " is not found.");
         }
@@ -755,7 +755,7 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
         String policy = new Inputs(input, INVALID).requiredString("Policy", 1, 32768, null);
         checkPolicy(policy);
         Key k = requireKey(ctx, input, "KeyId");
-        keys.store().useTransaction(h -> new KmsRepository(h).setPolicy(k.keyId(), policy));
+        keys.change(h -> new KmsRepository(h).setPolicy(k.keyId(), policy));
         policyChanged();
         return JsonNodeFactory.instance.objectNode();
     }
@@ -777,7 +777,7 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
         if (!k.keySpec().equals("SYMMETRIC_DEFAULT")) {
             throw new AwsException("UnsupportedOperationException", 400, k.arn() + " does not support automatic rotation.");
         }
-        keys.store().useTransaction(h -> new KmsRepository(h).setRotation(k.keyId(), enabled, enabled ? period : k.rotationPeriodDays()));
+        keys.change(h -> new KmsRepository(h).setRotation(k.keyId(), enabled, enabled ? period : k.rotationPeriodDays()));
         return JsonNodeFactory.instance.objectNode();
     }
 
@@ -814,7 +814,7 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
             throw new AwsException("KMSInvalidStateException", 400, k.arn() + " is pending deletion.");
         }
         Instant when = keys.now().plus(Duration.ofDays(days));
-        keys.store().useTransaction(h -> new KmsRepository(h).setState(k.keyId(), "PendingDeletion", Optional.of(when)));
+        keys.change(h -> new KmsRepository(h).setState(k.keyId(), "PendingDeletion", Optional.of(when)));
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         out.put("KeyId", k.arn());
         out.put("DeletionDate", when.toEpochMilli() / 1000.0);
@@ -828,7 +828,7 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
         if (!k.state().equals("PendingDeletion")) {
             throw new AwsException("KMSInvalidStateException", 400, k.arn() + " is not pending deletion.");
         }
-        keys.store().useTransaction(h -> new KmsRepository(h).setState(k.keyId(), "Disabled", Optional.empty()));
+        keys.change(h -> new KmsRepository(h).setState(k.keyId(), "Disabled", Optional.empty()));
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         out.put("KeyId", k.arn());
         return out;
@@ -862,7 +862,7 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
     JsonNode tagResource(RequestContext ctx, ObjectNode input) {
         Map<String, String> tags = tags(input);
         Key k = requireKey(ctx, input, "KeyId");
-        keys.store().useTransaction(h -> new KmsRepository(h).tag(k.keyId(), tags));
+        keys.change(h -> new KmsRepository(h).tag(k.keyId(), tags));
         return JsonNodeFactory.instance.objectNode();
     }
 
@@ -870,7 +870,7 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
         List<String> names = new ArrayList<>();
         input.path("TagKeys").forEach(t -> names.add(t.asText()));
         Key k = requireKey(ctx, input, "KeyId");
-        keys.store().useTransaction(h -> new KmsRepository(h).untag(k.keyId(), names));
+        keys.change(h -> new KmsRepository(h).untag(k.keyId(), names));
         return JsonNodeFactory.instance.objectNode();
     }
 
@@ -925,7 +925,7 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
         }
         String grantId = Base64.getUrlEncoder().withoutPadding().encodeToString(keys.randomBytes(32)).toLowerCase(java.util.Locale.ROOT);
         String finalConstraints = constraintJson;
-        keys.store().useTransaction(h -> {
+        keys.change(h -> {
             KmsRepository repo = new KmsRepository(h);
             if (repo.grants(k.keyId()).size() >= 50_000) {
                 throw new AwsException("LimitExceededException", 400, "The number of grants for " + k.arn() + " has reached its limit.");
@@ -985,14 +985,14 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
             throw new AwsException("AccessDeniedException", 400, "User: " + p.arn() + " is not authorized to perform: kms:RetireGrant on "
                     + "resource: " + k.arn() + " because it is neither the grant's retiring principal nor its grantee");
         }
-        keys.store().useTransaction(h -> new KmsRepository(h).deleteGrant(g.grantId()));
+        keys.change(h -> new KmsRepository(h).deleteGrant(g.grantId()));
         return JsonNodeFactory.instance.objectNode();
     }
 
     JsonNode revokeGrant(RequestContext ctx, ObjectNode input) {
         String id = new Inputs(input, INVALID).requiredString("GrantId", 1, 128, null);
         Key k = requireKey(ctx, input, "KeyId");
-        boolean deleted = keys.store().inTransaction(h -> new KmsRepository(h).grant(k.keyId(), id).isPresent()
+        boolean deleted = keys.changeAndGet(h -> new KmsRepository(h).grant(k.keyId(), id).isPresent()
                 && new KmsRepository(h).deleteGrant(id));
         if (!deleted) {
             throw new AwsException("NotFoundException", 400, "Grant ID " + id + " not found");
