@@ -83,6 +83,34 @@ R["mac_valid"] = kms.verify_mac(KeyId=mac_key, Message=b"model v1", Mac=mac, Mac
 R["mac_invalid"] = code(lambda: kms.verify_mac(KeyId=mac_key, Message=b"model v2", Mac=mac, MacAlgorithm="HMAC_SHA_256"))
 R["mac_key_encrypt"] = code(lambda: kms.encrypt(KeyId=mac_key, Plaintext=b"x"))
 
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding
+
+ecc = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+R["ecc_algorithms"] = ecc["SigningAlgorithms"]
+signature = kms.sign(KeyId=ecc["KeyId"], Message=b"model digest", SigningAlgorithm="ECDSA_SHA_256")["Signature"]
+R["ecc_verify"] = kms.verify(KeyId=ecc["KeyId"], Message=b"model digest", Signature=signature,
+                             SigningAlgorithm="ECDSA_SHA_256")["SignatureValid"]
+R["ecc_verify_other_message"] = code(lambda: kms.verify(KeyId=ecc["KeyId"], Message=b"other", Signature=signature,
+                                                        SigningAlgorithm="ECDSA_SHA_256"))
+public = serialization.load_der_public_key(kms.get_public_key(KeyId=ecc["KeyId"])["PublicKey"])
+public.verify(signature, b"model digest", ec.ECDSA(hashes.SHA256()))
+R["ecc_verified_outside_kms"] = True
+rsa = kms.create_key(KeySpec="RSA_3072", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+rsa_public = serialization.load_der_public_key(kms.get_public_key(KeyId=rsa)["PublicKey"])
+pss = kms.sign(KeyId=rsa, Message=b"weights", SigningAlgorithm="RSASSA_PSS_SHA_256")["Signature"]
+rsa_public.verify(pss, b"weights", padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32), hashes.SHA256())
+digest = hashes.Hash(hashes.SHA256())
+digest.update(b"weights")
+pkcs1 = kms.sign(KeyId=rsa, Message=digest.finalize(), MessageType="DIGEST", SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256")["Signature"]
+rsa_public.verify(pkcs1, b"weights", padding.PKCS1v15(), hashes.SHA256())
+R["rsa_verified_outside_kms"] = True
+R["sign_with_symmetric_key"] = code(lambda: kms.sign(KeyId=key_id, Message=b"x", SigningAlgorithm="ECDSA_SHA_256"))
+R["ecc_wrong_algorithm"] = code(lambda: kms.sign(KeyId=ecc["KeyId"], Message=b"x", SigningAlgorithm="RSASSA_PSS_SHA_256"))
+pair = kms.generate_data_key_pair(KeyId=key_id, KeyPairSpec="ECC_NIST_P256", EncryptionContext=ctx)
+R["data_key_pair"] = kms.decrypt(CiphertextBlob=pair["PrivateKeyCiphertextBlob"], EncryptionContext=ctx)["Plaintext"] == pair["PrivateKeyPlaintext"]
+serialization.load_der_private_key(pair["PrivateKeyPlaintext"], password=None)
+
 R["default_policy"] = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])["Statement"][0]["Principal"]
 R["bad_policy"] = code(lambda: kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy='{"Version":"2012-10-17"}'))
 

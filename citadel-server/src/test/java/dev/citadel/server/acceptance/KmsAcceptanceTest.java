@@ -58,6 +58,14 @@ class KmsAcceptanceTest {
         assertThat(out.path("mac_valid").asBoolean()).isTrue();
         assertThat(out.path("mac_invalid").asText()).startsWith("KMSInvalidMacException");
         assertThat(out.path("mac_key_encrypt").asText()).startsWith("InvalidKeyUsageException");
+        assertThat(out.path("ecc_algorithms").toString()).isEqualTo("[\"ECDSA_SHA_256\"]");
+        assertThat(out.path("ecc_verify").asBoolean()).isTrue();
+        assertThat(out.path("ecc_verify_other_message").asText()).startsWith("KMSInvalidSignatureException");
+        assertThat(out.path("ecc_verified_outside_kms").asBoolean()).isTrue();
+        assertThat(out.path("rsa_verified_outside_kms").asBoolean()).isTrue();
+        assertThat(out.path("sign_with_symmetric_key").asText()).startsWith("InvalidKeyUsageException");
+        assertThat(out.path("ecc_wrong_algorithm").asText()).startsWith("InvalidKeyUsageException");
+        assertThat(out.path("data_key_pair").asBoolean()).isTrue();
         assertThat(out.path("default_policy").path("AWS").asText()).endsWith(":root");
         assertThat(out.path("bad_policy").asText()).startsWith("MalformedPolicyDocumentException");
         assertThat(out.path("cross_account_before").asText()).startsWith("AccessDeniedException");

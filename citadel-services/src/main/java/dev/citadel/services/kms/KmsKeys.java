@@ -141,6 +141,66 @@ public final class KmsKeys {
         });
     }
 
+    /** Makes a key pair for an asymmetric key spec and seals it: u32 length + PKCS#8 private key, then the X.509 public key. */
+    public byte[] newSealedKeyPair(String keyId, int version, String keySpec) {
+        java.security.KeyPair pair = generateKeyPair(keySpec);
+        byte[] priv = pair.getPrivate().getEncoded();
+        byte[] pub = pair.getPublic().getEncoded();
+        byte[] both = java.nio.ByteBuffer.allocate(4 + priv.length + pub.length).putInt(priv.length).put(priv).put(pub).array();
+        java.util.Arrays.fill(priv, (byte) 0);
+        SecretBytes secret = SecretBytes.copyOf(both);
+        java.util.Arrays.fill(both, (byte) 0);
+        return sealer.seal(secret, context(keyId, version));
+    }
+
+    /** A new key pair: RSA_2048/3072/4096 or ECC_NIST_P256/P384. */
+    public java.security.KeyPair generateKeyPair(String keySpec) {
+        try {
+            java.security.KeyPairGenerator g;
+            if (keySpec.startsWith("RSA_")) {
+                g = java.security.KeyPairGenerator.getInstance("RSA");
+                g.initialize(Integer.parseInt(keySpec.substring(4)), random);
+            } else {
+                g = java.security.KeyPairGenerator.getInstance("EC");
+                g.initialize(new java.security.spec.ECGenParameterSpec(keySpec.equals("ECC_NIST_P384") ? "secp384r1" : "secp256r1"), random);
+            }
+            return g.generateKeyPair();
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("key pair generation failed for " + keySpec, e);
+        }
+    }
+
+    private final ConcurrentHashMap<String, java.security.KeyPair> pairs = new ConcurrentHashMap<>();
+
+    /** The key pair of an asymmetric key's version, unsealed. */
+    public Optional<java.security.KeyPair> keyPair(String keyId, int version, String keySpec) {
+        String cacheKey = keyId + "/" + version;
+        java.security.KeyPair cached = pairs.get(cacheKey);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        return store.read(h -> new KmsRepository(h).version(keyId, version)).map(v -> {
+            byte[] both = sealer.unseal(v.materialSealed(), context(keyId, version)).revealBytes();
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(both);
+            byte[] priv = new byte[b.getInt()];
+            b.get(priv);
+            byte[] pub = new byte[b.remaining()];
+            b.get(pub);
+            try {
+                java.security.KeyFactory f = java.security.KeyFactory.getInstance(keySpec.startsWith("RSA_") ? "RSA" : "EC");
+                java.security.KeyPair pair = new java.security.KeyPair(f.generatePublic(new java.security.spec.X509EncodedKeySpec(pub)),
+                        f.generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(priv)));
+                pairs.put(cacheKey, pair);
+                return pair;
+            } catch (java.security.GeneralSecurityException e) {
+                throw new IllegalStateException("stored key pair does not decode", e);
+            } finally {
+                java.util.Arrays.fill(both, (byte) 0);
+                java.util.Arrays.fill(priv, (byte) 0);
+            }
+        });
+    }
+
     /** Adds a version with new material; returns its number. */
     public int rotate(Key key) {
         int bytes = 32;
@@ -183,6 +243,7 @@ public final class KmsKeys {
             for (Key k : repo.dueForDeletion(clock.instant())) {
                 repo.destroy(k.keyId());
                 material.keySet().removeIf(c -> c.startsWith(k.keyId() + "/"));
+                pairs.keySet().removeIf(c -> c.startsWith(k.keyId() + "/"));
                 n++;
             }
             return n;

@@ -68,6 +68,12 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
             "ReEncryptFrom", "ReEncryptTo", "CreateGrant", "RetireGrant", "DescribeKey", "GenerateMac", "VerifyMac", "GenerateDataKeyPair",
             "GenerateDataKeyPairWithoutPlaintext", "Sign", "Verify", "GetPublicKey");
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> RSA_SIGNING = List.of("RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512",
+            "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512");
+    /** The signing algorithms of each asymmetric key spec, as KMS lists them. */
+    private static final Map<String, List<String>> SIGNING_ALGORITHMS = Map.of("RSA_2048", RSA_SIGNING, "RSA_3072", RSA_SIGNING,
+            "RSA_4096", RSA_SIGNING, "ECC_NIST_P256", List.of("ECDSA_SHA_256"), "ECC_NIST_P384", List.of("ECDSA_SHA_384"));
+    private static final Set<String> KEY_PAIR_SPECS = Set.of("RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384");
 
     private record CachedPolicy(Optional<PolicyEvaluator.Source> policy, long expiresAt) {
     }
@@ -100,6 +106,13 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
                         (c, i) -> generateDataKey(c, i, false)),
                 Operation.of(spec("GenerateRandom", ResourceResolver.ALL).sensitive("Plaintext").build(), this::generateRandom),
                 op("GenerateMac", key("KeyId"), this::generateMac),
+                op("Sign", key("KeyId"), this::sign),
+                op("Verify", key("KeyId"), this::verify),
+                op("GetPublicKey", key("KeyId"), this::getPublicKey),
+                Operation.of(spec("GenerateDataKeyPair", key("KeyId")).conditionKeys(contextKeys("EncryptionContext"))
+                        .sensitive("PrivateKeyPlaintext").build(), (c, i) -> generateDataKeyPair(c, i, true)),
+                Operation.of(spec("GenerateDataKeyPairWithoutPlaintext", key("KeyId")).conditionKeys(contextKeys("EncryptionContext")).build(),
+                        (c, i) -> generateDataKeyPair(c, i, false)),
                 op("VerifyMac", key("KeyId"), this::verifyMac),
                 op("CreateAlias", key("TargetKeyId"), this::createAlias),
                 op("UpdateAlias", key("TargetKeyId"), this::updateAlias),
@@ -335,9 +348,13 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
         String spec = in.optionalString("KeySpec", 1, 32, null).or(() -> in.optionalString("CustomerMasterKeySpec", 1, 32, null))
                 .orElse("SYMMETRIC_DEFAULT");
         String usage = in.optionalString("KeyUsage", 1, 32, null).orElse(spec.startsWith("HMAC") ? "GENERATE_VERIFY_MAC" : "ENCRYPT_DECRYPT");
-        if (!(spec.equals("SYMMETRIC_DEFAULT") && usage.equals("ENCRYPT_DECRYPT")) && !(spec.equals("HMAC_256") && usage.equals("GENERATE_VERIFY_MAC"))) {
+        boolean supported = (spec.equals("SYMMETRIC_DEFAULT") && usage.equals("ENCRYPT_DECRYPT"))
+                || (spec.equals("HMAC_256") && usage.equals("GENERATE_VERIFY_MAC"))
+                || (SIGNING_ALGORITHMS.containsKey(spec) && usage.equals("SIGN_VERIFY"));
+        if (!supported) {
             throw new AwsException(INVALID, 400, "KeySpec " + spec + " with KeyUsage " + usage + " is not supported; Citadel creates "
-                    + "SYMMETRIC_DEFAULT keys for ENCRYPT_DECRYPT and HMAC_256 keys for GENERATE_VERIFY_MAC.");
+                    + "SYMMETRIC_DEFAULT keys for ENCRYPT_DECRYPT, HMAC_256 keys for GENERATE_VERIFY_MAC, and RSA_2048/3072/4096 and "
+                    + "ECC_NIST_P256/P384 keys for SIGN_VERIFY.");
         }
         String origin = in.optionalString("Origin", 1, 32, null).orElse("AWS_KMS");
         if (!origin.equals("AWS_KMS")) {
@@ -354,7 +371,8 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
         keys.change(h -> {
             KmsRepository repo = new KmsRepository(h);
             repo.insertKey(key);
-            repo.addVersion(keyId, 1, keys.newSealedMaterial(keyId, 1, 32), now);
+            repo.addVersion(keyId, 1, usage.equals("SIGN_VERIFY") ? keys.newSealedKeyPair(keyId, 1, spec) : keys.newSealedMaterial(keyId, 1, 32),
+                    now);
             repo.tag(keyId, tags);
         });
         ObjectNode out = JsonNodeFactory.instance.objectNode();
@@ -392,6 +410,9 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
         m.put("KeySpec", k.keySpec());
         if (k.keyUsage().equals("ENCRYPT_DECRYPT")) {
             m.putArray("EncryptionAlgorithms").add("SYMMETRIC_DEFAULT");
+        } else if (k.keyUsage().equals("SIGN_VERIFY")) {
+            ArrayNode algorithms = m.putArray("SigningAlgorithms");
+            SIGNING_ALGORITHMS.get(k.keySpec()).forEach(algorithms::add);
         } else {
             m.putArray("MacAlgorithms").add("HMAC_SHA_256");
         }
@@ -673,6 +694,151 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
         out.put("KeyId", k.arn());
         out.put("MacValid", true);
         out.put("MacAlgorithm", "HMAC_SHA_256");
+        return out;
+    }
+
+    // ---- asymmetric keys ----
+
+    /** The JCA signature for a KMS signing algorithm; with a digest message, the raw form that signs a given hash. */
+    private static java.security.Signature signature(String algorithm, boolean digest) throws GeneralSecurityException {
+        String hash = algorithm.substring(algorithm.lastIndexOf('_') + 1);
+        if (algorithm.startsWith("ECDSA")) {
+            return java.security.Signature.getInstance(digest ? "NONEwithECDSA" : "SHA" + hash + "withECDSA");
+        }
+        if (algorithm.startsWith("RSASSA_PKCS1")) {
+            return java.security.Signature.getInstance(digest ? "NONEwithRSA" : "SHA" + hash + "withRSA");
+        }
+        java.security.Signature pss = java.security.Signature.getInstance("RSASSA-PSS");
+        int bytes = Integer.parseInt(hash) / 8;
+        pss.setParameter(new java.security.spec.PSSParameterSpec("SHA-" + hash, "MGF1", new java.security.spec.MGF1ParameterSpec("SHA-" + hash),
+                bytes, 1));
+        return pss;
+    }
+
+    /** For RSA PKCS#1 v1.5 over a digest: the DER DigestInfo prefix that NONEwithRSA must be given (RFC 8017, section 9.2). */
+    private static byte[] digestInfo(String hash, byte[] digest) {
+        String prefix = switch (hash) {
+            case "256" -> "3031300d060960864801650304020105000420";
+            case "384" -> "3041300d060960864801650304020205000430";
+            default -> "3051300d060960864801650304020305000440";
+        };
+        byte[] p = dev.citadel.core.Hex.decode(prefix);
+        byte[] out = java.util.Arrays.copyOf(p, p.length + digest.length);
+        System.arraycopy(digest, 0, out, p.length, digest.length);
+        return out;
+    }
+
+    private record SigningInput(Key key, String algorithm, boolean digest, byte[] message) {
+    }
+
+    private SigningInput signingInput(RequestContext ctx, ObjectNode input) {
+        Inputs in = new Inputs(input, INVALID);
+        byte[] message = blobInput(input, "Message", 4096);
+        String algorithm = in.requiredString("SigningAlgorithm", 1, 64, null);
+        String type = in.optionalString("MessageType", 3, 6, Pattern.compile("RAW|DIGEST")).orElse("RAW");
+        Key k = requireKey(ctx, input, "KeyId");
+        requireUsable(k);
+        requireUsage(k, "SIGN_VERIFY");
+        if (!SIGNING_ALGORITHMS.get(k.keySpec()).contains(algorithm)) {
+            throw new AwsException("InvalidKeyUsageException", 400, "The signing algorithm " + algorithm + " is not valid for " + k.arn() + ".");
+        }
+        boolean digest = type.equals("DIGEST");
+        if (digest) {
+            int expected = Integer.parseInt(algorithm.substring(algorithm.lastIndexOf('_') + 1)) / 8;
+            if (message.length != expected) {
+                throw new AwsException(INVALID, 400, "Digest is invalid length for algorithm " + algorithm + ".");
+            }
+            if (algorithm.startsWith("RSASSA_PSS")) {
+                throw new AwsException(INVALID, 400, "Citadel signs DIGEST messages with ECDSA and RSASSA_PKCS1_V1_5 only; send the RAW message.");
+            }
+            if (algorithm.startsWith("RSASSA_PKCS1")) {
+                message = digestInfo(algorithm.substring(algorithm.lastIndexOf('_') + 1), message);
+            }
+        }
+        return new SigningInput(k, algorithm, digest, message);
+    }
+
+    JsonNode sign(RequestContext ctx, ObjectNode input) {
+        SigningInput s = signingInput(ctx, input);
+        java.security.KeyPair pair = keys.keyPair(s.key().keyId(), s.key().currentVersion(), s.key().keySpec()).orElseThrow();
+        try {
+            java.security.Signature signer = signature(s.algorithm(), s.digest());
+            signer.initSign(pair.getPrivate());
+            signer.update(s.message());
+            ObjectNode out = JsonNodeFactory.instance.objectNode();
+            out.put("KeyId", s.key().arn());
+            out.put("Signature", Base64.getEncoder().encodeToString(signer.sign()));
+            out.put("SigningAlgorithm", s.algorithm());
+            return out;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("signing failed", e);
+        }
+    }
+
+    JsonNode verify(RequestContext ctx, ObjectNode input) {
+        byte[] given = blobInput(input, "Signature", 6144);
+        SigningInput s = signingInput(ctx, input);
+        java.security.KeyPair pair = keys.keyPair(s.key().keyId(), s.key().currentVersion(), s.key().keySpec()).orElseThrow();
+        boolean valid;
+        try {
+            java.security.Signature verifier = signature(s.algorithm(), s.digest());
+            verifier.initVerify(pair.getPublic());
+            verifier.update(s.message());
+            valid = verifier.verify(given);
+        } catch (java.security.SignatureException e) {
+            valid = false;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("verification failed", e);
+        }
+        if (!valid) {
+            throw new AwsException("KMSInvalidSignatureException", 400, "The signature is not valid for the given message and key.");
+        }
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("KeyId", s.key().arn());
+        out.put("SignatureValid", true);
+        out.put("SigningAlgorithm", s.algorithm());
+        return out;
+    }
+
+    JsonNode getPublicKey(RequestContext ctx, ObjectNode input) {
+        Key k = requireKey(ctx, input, "KeyId");
+        requireUsage(k, "SIGN_VERIFY");
+        if (k.state().equals("PendingDeletion")) {
+            throw new AwsException("KMSInvalidStateException", 400, k.arn() + " is pending deletion.");
+        }
+        java.security.KeyPair pair = keys.keyPair(k.keyId(), k.currentVersion(), k.keySpec()).orElseThrow();
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("KeyId", k.arn());
+        out.put("PublicKey", Base64.getEncoder().encodeToString(pair.getPublic().getEncoded()));
+        out.put("CustomerMasterKeySpec", k.keySpec());
+        out.put("KeySpec", k.keySpec());
+        out.put("KeyUsage", k.keyUsage());
+        ArrayNode algorithms = out.putArray("SigningAlgorithms");
+        SIGNING_ALGORITHMS.get(k.keySpec()).forEach(algorithms::add);
+        return out;
+    }
+
+    JsonNode generateDataKeyPair(RequestContext ctx, ObjectNode input, boolean withPlaintext) {
+        String spec = new Inputs(input, INVALID).requiredString("KeyPairSpec", 1, 32, null);
+        if (!KEY_PAIR_SPECS.contains(spec)) {
+            throw new AwsException(INVALID, 400, "1 validation error detected: Value '" + spec + "' at 'keyPairSpec' failed to satisfy "
+                    + "constraint: Member must satisfy enum value set: " + new java.util.TreeSet<>(KEY_PAIR_SPECS));
+        }
+        Map<String, String> context = encryptionContext(input, "EncryptionContext");
+        Key k = requireKey(ctx, input, "KeyId");
+        requireUsable(k);
+        requireUsage(k, "ENCRYPT_DECRYPT");
+        java.security.KeyPair pair = keys.generateKeyPair(spec);
+        byte[] priv = pair.getPrivate().getEncoded();
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("PrivateKeyCiphertextBlob", Base64.getEncoder().encodeToString(seal(k, priv, context)));
+        if (withPlaintext) {
+            out.put("PrivateKeyPlaintext", Base64.getEncoder().encodeToString(priv));
+        }
+        java.util.Arrays.fill(priv, (byte) 0);
+        out.put("PublicKey", Base64.getEncoder().encodeToString(pair.getPublic().getEncoded()));
+        out.put("KeyId", k.arn());
+        out.put("KeyPairSpec", spec);
         return out;
     }
 
