@@ -105,9 +105,7 @@ public final class Citadel implements AutoCloseable {
         Path dataDir = config.dataDir();
         SecureFiles.createPrivateDirectory(dataDir);
 
-        SecretBytes rootKey = RootKeyFile.loadOrCreate(dataDir.resolve("keys").resolve("root.key"), random);
-        SecretSealer sealer = new AesGcmSecretSealer(rootKey, random);
-        rootKey.destroy();
+        SecretSealer sealer = rootSealer(config, dataDir, random);
 
         MetadataStore store = MetadataStore.open(config.metadata());
         resources.add(store);
@@ -196,6 +194,19 @@ public final class Citadel implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** The sealer of every stored secret: the root key file, or a non-extractable key in a PKCS#11 token. */
+    static SecretSealer rootSealer(ServerConfig config, Path dataDir, SecureRandom random) {
+        ServerConfig.RootKeyConfig root = config.rootKey();
+        if (root.provider().equals("pkcs11")) {
+            return dev.citadel.server.keys.Pkcs11SecretSealer.open(root.library(), root.slotIndex(), root.pinFile().orElseThrow(),
+                    root.keyLabel(), random);
+        }
+        SecretBytes rootKey = RootKeyFile.loadOrCreate(dataDir.resolve("keys").resolve("root.key"), random);
+        SecretSealer sealer = new AesGcmSecretSealer(rootKey, random);
+        rootKey.destroy();
+        return sealer;
     }
 
     public int port() {

@@ -39,6 +39,11 @@ public final class TestServer implements AutoCloseable {
 
     static ServerConfig config(Path dir, String... overrides) {
         Settings s = Settings.defaults().with(ConfigKey.DATA_DIR, dir.toString()).with(ConfigKey.LISTEN, "127.0.0.1:0");
+        if ("pkcs11".equals(System.getProperty("citadel.test.rootKeyProvider"))) {
+            // The whole suite once more with the root key in SoftHSM2 (see the pkcs11-root-key Surefire execution).
+            s = s.with(ConfigKey.ROOT_KEY_PROVIDER, "pkcs11")
+                    .with(ConfigKey.ROOT_KEY_PKCS11_PIN_FILE, dev.citadel.server.keys.SoftHsm.pinFile().toString());
+        }
         for (String o : overrides) {
             s = s.with(o);
         }

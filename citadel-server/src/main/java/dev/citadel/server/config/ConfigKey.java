@@ -30,6 +30,11 @@ public enum ConfigKey {
     METADATA_MAX_POOL_SIZE("metadata.max-pool-size", "8", "Largest number of database connections."),
     ADMIN_EMAIL("bootstrap.admin-email", "admin@citadel.invalid", "E-mail address recorded for the management account on first start."),
     ADMIN_USER("bootstrap.admin-user", "admin", "Name of the IAM user created with AdministratorAccess on first start."),
+    ROOT_KEY_PROVIDER("root-key.provider", "file", "Where the root key that seals every stored secret and KMS key lives: 'file' (<data-dir>/keys/root.key, 0600) or 'pkcs11' (a non-extractable AES key in a PKCS#11 token)."),
+    ROOT_KEY_PKCS11_LIBRARY("root-key.pkcs11-library", "/usr/lib/softhsm/libsofthsm2.so", "The PKCS#11 module (for root-key.provider = pkcs11)."),
+    ROOT_KEY_PKCS11_SLOT_INDEX("root-key.pkcs11-slot-index", "0", "Index of the token in the module's slot list."),
+    ROOT_KEY_PKCS11_PIN_FILE("root-key.pkcs11-pin-file", "", "File whose first line is the token's user PIN (0600). Required with root-key.provider = pkcs11."),
+    ROOT_KEY_PKCS11_KEY_LABEL("root-key.pkcs11-key-label", "citadel-root", "Label of the AES root key on the token; generated there (sensitive, non-extractable) on first start."),
     AUDIT_LOG("audit.log", "", "File that receives one JSON audit record per request. Empty: <data-dir>/audit/events.jsonl."),
     PRIVATE_ENDPOINTS("private-endpoints", "", "Extra TLS listeners standing for VPC endpoints, comma-separated 'vpce-id@host:port'. Requests through one carry aws:SourceVpce = its id and are bounded by its endpoint policy."),
     PRIVATE_ENDPOINT_POLICIES("private-endpoint-policies", "", "Endpoint policies, comma-separated 'vpce-id=/path/policy.json' (a resource-style policy with a Principal). An endpoint without one allows everything its callers' own policies allow, as AWS's default endpoint policy does.");

@@ -27,7 +27,8 @@ public record ServerConfig(
         String adminEmail,
         String adminUser,
         Path auditLog,
-        List<PrivateEndpoint> privateEndpoints) {
+        List<PrivateEndpoint> privateEndpoints,
+        RootKeyConfig rootKey) {
 
     public ServerConfig {
         requireNonNull(listen, "listen is null");
@@ -42,6 +43,34 @@ public record ServerConfig(
         requireNonNull(adminUser, "adminUser is null");
         requireNonNull(auditLog, "auditLog is null");
         privateEndpoints = List.copyOf(privateEndpoints);
+        requireNonNull(rootKey, "rootKey is null");
+    }
+
+    /** Where the root key lives: {@code file}, or {@code pkcs11} with the module, slot index, PIN file and key label. */
+    public record RootKeyConfig(String provider, Path library, int slotIndex, Optional<Path> pinFile, String keyLabel) {
+        public RootKeyConfig {
+            requireNonNull(provider, "provider is null");
+            requireNonNull(library, "library is null");
+            requireNonNull(pinFile, "pinFile is null");
+            requireNonNull(keyLabel, "keyLabel is null");
+        }
+    }
+
+    private static RootKeyConfig rootKey(Settings s) {
+        String provider = s.get(ConfigKey.ROOT_KEY_PROVIDER);
+        if (!provider.equals("file") && !provider.equals("pkcs11")) {
+            throw new ConfigException("root-key.provider must be file or pkcs11, got '" + provider + "'");
+        }
+        Optional<Path> pin = optionalPath(s.get(ConfigKey.ROOT_KEY_PKCS11_PIN_FILE));
+        if (provider.equals("pkcs11") && pin.isEmpty()) {
+            throw new ConfigException("root-key.pkcs11-pin-file is required when root-key.provider is pkcs11");
+        }
+        String label = s.get(ConfigKey.ROOT_KEY_PKCS11_KEY_LABEL);
+        if (!label.matches("[\\w.-]{1,64}")) {
+            throw new ConfigException("root-key.pkcs11-key-label must be 1 to 64 letters, digits, '.', '_' or '-', got '" + label + "'");
+        }
+        return new RootKeyConfig(provider, Path.of(s.get(ConfigKey.ROOT_KEY_PKCS11_LIBRARY)), s.getInt(ConfigKey.ROOT_KEY_PKCS11_SLOT_INDEX, 0, 1024),
+                pin, label);
     }
 
     /** Validates every value; the first problem found is reported with the key that holds it. */
@@ -75,7 +104,7 @@ public record ServerConfig(
         String audit = s.get(ConfigKey.AUDIT_LOG);
         Path auditLog = audit.isEmpty() ? dataDir.resolve("audit").resolve("events.jsonl") : Path.of(audit).toAbsolutePath();
         return new ServerConfig(listen, dataDir, region, endpoint, tls, http, skew, metadata(s, dataDir),
-                email, adminUser, auditLog, privateEndpoints(s));
+                email, adminUser, auditLog, privateEndpoints(s), rootKey(s));
     }
 
     private static List<PrivateEndpoint> privateEndpoints(Settings s) {

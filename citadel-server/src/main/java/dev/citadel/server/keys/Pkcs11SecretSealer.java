@@ -1,0 +1,135 @@
+package dev.citadel.server.keys;
+
+import dev.citadel.core.SecretBytes;
+import dev.citadel.core.SecretSealer;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.Provider;
+import java.security.SecureRandom;
+import java.security.Security;
+import javax.crypto.Cipher;
+import javax.crypto.KeyGenerator;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.GCMParameterSpec;
+
+/**
+ * Seals small secrets with AES-256-GCM inside a PKCS#11 token (SunPKCS11): the root key is an AES
+ * key generated on the token as sensitive and non-extractable, stored there under a label, and
+ * never leaves it; Citadel only asks the token to encrypt and decrypt. The same code drives
+ * SoftHSM2 (in tests) and a hardware HSM. The sealed format is that of {@link AesGcmSecretSealer}
+ * (version, nonce, ciphertext and tag; the context as associated data), so the operator's re-wrap
+ * command can move secrets between the two providers.
+ */
+public final class Pkcs11SecretSealer implements SecretSealer {
+    private static final byte VERSION = 1;
+    private static final int NONCE_BYTES = 12;
+    private static final int TAG_BITS = 128;
+    private static final int MAX_SEALED = 16 * 1024;
+    private static final byte[] AAD_PREFIX = "citadel/secret/v1\0".getBytes(StandardCharsets.US_ASCII);
+
+    private final Provider provider;
+    private final SecretKey key;
+    private final SecureRandom random;
+
+    private Pkcs11SecretSealer(Provider provider, SecretKey key, SecureRandom random) {
+        this.provider = provider;
+        this.key = key;
+        this.random = random;
+    }
+
+    /**
+     * Logs in to the token and finds the root key by label, generating it on the token on first use.
+     *
+     * @param library    the PKCS#11 module ({@code /usr/lib/softhsm/libsofthsm2.so} for SoftHSM2)
+     * @param slotIndex  the token's index in the module's slot list
+     * @param pinFile    a file whose first line is the user PIN (0600; kept out of configuration)
+     */
+    public static Pkcs11SecretSealer open(Path library, int slotIndex, Path pinFile, String keyLabel, SecureRandom random) {
+        if (!Files.isRegularFile(library)) {
+            throw new IllegalStateException("PKCS#11 module not found: " + library);
+        }
+        dev.citadel.server.fs.SecureFiles.requireOwnerOnly(pinFile);
+        char[] pin;
+        try {
+            pin = Files.readAllLines(pinFile, StandardCharsets.UTF_8).stream().findFirst().orElse("").strip().toCharArray();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot read the PKCS#11 PIN file " + pinFile, e);
+        }
+        String config = "--name = Citadel" + slotIndex + "\n"
+                + "library = " + library + "\n"
+                + "slotListIndex = " + slotIndex + "\n"
+                + "attributes(generate, CKO_SECRET_KEY, CKK_AES) = {\n"
+                + "  CKA_SENSITIVE = true\n  CKA_EXTRACTABLE = false\n  CKA_ENCRYPT = true\n  CKA_DECRYPT = true\n}\n";
+        Provider base = Security.getProvider("SunPKCS11");
+        if (base == null) {
+            throw new IllegalStateException("this Java runtime has no SunPKCS11 provider");
+        }
+        Provider provider = base.configure(config);
+        try {
+            KeyStore store = KeyStore.getInstance("PKCS11", provider);
+            store.load(null, pin);
+            SecretKey key;
+            if (store.containsAlias(keyLabel)) {
+                key = (SecretKey) store.getKey(keyLabel, null);
+            } else {
+                KeyGenerator g = KeyGenerator.getInstance("AES", provider);
+                g.init(256, random);
+                SecretKey session = g.generateKey();
+                store.setEntry(keyLabel, new KeyStore.SecretKeyEntry(session), null);
+                key = (SecretKey) store.getKey(keyLabel, null);
+            }
+            if (key == null || !key.getAlgorithm().equals("AES")) {
+                throw new IllegalStateException("the token holds no AES key labelled " + keyLabel);
+            }
+            if (key.getEncoded() != null) {
+                throw new IllegalStateException("the root key labelled " + keyLabel + " is extractable; Citadel uses only non-extractable keys");
+            }
+            return new Pkcs11SecretSealer(provider, key, random);
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new IllegalStateException("the PKCS#11 token could not be opened: " + e.getMessage(), e);
+        } finally {
+            java.util.Arrays.fill(pin, '\0');
+        }
+    }
+
+    private static byte[] aad(String context) {
+        byte[] c = context.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(AAD_PREFIX.length + c.length).put(AAD_PREFIX).put(c).array();
+    }
+
+    @Override
+    public byte[] seal(SecretBytes secret, String context) {
+        byte[] nonce = new byte[NONCE_BYTES];
+        random.nextBytes(nonce);
+        try {
+            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding", provider);
+            cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
+            cipher.updateAAD(aad(context));
+            byte[] plain = secret.revealBytes();
+            byte[] ct = cipher.doFinal(plain);
+            java.util.Arrays.fill(plain, (byte) 0);
+            return ByteBuffer.allocate(1 + NONCE_BYTES + ct.length).put(VERSION).put(nonce).put(ct).array();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("sealing in the PKCS#11 token failed", e);
+        }
+    }
+
+    @Override
+    public SecretBytes unseal(byte[] sealed, String context) {
+        if (sealed == null || sealed.length > MAX_SEALED || sealed.length < 1 + NONCE_BYTES + TAG_BITS / 8 || sealed[0] != VERSION) {
+            throw new IllegalArgumentException("the sealed value does not open");
+        }
+        try {
+            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding", provider);
+            cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, sealed, 1, NONCE_BYTES));
+            cipher.updateAAD(aad(context));
+            return SecretBytes.copyOf(cipher.doFinal(sealed, 1 + NONCE_BYTES, sealed.length - 1 - NONCE_BYTES));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("the sealed value does not open");
+        }
+    }
+}
