@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** The {@code citadel} command line. */
-@Command(name = "citadel", mixinStandardHelpOptions = true, subcommands = {CitadelMain.Serve.class, CitadelMain.ConfigReference.class},
+@Command(name = "citadel", mixinStandardHelpOptions = true, subcommands = {CitadelMain.Serve.class, CitadelMain.ConfigReference.class, CitadelMain.RewrapRootKey.class},
         description = "A self-hosted machine-learning platform that speaks the SageMaker API.")
 public final class CitadelMain {
 
@@ -94,6 +94,58 @@ public final class CitadelMain {
             s = s.with(o);
         }
         return ServerConfig.from(s);
+    }
+
+    /**
+     * {@code citadel rewrap-root-key --to KEY=VALUE…}: re-seals every stored secret from the root key
+     * of the current configuration to the one the {@code --to} settings describe (for example
+     * {@code --to root-key.provider=pkcs11 --to root-key.pkcs11-pin-file=/etc/citadel/pin}). Run with
+     * the server stopped; afterwards put the same settings in citadel.conf.
+     */
+    @Command(name = "rewrap-root-key", mixinStandardHelpOptions = true,
+            description = "Move every sealed secret to another root key provider (server stopped).")
+    static final class RewrapRootKey implements Callable<Integer> {
+        @Option(names = "--data-dir", description = "Data directory (default ./citadel-data).")
+        Path dataDir;
+
+        @Option(names = "--config", description = "Config file (default <data-dir>/citadel.conf when it exists).")
+        Path config;
+
+        @Option(names = "--set", description = "A setting of the current configuration: --set KEY=VALUE (repeatable).")
+        List<String> overrides = new ArrayList<>();
+
+        @Option(names = "--to", required = true, description = "A setting of the new root key: --to KEY=VALUE (repeatable).")
+        List<String> to = new ArrayList<>();
+
+        @Override
+        public Integer call() {
+            ServerConfig from;
+            ServerConfig target;
+            try {
+                from = configure(dataDir, null, config, overrides);
+                List<String> all = new ArrayList<>(overrides);
+                all.addAll(to);
+                target = configure(dataDir, null, config, all);
+            } catch (ConfigException e) {
+                System.err.println("citadel: configuration error: " + e.getMessage());
+                return 2;
+            }
+            if (from.rootKey().equals(target.rootKey())) {
+                System.err.println("citadel: the --to settings name the root key already in use; nothing to do");
+                return 2;
+            }
+            try (dev.citadel.metadata.MetadataStore store = dev.citadel.metadata.MetadataStore.open(from.metadata())) {
+                java.security.SecureRandom random = new java.security.SecureRandom();
+                var counts = dev.citadel.server.keys.RootKeyRewrap.run(store, Citadel.rootSealer(from, from.dataDir(), random),
+                        Citadel.rootSealer(target, target.dataDir(), random));
+                System.out.printf("re-sealed %d access keys, %d MFA seeds and %d KMS key versions under the %s root key%n",
+                        counts.accessKeys(), counts.mfaSeeds(), counts.kmsKeyVersions(), target.rootKey().provider());
+                return 0;
+            } catch (IllegalStateException | IllegalArgumentException e) {
+                System.err.println("citadel: re-wrap failed, nothing changed: " + e.getMessage());
+                return 1;
+            }
+        }
     }
 
     /** {@code citadel config-reference}: every key, its default and what it does. */

@@ -339,7 +339,8 @@ public final class AccountDirectory {
         return new NewKey(keyId, secret);
     }
 
-    private static String sealContext(String accessKeyId) {
+    /** The context an access key's secret is sealed under. */
+    public static String sealContext(String accessKeyId) {
         return "iam/access-key/" + accessKeyId;
     }
 

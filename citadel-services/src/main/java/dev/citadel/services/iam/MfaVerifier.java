@@ -24,7 +24,8 @@ public final class MfaVerifier {
         this.sealer = sealer;
     }
 
-    static String sealContext(String serialNumber) {
+    /** The context a virtual MFA device's seed is sealed under. */
+    public static String sealContext(String serialNumber) {
         return "iam/mfa-seed/" + serialNumber;
     }
 

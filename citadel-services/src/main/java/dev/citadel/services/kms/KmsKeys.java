@@ -52,6 +52,11 @@ public final class KmsKeys {
         return store;
     }
 
+    /** The context a KMS key version's material is sealed under. */
+    public static String sealContext(String keyId, int version) {
+        return context(keyId, version);
+    }
+
     private static String context(String keyId, int version) {
         return "kms/key/" + keyId + "/v" + version;
     }
