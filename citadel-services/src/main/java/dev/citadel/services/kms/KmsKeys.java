@@ -206,6 +206,41 @@ public final class KmsKeys {
         });
     }
 
+    /** Encrypts under the key's current version into a ciphertext blob bound to the context. */
+    public byte[] encrypt(Key k, byte[] plaintext, java.util.Map<String, String> context) {
+        int version = currentVersion(k);
+        SecretKeySpec key = material(k.keyId(), version, "AES").orElseThrow(() -> new IllegalStateException(
+                "the key material of " + k.arn() + " is not available"));
+        CiphertextBlob shape = new CiphertextBlob(k.keyId(), version, randomBytes(CiphertextBlob.NONCE_BYTES), new byte[0]);
+        try {
+            javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");
+            c.init(javax.crypto.Cipher.ENCRYPT_MODE, key, new javax.crypto.spec.GCMParameterSpec(128, shape.nonce()));
+            c.updateAAD(shape.associatedData(context));
+            return new CiphertextBlob(k.keyId(), version, shape.nonce(), c.doFinal(plaintext)).encode();
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("encryption failed", e);
+        }
+    }
+
+    /** Decrypts a blob of this key; empty when it does not open (other context, altered, destroyed version). */
+    public Optional<byte[]> decrypt(CiphertextBlob blob, Key k, java.util.Map<String, String> context) {
+        if (!blob.keyId().equals(k.keyId())) {
+            return Optional.empty();
+        }
+        Optional<SecretKeySpec> key = material(k.keyId(), blob.keyVersion(), "AES");
+        if (key.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding");
+            c.init(javax.crypto.Cipher.DECRYPT_MODE, key.get(), new javax.crypto.spec.GCMParameterSpec(128, blob.nonce()));
+            c.updateAAD(blob.associatedData(context));
+            return Optional.of(c.doFinal(blob.ciphertext()));
+        } catch (java.security.GeneralSecurityException e) {
+            return Optional.empty();
+        }
+    }
+
     /** Adds a version with new material; returns its number. */
     public int rotate(Key key) {
         int bytes = 32;

@@ -42,9 +42,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
-import javax.crypto.Cipher;
 import javax.crypto.Mac;
-import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -62,7 +60,6 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
     private static final Pattern ALIAS = Pattern.compile("alias/[a-zA-Z0-9/_-]+");
     private static final Pattern UUID_ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
     private static final int MAX_PLAINTEXT = 4096;
-    private static final int TAG_BITS = 128;
     private static final long POLICY_TTL_NANOS = 5_000_000_000L;
     private static final Set<String> GRANT_OPERATIONS = Set.of("Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
             "ReEncryptFrom", "ReEncryptTo", "CreateGrant", "RetireGrant", "DescribeKey", "GenerateMac", "VerifyMac", "GenerateDataKeyPair",
@@ -499,35 +496,16 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
     }
 
     private byte[] seal(Key k, byte[] plaintext, Map<String, String> context) {
-        int version = keys.currentVersion(k);
-        SecretKeySpec material = keys.material(k.keyId(), version, "AES").orElseThrow(() -> new AwsException("KMSInternalException", 500,
-                "The key material of " + k.arn() + " is not available."));
-        CiphertextBlob shape = new CiphertextBlob(k.keyId(), version, keys.randomBytes(CiphertextBlob.NONCE_BYTES), new byte[0]);
-        try {
-            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-            c.init(Cipher.ENCRYPT_MODE, material, new GCMParameterSpec(TAG_BITS, shape.nonce()));
-            c.updateAAD(shape.associatedData(context));
-            return new CiphertextBlob(k.keyId(), version, shape.nonce(), c.doFinal(plaintext)).encode();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("encryption failed", e);
-        }
+        return keys.encrypt(k, plaintext, context);
     }
 
-    private static AwsException invalidCiphertext() {
+    static AwsException invalidCiphertext() {
         return new AwsException("InvalidCiphertextException", 400, "The ciphertext is invalid, or was made under another key or encryption context.");
     }
 
     /** Opens a blob made by {@link #seal}; the key is the blob's. */
     private byte[] open(CiphertextBlob blob, Key k, Map<String, String> context) {
-        SecretKeySpec material = keys.material(k.keyId(), blob.keyVersion(), "AES").orElseThrow(KmsService::invalidCiphertext);
-        try {
-            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-            c.init(Cipher.DECRYPT_MODE, material, new GCMParameterSpec(TAG_BITS, blob.nonce()));
-            c.updateAAD(blob.associatedData(context));
-            return c.doFinal(blob.ciphertext());
-        } catch (GeneralSecurityException e) {
-            throw invalidCiphertext();
-        }
+        return keys.decrypt(blob, k, context).orElseThrow(KmsService::invalidCiphertext);
     }
 
     private static void requireSymmetricAlgorithm(ObjectNode input, String member) {
