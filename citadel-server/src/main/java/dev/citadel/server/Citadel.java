@@ -29,6 +29,7 @@ import dev.citadel.services.iam.IamService;
 import dev.citadel.services.iam.MfaVerifier;
 import dev.citadel.services.iam.PolicyAuthorizer;
 import dev.citadel.services.organizations.OrganizationsService;
+import dev.citadel.services.kms.EnvelopeSecretSealer;
 import dev.citadel.services.kms.KmsKeys;
 import dev.citadel.services.kms.KmsService;
 import dev.citadel.services.sts.SessionTokens;
@@ -105,10 +106,14 @@ public final class Citadel implements AutoCloseable {
         Path dataDir = config.dataDir();
         SecureFiles.createPrivateDirectory(dataDir);
 
-        SecretSealer sealer = rootSealer(config, dataDir, random);
+        SecretSealer rootSealer = rootSealer(config, dataDir, random);
 
         MetadataStore store = MetadataStore.open(config.metadata());
         resources.add(store);
+        // KMS key material is sealed under the root key; every other stored secret is a sealed
+        // blob under Citadel's own KMS key (EnvelopeSecretSealer), once the first start made it.
+        KmsKeys kmsKeys = new KmsKeys(store, rootSealer, random, clock);
+        EnvelopeSecretSealer sealer = new EnvelopeSecretSealer(rootSealer, kmsKeys);
 
         Path caFile;
         SslContextFactory.Server tls;
@@ -125,6 +130,8 @@ public final class Citadel implements AutoCloseable {
 
         AccountDirectory accounts = new AccountDirectory(store, sealer, random, clock);
         FirstStart.Outcome bootstrap = new FirstStart(accounts).ensure(config.adminEmail(), config.adminUser());
+        sealer.useSystemKey(bootstrap.managementAccount(), config.region());
+        sealer.migrate();
 
         OperationRegistry registry = new OperationRegistry()
                 .service(StsService.DEFINITION)
@@ -137,7 +144,6 @@ public final class Citadel implements AutoCloseable {
         registry.registerAll(new StsService(accounts, sessionTokens, mfa, authorizer).operations());
         registry.registerAll(new IamService(accounts, authorizer, mfa).operations());
         registry.registerAll(new OrganizationsService(accounts).allOperations());
-        KmsKeys kmsKeys = new KmsKeys(store, sealer, random, clock);
         kmsKeys.purge();
         KmsService kms = new KmsService(kmsKeys, authorizer);
         authorizer.register(kms);

@@ -11,7 +11,8 @@ import java.util.function.Function;
 
 /**
  * Moves every secret sealed under one root key to another (from the key file into a PKCS#11
- * token, or back): secret access keys, virtual MFA seeds and KMS key material, each unsealed
+ * token, or back): KMS key material, and any secret access key or MFA seed still sealed directly
+ * under the root key (those stored as sealed blobs follow their KMS key), each unsealed
  * with the old sealer and sealed with the new under the same context, all in one transaction, so
  * that a failure leaves everything as it was. Session tokens are not stored; those issued before
  * stop opening once the server starts on the new key. Run it with the server stopped.
@@ -41,6 +42,10 @@ public final class RootKeyRewrap {
                 List<java.util.Map<String, Object>> rows = h.createQuery("SELECT " + t.keyColumns() + ", " + t.sealedColumn() + " FROM " + t.table())
                         .mapToMap().list();
                 for (java.util.Map<String, Object> row : rows) {
+                    if (dev.citadel.services.kms.EnvelopeSecretSealer.isEnvelope((byte[]) row.get(t.sealedColumn()))) {
+                        // Sealed under a KMS key, whose material is re-sealed below: nothing to do here.
+                        continue;
+                    }
                     String context = t.context().apply(row);
                     SecretBytes secret = from.unseal((byte[]) row.get(t.sealedColumn()), context);
                     byte[] resealed = to.seal(secret, context);
