@@ -112,6 +112,8 @@ R["data_key_pair"] = kms.decrypt(CiphertextBlob=pair["PrivateKeyCiphertextBlob"]
 serialization.load_der_private_key(pair["PrivateKeyPlaintext"], password=None)
 
 R["default_policy"] = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])["Statement"][0]["Principal"]
+R["lockout"] = code(lambda: kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps({"Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::" + account + ":root"}, "Action": "kms:Decrypt", "Resource": "*"}]})))
 R["bad_policy"] = code(lambda: kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy='{"Version":"2012-10-17"}'))
 
 # --- another account: denied until the key policy and its own IAM policy both allow ---

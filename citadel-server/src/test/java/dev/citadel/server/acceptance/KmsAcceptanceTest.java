@@ -67,6 +67,7 @@ class KmsAcceptanceTest {
         assertThat(out.path("ecc_wrong_algorithm").asText()).startsWith("InvalidKeyUsageException");
         assertThat(out.path("data_key_pair").asBoolean()).isTrue();
         assertThat(out.path("default_policy").path("AWS").asText()).endsWith(":root");
+        assertThat(out.path("lockout").asText()).startsWith("MalformedPolicyDocumentException").contains("update the key policy");
         assertThat(out.path("bad_policy").asText()).startsWith("MalformedPolicyDocumentException");
         assertThat(out.path("cross_account_before").asText()).startsWith("AccessDeniedException");
         assertThat(out.path("cross_account_after").asText()).isEqualTo("ok");

@@ -899,9 +899,25 @@ public final class KmsService implements PolicyAuthorizer.ResourcePolicies {
         String policy = new Inputs(input, INVALID).requiredString("Policy", 1, 32768, null);
         checkPolicy(policy);
         Key k = requireKey(ctx, input, "KeyId");
+        boolean bypass = input.path("BypassPolicyLockoutSafetyCheck").asText("false").equalsIgnoreCase("true");
+        if (!bypass && !stillAllowsPutKeyPolicy(ctx, k, policy)) {
+            throw new AwsException("MalformedPolicyDocumentException", 400,
+                    "The new key policy will not allow you to update the key policy in the future.");
+        }
         keys.change(h -> new KmsRepository(h).setPolicy(k.keyId(), policy));
         policyChanged();
         return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** KMS's lockout safety check: the new policy must still let the caller (or its account) change the policy. */
+    private static boolean stillAllowsPutKeyPolicy(RequestContext ctx, Key k, String policy) {
+        Principal p = ctx.principal();
+        String roleArn = p.isRoleSession() ? p.session().map(Principal.Session::issuer).orElse("") : "";
+        Map<String, List<String>> keys = new HashMap<>();
+        RequestPipeline.globalConditionKeys(ctx, keys);
+        dev.citadel.policy.RequestFacts facts = new dev.citadel.policy.RequestFacts("kms:PutKeyPolicy", k.arn(), p.arn(), p.account().value(),
+                roleArn, keys);
+        return PolicyEvaluator.evaluateAlone(new PolicyEvaluator.Source("the new key policy", parsePolicy(policy)), facts).allowed();
     }
 
     JsonNode listKeyPolicies(RequestContext ctx, ObjectNode input) {

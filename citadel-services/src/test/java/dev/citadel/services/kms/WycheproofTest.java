@@ -21,8 +21,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The primitives KMS uses, exactly as it calls them (AES/GCM/NoPadding with a 96-bit nonce and a
- * 128-bit tag; HmacSHA256 compared in constant time), against Project Wycheproof's vectors in
+ * The primitives KMS and sealed blobs use, exactly as they call them (AES/GCM/NoPadding with a 96-bit
+ * nonce and a 128-bit tag; HmacSHA256 compared in constant time; HKDF-SHA256 through Tink), against Project Wycheproof's vectors in
  * {@code ../shared/testdata/wycheproof}. Vectors for parameters KMS never uses (other nonce and tag
  * sizes) are skipped by their group's parameters, not one by one.
  */
@@ -85,6 +85,26 @@ class WycheproofTest {
         e.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(128, iv));
         e.updateAAD(aad);
         assertThat(e.doFinal(msg)).isEqualTo(sealed);
+    }
+
+    static Stream<Named<JsonNode>> hkdf() throws Exception {
+        return cases("hkdf_sha256_test.json", g -> true);
+    }
+
+    /** HKDF-SHA256 as Tink's streaming AEAD derives each sealed blob's key with it. */
+    @ParameterizedTest
+    @MethodSource("hkdf")
+    void hkdfSha256(JsonNode t) throws Exception {
+        byte[] okm;
+        try {
+            okm = com.google.crypto.tink.subtle.Hkdf.computeHkdf("HMACSHA256", Hex.decode(t.path("ikm").asText()),
+                    Hex.decode(t.path("salt").asText()), Hex.decode(t.path("info").asText()), t.path("size").asInt());
+        } catch (GeneralSecurityException e) {
+            assertThat(t.path("result").asText()).as("refused: %s", e).isEqualTo("invalid");
+            return;
+        }
+        assertThat(t.path("result").asText()).isNotEqualTo("invalid");
+        assertThat(okm).isEqualTo(Hex.decode(t.path("okm").asText()));
     }
 
     @ParameterizedTest
