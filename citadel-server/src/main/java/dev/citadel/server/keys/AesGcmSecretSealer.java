@@ -25,10 +25,11 @@ public final class AesGcmSecretSealer implements SecretSealer {
     private static final int NONCE_BYTES = 12;
     private static final int TAG_BITS = 128;
     /** Session tokens are the largest sealed values (bounded by PackedPolicySize and the request header limit). */
-    private static final int MAX_SEALED = 16 * 1024;
+    static final int MAX_SEALED = 16 * 1024;
     private static final byte[] AAD_PREFIX = "citadel/secret/v1\0".getBytes(StandardCharsets.US_ASCII);
 
-    private final SecretKeySpec key;
+    private final java.security.Key key;
+    private final java.security.Provider provider;
     private final SecureRandom random;
 
     public AesGcmSecretSealer(SecretBytes rootKey, SecureRandom random) {
@@ -36,7 +37,19 @@ public final class AesGcmSecretSealer implements SecretSealer {
             throw new IllegalArgumentException("root key must be 32 bytes");
         }
         this.key = new SecretKeySpec(rootKey.revealBytes(), "AES");
+        this.provider = null;
         this.random = random;
+    }
+
+    /** The same sealing done by a provider holding the key, such as a PKCS#11 token whose key never leaves it. */
+    AesGcmSecretSealer(java.security.Key key, java.security.Provider provider, SecureRandom random) {
+        this.key = key;
+        this.provider = provider;
+        this.random = random;
+    }
+
+    private Cipher cipher() throws GeneralSecurityException {
+        return provider == null ? Cipher.getInstance("AES/GCM/NoPadding") : Cipher.getInstance("AES/GCM/NoPadding", provider);
     }
 
     @Override
@@ -44,7 +57,7 @@ public final class AesGcmSecretSealer implements SecretSealer {
         byte[] nonce = new byte[NONCE_BYTES];
         random.nextBytes(nonce);
         try {
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            Cipher cipher = cipher();
             cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
             cipher.updateAAD(aad(context));
             byte[] plain = secret.revealBytes();
@@ -62,7 +75,7 @@ public final class AesGcmSecretSealer implements SecretSealer {
             throw invalid();
         }
         try {
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            Cipher cipher = cipher();
             cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, sealed, 1, NONCE_BYTES));
             cipher.updateAAD(aad(context));
             byte[] plain = cipher.doFinal(sealed, 1 + NONCE_BYTES, sealed.length - 1 - NONCE_BYTES);

@@ -1,8 +1,6 @@
 package dev.citadel.server.keys;
 
-import dev.citadel.core.SecretBytes;
 import dev.citadel.core.SecretSealer;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,34 +9,18 @@ import java.security.KeyStore;
 import java.security.Provider;
 import java.security.SecureRandom;
 import java.security.Security;
-import javax.crypto.Cipher;
 import javax.crypto.KeyGenerator;
 import javax.crypto.SecretKey;
-import javax.crypto.spec.GCMParameterSpec;
 
 /**
  * Seals small secrets with AES-256-GCM inside a PKCS#11 token (SunPKCS11): the root key is an AES
  * key generated on the token as sensitive and non-extractable, stored there under a label, and
  * never leaves it; Citadel only asks the token to encrypt and decrypt. The same code drives
- * SoftHSM2 (in tests) and a hardware HSM. The sealed format is that of {@link AesGcmSecretSealer}
- * (version, nonce, ciphertext and tag; the context as associated data), so the operator's re-wrap
- * command can move secrets between the two providers.
+ * SoftHSM2 (in tests) and a hardware HSM. Sealing is {@link AesGcmSecretSealer}'s, done by the
+ * token's provider, so the format is the same with either root key.
  */
-public final class Pkcs11SecretSealer implements SecretSealer {
-    private static final byte VERSION = 1;
-    private static final int NONCE_BYTES = 12;
-    private static final int TAG_BITS = 128;
-    private static final int MAX_SEALED = 16 * 1024;
-    private static final byte[] AAD_PREFIX = "citadel/secret/v1\0".getBytes(StandardCharsets.US_ASCII);
-
-    private final Provider provider;
-    private final SecretKey key;
-    private final SecureRandom random;
-
-    private Pkcs11SecretSealer(Provider provider, SecretKey key, SecureRandom random) {
-        this.provider = provider;
-        this.key = key;
-        this.random = random;
+public final class Pkcs11SecretSealer {
+    private Pkcs11SecretSealer() {
     }
 
     /**
@@ -48,7 +30,7 @@ public final class Pkcs11SecretSealer implements SecretSealer {
      * @param slotIndex  the token's index in the module's slot list
      * @param pinFile    a file whose first line is the user PIN (0600; kept out of configuration)
      */
-    public static Pkcs11SecretSealer open(Path library, int slotIndex, Path pinFile, String keyLabel, SecureRandom random) {
+    public static SecretSealer open(Path library, int slotIndex, Path pinFile, String keyLabel, SecureRandom random) {
         if (!Files.isRegularFile(library)) {
             throw new IllegalStateException("PKCS#11 module not found: " + library);
         }
@@ -88,48 +70,11 @@ public final class Pkcs11SecretSealer implements SecretSealer {
             if (key.getEncoded() != null) {
                 throw new IllegalStateException("the root key labelled " + keyLabel + " is extractable; Citadel uses only non-extractable keys");
             }
-            return new Pkcs11SecretSealer(provider, key, random);
+            return new AesGcmSecretSealer(key, provider, random);
         } catch (GeneralSecurityException | java.io.IOException e) {
             throw new IllegalStateException("the PKCS#11 token could not be opened: " + e.getMessage(), e);
         } finally {
             java.util.Arrays.fill(pin, '\0');
-        }
-    }
-
-    private static byte[] aad(String context) {
-        byte[] c = context.getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(AAD_PREFIX.length + c.length).put(AAD_PREFIX).put(c).array();
-    }
-
-    @Override
-    public byte[] seal(SecretBytes secret, String context) {
-        byte[] nonce = new byte[NONCE_BYTES];
-        random.nextBytes(nonce);
-        try {
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding", provider);
-            cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
-            cipher.updateAAD(aad(context));
-            byte[] plain = secret.revealBytes();
-            byte[] ct = cipher.doFinal(plain);
-            java.util.Arrays.fill(plain, (byte) 0);
-            return ByteBuffer.allocate(1 + NONCE_BYTES + ct.length).put(VERSION).put(nonce).put(ct).array();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("sealing in the PKCS#11 token failed", e);
-        }
-    }
-
-    @Override
-    public SecretBytes unseal(byte[] sealed, String context) {
-        if (sealed == null || sealed.length > MAX_SEALED || sealed.length < 1 + NONCE_BYTES + TAG_BITS / 8 || sealed[0] != VERSION) {
-            throw new IllegalArgumentException("the sealed value does not open");
-        }
-        try {
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding", provider);
-            cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, sealed, 1, NONCE_BYTES));
-            cipher.updateAAD(aad(context));
-            return SecretBytes.copyOf(cipher.doFinal(sealed, 1 + NONCE_BYTES, sealed.length - 1 - NONCE_BYTES));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalArgumentException("the sealed value does not open");
         }
     }
 }

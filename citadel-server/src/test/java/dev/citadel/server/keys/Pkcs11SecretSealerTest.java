@@ -11,14 +11,14 @@ import org.junit.jupiter.api.Test;
 class Pkcs11SecretSealerTest {
     @Test
     void sealsInsideTheTokenWithANonExtractableKey() {
-        Pkcs11SecretSealer sealer = Pkcs11SecretSealer.open(SoftHsm.LIBRARY, 0, SoftHsm.pinFile(), "sealer-test", new SecureRandom());
+        dev.citadel.core.SecretSealer sealer = Pkcs11SecretSealer.open(SoftHsm.LIBRARY, 0, SoftHsm.pinFile(), "sealer-test", new SecureRandom());
         byte[] sealed = sealer.seal(SecretBytes.ofUtf8("wJalrXUtnFEMI/K7MDENG"), "iam/access-key/AKIA1");
         assertThat(sealer.unseal(sealed, "iam/access-key/AKIA1").revealUtf8()).isEqualTo("wJalrXUtnFEMI/K7MDENG");
         assertThatThrownBy(() -> sealer.unseal(sealed, "iam/access-key/AKIA2")).isInstanceOf(IllegalArgumentException.class);
         sealed[sealed.length - 1] ^= 1;
         assertThatThrownBy(() -> sealer.unseal(sealed, "iam/access-key/AKIA1")).isInstanceOf(IllegalArgumentException.class);
 
-        Pkcs11SecretSealer again = Pkcs11SecretSealer.open(SoftHsm.LIBRARY, 0, SoftHsm.pinFile(), "sealer-test", new SecureRandom());
+        dev.citadel.core.SecretSealer again = Pkcs11SecretSealer.open(SoftHsm.LIBRARY, 0, SoftHsm.pinFile(), "sealer-test", new SecureRandom());
         byte[] other = sealer.seal(SecretBytes.ofUtf8("x"), "c");
         assertThat(again.unseal(other, "c").revealUtf8()).as("the same key found again by its label").isEqualTo("x");
     }

@@ -11,8 +11,6 @@ import dev.citadel.metadata.accounts.OrganizationPolicyRepository;
 import dev.citadel.metadata.accounts.OrganizationPolicyRepository.OrgPolicy;
 import dev.citadel.pipeline.Operation;
 import dev.citadel.pipeline.RequestContext;
-import dev.citadel.pipeline.spec.OperationSpec;
-import dev.citadel.pipeline.spec.ResourceResolver;
 import dev.citadel.policy.MalformedPolicyException;
 import dev.citadel.policy.PolicyParser;
 import dev.citadel.services.Inputs;
@@ -58,11 +56,7 @@ final class OrganizationPolicyOperations {
     }
 
     private static Operation op(String name, boolean readOnly, Operation.Handler handler) {
-        OperationSpec.Builder b = OperationSpec.builder("organizations", name).maxBodyBytes(64 * 1024).resources(ResourceResolver.ALL);
-        if (readOnly) {
-            b.readOnly();
-        }
-        return Operation.of(b.build(), handler);
+        return OrganizationsService.managementOperation(name, readOnly, handler);
     }
 
     private Organization org(RequestContext ctx) {

@@ -13,8 +13,6 @@ import dev.citadel.metadata.accounts.OrganizationUnitRepository;
 import dev.citadel.metadata.accounts.OrganizationUnitRepository.Unit;
 import dev.citadel.pipeline.Operation;
 import dev.citadel.pipeline.RequestContext;
-import dev.citadel.pipeline.spec.OperationSpec;
-import dev.citadel.pipeline.spec.ResourceResolver;
 import dev.citadel.services.Inputs;
 import dev.citadel.services.accounts.AccountDirectory;
 import java.util.List;
@@ -54,11 +52,7 @@ final class OrganizationUnitOperations {
     }
 
     private static Operation op(String name, boolean readOnly, Operation.Handler handler) {
-        OperationSpec.Builder b = OperationSpec.builder("organizations", name).maxBodyBytes(64 * 1024).resources(ResourceResolver.ALL);
-        if (readOnly) {
-            b.readOnly();
-        }
-        return Operation.of(b.build(), handler);
+        return OrganizationsService.managementOperation(name, readOnly, handler);
     }
 
     private Organization org(RequestContext ctx) {

@@ -61,6 +61,15 @@ public final class OrganizationsService {
         return List.copyOf(all);
     }
 
+    /** An operation of the management account's tree and policies: resource {@code *}, 64 KiB bodies. */
+    static Operation managementOperation(String name, boolean readOnly, Operation.Handler handler) {
+        OperationSpec.Builder b = OperationSpec.builder("organizations", name).maxBodyBytes(64 * 1024).resources(ResourceResolver.ALL);
+        if (readOnly) {
+            b.readOnly();
+        }
+        return Operation.of(b.build(), handler);
+    }
+
     private static OperationSpec.Builder specFor(String name) {
         return OperationSpec.builder("organizations", name).maxBodyBytes(256 * 1024);
     }
