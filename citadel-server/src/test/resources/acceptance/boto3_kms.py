@@ -127,6 +127,12 @@ policy["Statement"].append({"Sid": "member decrypts", "Effect": "Allow", "Princi
                             "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"})
 kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(policy))
 R["cross_account_after"] = code(lambda: m.decrypt(CiphertextBlob=blob, EncryptionContext=ctx))
+member_iam = session(sts.assume_role(RoleArn="arn:aws:iam::" + member + ":role/OrganizationAccountAccessRole",
+                                     RoleSessionName="iam")["Credentials"]).client("iam")
+member_iam.create_user(UserName="no-policies")
+bare = member_iam.create_access_key(UserName="no-policies")["AccessKey"]
+bare_kms = boto3.session.Session(aws_access_key_id=bare["AccessKeyId"], aws_secret_access_key=bare["SecretAccessKey"]).client("kms")
+R["cross_account_without_own_iam"] = code(lambda: bare_kms.decrypt(CiphertextBlob=blob, EncryptionContext=ctx))
 R["cross_account_encrypt"] = code(lambda: m.encrypt(KeyId=key["Arn"], Plaintext=b"x"))
 
 # --- a grant lets a role with no policies decrypt, only under its constraint ---

@@ -71,6 +71,8 @@ class KmsAcceptanceTest {
         assertThat(out.path("bad_policy").asText()).startsWith("MalformedPolicyDocumentException");
         assertThat(out.path("cross_account_before").asText()).startsWith("AccessDeniedException");
         assertThat(out.path("cross_account_after").asText()).isEqualTo("ok");
+        assertThat(out.path("cross_account_without_own_iam").asText()).startsWith("AccessDeniedException")
+                .contains("no identity-based policy allows");
         assertThat(out.path("cross_account_encrypt").asText()).startsWith("AccessDeniedException");
         assertThat(out.path("role_before_grant").asText()).startsWith("AccessDeniedException");
         assertThat(out.path("role_with_grant").asText()).isEqualTo("ok");
