@@ -32,6 +32,9 @@ import dev.citadel.services.organizations.OrganizationsService;
 import dev.citadel.services.kms.EnvelopeSecretSealer;
 import dev.citadel.services.kms.KmsKeys;
 import dev.citadel.services.kms.KmsService;
+import dev.citadel.services.kms.SealedBlobs;
+import dev.citadel.services.s3.LocalBlobStore;
+import dev.citadel.services.s3.S3Service;
 import dev.citadel.services.sts.SessionTokens;
 import dev.citadel.services.sts.StsService;
 import dev.citadel.pipeline.protocol.ProtocolAdapters;
@@ -137,7 +140,8 @@ public final class Citadel implements AutoCloseable {
                 .service(StsService.DEFINITION)
                 .service(OrganizationsService.DEFINITION)
                 .service(IamService.DEFINITION)
-                .service(KmsService.DEFINITION);
+                .service(KmsService.DEFINITION)
+                .service(S3Service.DEFINITION);
         PolicyAuthorizer authorizer = new PolicyAuthorizer(accounts, endpointPolicies(config));
         SessionTokens sessionTokens = new SessionTokens(sealer, accounts.ids());
         MfaVerifier mfa = new MfaVerifier(accounts, sealer);
@@ -148,6 +152,9 @@ public final class Citadel implements AutoCloseable {
         KmsService kms = new KmsService(kmsKeys, authorizer);
         authorizer.register(kms);
         registry.registerAll(kms.operations());
+        LocalBlobStore objectStore = new LocalBlobStore(dataDir.resolve("objects"), new SealedBlobs(kmsKeys));
+        objectStore.recover();
+        registry.registerAll(new S3Service(store, kmsKeys, objectStore).operations());
         registry.freeze();
 
         AuditSink audit = new JsonLinesAuditLog(config.auditLog());

@@ -50,6 +50,13 @@ public final class Redactor {
             node.forEach(child -> out.add(copy(child, sensitive)));
             return out;
         }
+        if (node.isPojo() && ((com.fasterxml.jackson.databind.node.POJONode) node).getPojo() instanceof dev.citadel.wire.AwsQuery.QueryMap map) {
+            return copy(map.entries(), sensitive);
+        }
+        if (node.isPojo() || node.isBinary()) {
+            // Bodies, streams and encoded responses never enter an event (object contents are data, not a record).
+            return JsonNodeFactory.instance.textNode("(omitted)");
+        }
         return node;
     }
 }

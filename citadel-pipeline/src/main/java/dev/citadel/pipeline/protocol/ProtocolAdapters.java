@@ -138,17 +138,34 @@ public final class ProtocolAdapters {
 
         @Override
         public Optional<String> operationFromHeaders(ServiceDefinition service, IncomingRequest request) {
-            return Optional.empty();
+            return service.id().equals("s3") ? Optional.of(S3Routes.route(request).operation()) : Optional.empty();
         }
 
         @Override
         public Call decode(ServiceDefinition service, IncomingRequest request, byte[] body) {
-            throw notImplemented();
+            if (!service.id().equals("s3")) {
+                throw notImplemented();
+            }
+            S3Routes.Route route = S3Routes.route(request);
+            return new Call(route.operation(), S3Routes.input(route, request, body));
         }
 
+        /**
+         * A REST operation answers with an {@link EncodedResponse} of its own (status, headers and
+         * body are the operation's), carried in the output as {@code __encoded}; the request id is
+         * added here.
+         */
         @Override
         public EncodedResponse encode(ServiceDefinition service, String operation, JsonNode output, String requestId) {
-            throw notImplemented();
+            JsonNode encoded = output.get(S3Routes.ENCODED);
+            if (encoded == null || !encoded.isPojo() || !(((com.fasterxml.jackson.databind.node.POJONode) encoded).getPojo()
+                    instanceof EncodedResponse response)) {
+                throw notImplemented();
+            }
+            java.util.Map<String, String> headers = new java.util.LinkedHashMap<>(response.headers());
+            headers.put("x-amz-request-id", requestId);
+            headers.put("x-amz-id-2", Ids.requestId());
+            return new EncodedResponse(response.status(), response.contentType(), headers, response.body());
         }
 
         @Override

@@ -64,7 +64,10 @@ public final class ApiHandler extends Handler.Abstract {
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, out.contentType());
         }
         boolean head = "HEAD".equals(request.getMethod());
-        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, out.body().length);
+        // A HEAD answer may state the length the GET would have (S3's HeadObject); otherwise the body's.
+        if (!(head && out.headers().containsKey("Content-Length"))) {
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, out.body().length);
+        }
         response.write(true, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(out.body()), callback);
         return true;
     }

@@ -43,32 +43,8 @@ public final class EnvelopeSecretSealer implements SecretSealer {
 
     /** Finds or creates Citadel's secrets key in the management account; from then on new secrets are envelopes. */
     public void useSystemKey(String managementAccount, String region) {
-        Optional<String> existing = keys.aliasTarget(managementAccount, ALIAS);
-        if (existing.isPresent()) {
-            systemKeyId.set(existing.get());
-            return;
-        }
-        String keyId = java.util.UUID.randomUUID().toString();
-        java.time.Instant now = keys.now();
-        String arn = "arn:aws:kms:" + region + ":" + managementAccount + ":key/" + keyId;
-        Key key = new Key(keyId, managementAccount, arn, "Citadel's key for the secrets in its metadata store (used by Citadel only)",
-                "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", "Enabled", policy(managementAccount), false, 365, 1, Optional.empty(), now);
-        keys.change(h -> {
-            KmsRepository repo = new KmsRepository(h);
-            repo.insertKey(key);
-            repo.addVersion(keyId, 1, keys.newSealedMaterial(keyId, 1, 32), now);
-            repo.insertAlias(new KmsRepository.Alias(managementAccount, ALIAS, keyId, now));
-        });
-        systemKeyId.set(keyId);
-    }
-
-    /** Readable by the account's administrators; nobody may use, disable, delete or re-police it through the API. */
-    private static String policy(String account) {
-        return "{\"Version\":\"2012-10-17\",\"Id\":\"citadel-secrets\",\"Statement\":["
-                + "{\"Sid\":\"Describe\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::" + account + ":root\"},"
-                + "\"Action\":[\"kms:Describe*\",\"kms:Get*\",\"kms:List*\"],\"Resource\":\"*\"},"
-                + "{\"Sid\":\"OnlyCitadel\",\"Effect\":\"Deny\",\"Principal\":\"*\",\"NotAction\":[\"kms:Describe*\",\"kms:Get*\",\"kms:List*\"],"
-                + "\"Resource\":\"*\"}]}";
+        systemKeyId.set(keys.managedKey(managementAccount, region, ALIAS,
+                "Citadel's key for the secrets in its metadata store (used by Citadel only)").keyId());
     }
 
     @Override

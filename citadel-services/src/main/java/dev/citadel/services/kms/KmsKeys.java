@@ -241,6 +241,42 @@ public final class KmsKeys {
         }
     }
 
+    /**
+     * A key Citadel keeps for its own use in an account (the secrets key, an account's S3-managed
+     * key), found by its alias or created with it. Its policy lets the account's administrators
+     * read about it and nobody use, disable, delete or re-police it through the API.
+     */
+    public Key managedKey(String accountId, String region, String alias, String description) {
+        Optional<Key> existing = aliasTarget(accountId, alias).flatMap(this::key);
+        if (existing.isPresent()) {
+            return existing.get();
+        }
+        String keyId = java.util.UUID.randomUUID().toString();
+        Instant now = clock.instant();
+        Key key = new Key(keyId, accountId, "arn:aws:kms:" + region + ":" + accountId + ":key/" + keyId, description, "ENCRYPT_DECRYPT",
+                "SYMMETRIC_DEFAULT", "Enabled", managedPolicy(accountId), false, 365, 1, Optional.empty(), now);
+        try {
+            change(h -> {
+                KmsRepository repo = new KmsRepository(h);
+                repo.insertKey(key);
+                repo.addVersion(keyId, 1, newSealedMaterial(keyId, 1, 32), now);
+                repo.insertAlias(new KmsRepository.Alias(accountId, alias, keyId, now));
+            });
+        } catch (dev.citadel.metadata.DuplicateKeyException e) {
+            // Another request made it first: use that one.
+            return aliasTarget(accountId, alias).flatMap(this::key).orElseThrow(() -> e);
+        }
+        return key;
+    }
+
+    private static String managedPolicy(String account) {
+        return "{\"Version\":\"2012-10-17\",\"Id\":\"citadel-managed\",\"Statement\":["
+                + "{\"Sid\":\"Describe\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::" + account + ":root\"},"
+                + "\"Action\":[\"kms:Describe*\",\"kms:Get*\",\"kms:List*\"],\"Resource\":\"*\"},"
+                + "{\"Sid\":\"OnlyCitadel\",\"Effect\":\"Deny\",\"Principal\":\"*\",\"NotAction\":[\"kms:Describe*\",\"kms:Get*\",\"kms:List*\"],"
+                + "\"Resource\":\"*\"}]}";
+    }
+
     /** Adds a version with new material; returns its number. */
     public int rotate(Key key) {
         int bytes = 32;

@@ -1,0 +1,104 @@
+package dev.citadel.metadata.s3;
+
+import static dev.citadel.metadata.internal.Sql.execute;
+import static dev.citadel.metadata.internal.Sql.instant;
+import static java.util.Objects.requireNonNull;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.Handle;
+
+/** S3 buckets and objects' metadata. Keys compare byte-wise (listings are in UTF-8 binary order, as S3's). */
+public final class S3Repository {
+    public static final String BUCKET_NAME = "s3_buckets_pkey";
+
+    public record Bucket(String name, String accountId, String region, Instant createdAt) {
+    }
+
+    public record S3Object(String bucket, String key, String blobId, long size, String etag, String sha256, String contentType,
+            String metadata, String kmsKeyArn, Instant lastModified) {
+        public S3Object {
+            requireNonNull(bucket, "bucket is null");
+            requireNonNull(key, "key is null");
+            requireNonNull(blobId, "blobId is null");
+        }
+    }
+
+    private final Handle h;
+
+    public S3Repository(Handle handle) {
+        this.h = requireNonNull(handle, "handle is null");
+    }
+
+    public void insertBucket(Bucket b) {
+        execute(h.createUpdate("INSERT INTO s3_buckets (name, account_id, region, created_at) VALUES (:name, :account, :region, :at)")
+                .bind("name", b.name()).bind("account", b.accountId()).bind("region", b.region()).bind("at", b.createdAt().toEpochMilli()));
+    }
+
+    public Optional<Bucket> bucket(String name) {
+        return h.createQuery("SELECT * FROM s3_buckets WHERE name = :name").bind("name", name)
+                .map((rs, ctx) -> new Bucket(rs.getString("name"), rs.getString("account_id"), rs.getString("region"), instant(rs, "created_at")))
+                .findOne();
+    }
+
+    public List<Bucket> buckets(String accountId) {
+        return h.createQuery("SELECT * FROM s3_buckets WHERE account_id = :a ORDER BY name").bind("a", accountId)
+                .map((rs, ctx) -> new Bucket(rs.getString("name"), rs.getString("account_id"), rs.getString("region"), instant(rs, "created_at")))
+                .list();
+    }
+
+    public boolean deleteBucket(String name) {
+        return execute(h.createUpdate("DELETE FROM s3_buckets WHERE name = :name").bind("name", name)) == 1;
+    }
+
+    public boolean hasObjects(String bucket) {
+        return h.createQuery("SELECT COUNT(*) FROM (SELECT 1 FROM s3_objects WHERE bucket = :b LIMIT 1) x").bind("b", bucket)
+                .mapTo(Integer.class).one() > 0;
+    }
+
+    /** Puts an object's metadata; returns the blob id it replaced, if any. */
+    public Optional<String> putObject(S3Object o) {
+        Optional<String> previous = object(o.bucket(), o.key()).map(S3Object::blobId);
+        execute(h.createUpdate("DELETE FROM s3_objects WHERE bucket = :b AND object_key = :k").bind("b", o.bucket()).bind("k", o.key()));
+        execute(h.createUpdate("INSERT INTO s3_objects (bucket, object_key, blob_id, size, etag, sha256, content_type, metadata, kms_key_arn, "
+                        + "last_modified) VALUES (:b, :k, :blob, :size, :etag, :sha, :type, :meta, :kms, :at)")
+                .bind("b", o.bucket()).bind("k", o.key()).bind("blob", o.blobId()).bind("size", o.size()).bind("etag", o.etag())
+                .bind("sha", o.sha256()).bind("type", o.contentType()).bind("meta", o.metadata()).bind("kms", o.kmsKeyArn())
+                .bind("at", o.lastModified().toEpochMilli()));
+        return previous;
+    }
+
+    public Optional<S3Object> object(String bucket, String key) {
+        return h.createQuery("SELECT * FROM s3_objects WHERE bucket = :b AND object_key = :k").bind("b", bucket).bind("k", key)
+                .map((rs, ctx) -> object(rs)).findOne();
+    }
+
+    /** Deletes an object's metadata; returns its blob id. */
+    public Optional<String> deleteObject(String bucket, String key) {
+        Optional<String> blob = object(bucket, key).map(S3Object::blobId);
+        execute(h.createUpdate("DELETE FROM s3_objects WHERE bucket = :b AND object_key = :k").bind("b", bucket).bind("k", key));
+        return blob;
+    }
+
+    /** Objects whose key starts with {@code prefix} and sorts after {@code after}, in key order, at most {@code limit}. */
+    public List<S3Object> list(String bucket, String prefix, String after, int limit) {
+        return h.createQuery("SELECT * FROM s3_objects WHERE bucket = :b AND object_key > :after AND substr(object_key, 1, :n) = :prefix "
+                        + "ORDER BY object_key LIMIT :limit")
+                .bind("b", bucket).bind("after", after).bind("n", prefix.length()).bind("prefix", prefix).bind("limit", limit)
+                .map((rs, ctx) -> object(rs)).list();
+    }
+
+    /** Every blob id the metadata refers to. */
+    public List<String> blobIds() {
+        return h.createQuery("SELECT blob_id FROM s3_objects").mapTo(String.class).list();
+    }
+
+    private static S3Object object(ResultSet rs) throws SQLException {
+        return new S3Object(rs.getString("bucket"), rs.getString("object_key"), rs.getString("blob_id"), rs.getLong("size"),
+                rs.getString("etag"), rs.getString("sha256"), rs.getString("content_type"), rs.getString("metadata"),
+                rs.getString("kms_key_arn"), instant(rs, "last_modified"));
+    }
+}

@@ -1,0 +1,122 @@
+package dev.citadel.pipeline.protocol;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.POJONode;
+import dev.citadel.core.AwsException;
+import dev.citadel.pipeline.IncomingRequest;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * S3's REST routing, path style ({@code /bucket/key}): the operation from the method, whether a
+ * key is present and the query's sub-resources. The object key is the raw path after the bucket,
+ * percent-decoded once and never normalized (S3 keys may hold {@code //}, {@code ..} and
+ * {@code %2F}). An operation S3 has but Citadel does not yet answers NotImplemented.
+ */
+public final class S3Routes {
+    /** The output member an S3 operation puts its own encoded response in. */
+    public static final String ENCODED = "__encoded";
+    /** The input member holding the request body (never audited). */
+    public static final String BODY = "__body";
+    public static final int MAX_KEY_BYTES = 1024;
+
+    public record Route(String operation, String bucket, String key, Map<String, String> query) {
+    }
+
+    private S3Routes() {
+    }
+
+    public static Route route(IncomingRequest request) {
+        String path = request.rawPath();
+        if (!path.startsWith("/")) {
+            throw new AwsException("InvalidURI", 400, "Couldn't parse the specified URI.");
+        }
+        int slash = path.indexOf('/', 1);
+        String bucket = decode(slash < 0 ? path.substring(1) : path.substring(1, slash));
+        String key = slash < 0 ? "" : decode(path.substring(slash + 1));
+        Map<String, String> query = query(request.rawQuery());
+        String method = request.method();
+        String op;
+        if (bucket.isEmpty()) {
+            op = method.equals("GET") ? "ListBuckets" : "Unsupported";
+        } else if (key.isEmpty()) {
+            op = switch (method) {
+                case "PUT" -> query.isEmpty() ? "CreateBucket" : "Unsupported";
+                case "HEAD" -> "HeadBucket";
+                case "DELETE" -> query.isEmpty() ? "DeleteBucket" : "Unsupported";
+                case "GET" -> query.containsKey("location") ? "GetBucketLocation"
+                        : query.containsKey("list-type") ? "ListObjectsV2"
+                        : onlyListing(query) ? "ListObjects" : "Unsupported";
+                default -> "Unsupported";
+            };
+        } else {
+            op = switch (method) {
+                case "PUT" -> query.isEmpty() && request.header("x-amz-copy-source") == null ? "PutObject" : "Unsupported";
+                case "GET" -> query.isEmpty() || onlyResponseOverrides(query) ? "GetObject" : "Unsupported";
+                case "HEAD" -> "HeadObject";
+                case "DELETE" -> query.isEmpty() ? "DeleteObject" : "Unsupported";
+                default -> "Unsupported";
+            };
+        }
+        if (key.getBytes(StandardCharsets.UTF_8).length > MAX_KEY_BYTES) {
+            throw new AwsException("KeyTooLongError", 400, "Your key is too long");
+        }
+        return new Route(op, bucket, key, query);
+    }
+
+    private static final List<String> LISTING = List.of("prefix", "delimiter", "marker", "max-keys", "encoding-type");
+
+    private static boolean onlyListing(Map<String, String> query) {
+        return LISTING.containsAll(query.keySet());
+    }
+
+    private static boolean onlyResponseOverrides(Map<String, String> query) {
+        return query.keySet().stream().allMatch(k -> k.startsWith("response-"));
+    }
+
+    /** The operation's input: bucket, key, query parameters, the headers it may read, and the body. */
+    public static ObjectNode input(Route route, IncomingRequest request, byte[] body) {
+        ObjectNode in = JsonNodeFactory.instance.objectNode();
+        in.put("Bucket", route.bucket());
+        if (!route.key().isEmpty()) {
+            in.put("Key", route.key());
+        }
+        ObjectNode q = in.putObject("query");
+        route.query().forEach(q::put);
+        ObjectNode h = in.putObject("headers");
+        request.headers().forEach((name, values) -> {
+            if (!values.isEmpty() && !name.equals("authorization") && !name.equals("x-amz-security-token")) {
+                h.put(name, values.getFirst());
+            }
+        });
+        in.set(BODY, new POJONode(body));
+        return in;
+    }
+
+    private static Map<String, String> query(String raw) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return out;
+        }
+        for (String pair : raw.split("&")) {
+            if (pair.isEmpty() || pair.startsWith("X-Amz-") || pair.startsWith("x-id=")) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            out.put(decode(eq < 0 ? pair : pair.substring(0, eq)), eq < 0 ? "" : decode(pair.substring(eq + 1)));
+        }
+        return out;
+    }
+
+    private static String decode(String s) {
+        try {
+            return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new AwsException("InvalidURI", 400, "Couldn't parse the specified URI.");
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package dev.citadel.server.acceptance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.citadel.server.TestServer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** S3, first part, with boto3 and the AWS CLI v2: buckets, objects, listings, errors, and nothing unencrypted on disk. */
+class S3AcceptanceTest {
+    private static final String MARKER = "CITADEL-S3-MARKER-5d41402abc4b2a76";
+    private static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void bucketsAndObjectsWithBoto3() throws Exception {
+        ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), List.of("env", "MARKER=" + MARKER, "python3",
+                script("/acceptance/boto3_s3.py").toString()));
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        JsonNode out = new ObjectMapper().readTree(r.stdout());
+        assertThat(out.path("duplicate").asText()).startsWith("BucketAlreadyOwnedByYou");
+        assertThat(out.path("bad_name").asText()).startsWith("InvalidBucketName");
+        assertThat(out.path("etag").asBoolean()).isTrue();
+        assertThat(out.path("sse").asText()).isEqualTo("AES256");
+        assertThat(out.path("round_trip").asBoolean()).isTrue();
+        assertThat(out.path("metadata").path("label").asText()).isEqualTo("cat");
+        assertThat(out.path("range").asBoolean()).isTrue();
+        assertThat(out.path("suffix_range").asBoolean()).isTrue();
+        assertThat(out.path("invalid_range").asText()).startsWith("InvalidRange");
+        assertThat(out.path("if_match_fails").asText()).startsWith("PreconditionFailed");
+        assertThat(out.path("head_length").asLong()).isEqualTo(3 * 1024 * 1024 + 5);
+        assertThat(out.path("odd_key").asText()).isEqualTo("odd key");
+        assertThat(out.path("delimited").toString()).isEqualTo("[\"a/\",\"images/\",\"labels.csv\"]");
+        assertThat(out.path("paged").toString()).isEqualTo("[\"a//b/../c%2Fd\",\"images/cat 1.jpg\",\"images/dog.jpg\",\"labels.csv\"]");
+        assertThat(out.path("v1").toString()).isEqualTo("[\"images/cat 1.jpg\",\"images/dog.jpg\"]");
+        assertThat(out.path("no_key").asText()).startsWith("NoSuchKey");
+        assertThat(out.path("no_bucket").asText()).startsWith("NoSuchBucket");
+        assertThat(out.path("bad_md5").asText()).startsWith("BadDigest");
+        assertThat(out.path("bad_md5_changed_nothing").asText()).startsWith("404");
+        assertThat(out.path("sse_c").asText()).startsWith("InvalidRequest");
+        assertThat(out.path("long_key").asText()).startsWith("KeyTooLongError");
+        assertThat(out.path("not_empty").asText()).startsWith("BucketNotEmpty");
+        assertThat(out.path("deleted").asText()).startsWith("404");
+        assertThat(out.path("buckets").toString()).isEqualTo("[\"training-data\"]");
+        assertThat(out.path("bucket_deleted").asText()).startsWith("404");
+
+        // No file under the data directory holds the marker or the object's first 64 bytes, in any encoding tried.
+        byte[] first64 = (MARKER + " and more text").repeat(5).substring(0, 64).getBytes(StandardCharsets.UTF_8);
+        List<String> needles = List.of(MARKER, new String(first64, StandardCharsets.ISO_8859_1),
+                Base64.getEncoder().encodeToString(first64).substring(0, 40), HexFormat.of().formatHex(first64).substring(0, 40),
+                new String(MARKER.getBytes(StandardCharsets.UTF_16LE), StandardCharsets.ISO_8859_1));
+        try (var files = Files.walk(server.dataDir())) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                String raw = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
+                for (String needle : needles) {
+                    assertThat(raw).as("%s holds a form of the marker", f).doesNotContain(needle);
+                }
+            }
+        }
+    }
+
+    @Test
+    void awsCliCopiesListsPresignsAndRemoves() throws Exception {
+        Path file = Files.createTempFile("citadel-s3", ".bin");
+        byte[] data = new byte[1 << 20];
+        new java.util.Random(3).nextBytes(data);
+        Files.write(file, data);
+        Path back = Files.createTempFile("citadel-s3", ".back");
+        try {
+            aws("s3", "mb", "s3://cli-bucket");
+            aws("s3", "cp", file.toString(), "s3://cli-bucket/dir/data.bin");
+            assertThat(aws("s3", "ls", "s3://cli-bucket/", "--recursive").stdout()).contains("dir/data.bin").contains("1048576");
+            aws("s3", "cp", "s3://cli-bucket/dir/data.bin", back.toString());
+            assertThat(Files.readAllBytes(back)).isEqualTo(data);
+            String url = aws("s3", "presign", "s3://cli-bucket/dir/data.bin").stdout().strip();
+            ClientEnvironment.Result fetched = ClientEnvironment.run(server.clientFiles(), List.of("curl", "-sf", "--cacert",
+                    server.clientFiles().caFile().toString(), "-o", back.toString(), url));
+            assertThat(fetched.exitCode()).as(fetched.stderr()).isZero();
+            assertThat(Files.readAllBytes(back)).isEqualTo(data);
+            aws("s3", "rm", "s3://cli-bucket/dir/data.bin");
+            aws("s3", "rb", "s3://cli-bucket");
+        } finally {
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(back);
+        }
+    }
+
+    private static ClientEnvironment.Result aws(String... args) {
+        List<String> cmd = new java.util.ArrayList<>(List.of("/usr/bin/aws"));
+        cmd.addAll(List.of(args));
+        ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), cmd);
+        assertThat(r.exitCode()).as("aws %s: %s", String.join(" ", args), r.stderr()).isZero();
+        return r;
+    }
+
+    private static Path script(String resource) throws Exception {
+        Path script = Files.createTempFile("citadel-script", ".py");
+        try (var in = S3AcceptanceTest.class.getResourceAsStream(resource)) {
+            Files.write(script, in.readAllBytes());
+        }
+        script.toFile().deleteOnExit();
+        return script;
+    }
+}

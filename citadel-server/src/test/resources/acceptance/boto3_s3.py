@@ -1,0 +1,62 @@
+"""S3 with boto3, path style: buckets, objects with metadata, ranges, conditional reads, listings with
+delimiter and pagination, AWS's errors; a known marker is uploaded for the test to look for on disk."""
+import hashlib
+import json
+import os
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+s3 = boto3.client("s3", config=Config(s3={"addressing_style": "path"}))
+R = {}
+
+
+def code(fn):
+    try:
+        fn()
+        return "ok"
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"] + ": " + e.response["Error"].get("Message", "")
+
+
+s3.create_bucket(Bucket="training-data")
+R["duplicate"] = code(lambda: s3.create_bucket(Bucket="training-data"))
+R["bad_name"] = code(lambda: s3.create_bucket(Bucket="Bad_Name"))
+data = os.urandom(3 * 1024 * 1024 + 5)
+put = s3.put_object(Bucket="training-data", Key="images/cat 1.jpg", Body=data, Metadata={"label": "cat"})
+R["etag"] = put["ETag"] == '"%s"' % hashlib.md5(data).hexdigest()
+R["sse"] = put.get("ServerSideEncryption")
+got = s3.get_object(Bucket="training-data", Key="images/cat 1.jpg")
+R["round_trip"] = got["Body"].read() == data
+R["metadata"] = got["Metadata"]
+R["range"] = s3.get_object(Bucket="training-data", Key="images/cat 1.jpg", Range="bytes=100-199")["Body"].read() == data[100:200]
+R["suffix_range"] = s3.get_object(Bucket="training-data", Key="images/cat 1.jpg", Range="bytes=-10")["Body"].read() == data[-10:]
+R["invalid_range"] = code(lambda: s3.get_object(Bucket="training-data", Key="images/cat 1.jpg", Range="bytes=999999999-"))
+R["if_match_fails"] = code(lambda: s3.get_object(Bucket="training-data", Key="images/cat 1.jpg", IfMatch='"0000"'))
+R["head_length"] = s3.head_object(Bucket="training-data", Key="images/cat 1.jpg")["ContentLength"]
+s3.put_object(Bucket="training-data", Key="images/dog.jpg", Body=b"woof")
+s3.put_object(Bucket="training-data", Key="labels.csv", Body=b"a,b")
+s3.put_object(Bucket="training-data", Key="a//b/../c%2Fd", Body=b"odd key")
+R["odd_key"] = s3.get_object(Bucket="training-data", Key="a//b/../c%2Fd")["Body"].read().decode()
+listing = s3.list_objects_v2(Bucket="training-data", Delimiter="/")
+R["delimited"] = sorted([c["Key"] for c in listing.get("Contents", [])] + [p["Prefix"] for p in listing.get("CommonPrefixes", [])])
+pages = list(s3.get_paginator("list_objects_v2").paginate(Bucket="training-data", PaginationConfig={"PageSize": 1}))
+R["paged"] = [c["Key"] for p in pages for c in p.get("Contents", [])]
+R["v1"] = [c["Key"] for c in s3.list_objects(Bucket="training-data", Prefix="images/")["Contents"]]
+s3.put_object(Bucket="training-data", Key="marker.txt", Body=(os.environ["MARKER"] + " and more text") * 100)
+R["no_key"] = code(lambda: s3.get_object(Bucket="training-data", Key="missing"))
+R["no_bucket"] = code(lambda: s3.get_object(Bucket="missing-bucket", Key="x"))
+R["bad_md5"] = code(lambda: s3.put_object(Bucket="training-data", Key="x", Body=b"abc", ContentMD5="AAAAAAAAAAAAAAAAAAAAAA=="))
+R["bad_md5_changed_nothing"] = code(lambda: s3.head_object(Bucket="training-data", Key="x"))
+R["sse_c"] = code(lambda: s3.put_object(Bucket="training-data", Key="y", Body=b"abc", SSECustomerAlgorithm="AES256",
+                                        SSECustomerKey="k" * 32))
+R["long_key"] = code(lambda: s3.put_object(Bucket="training-data", Key="k" * 1025, Body=b"x"))
+R["not_empty"] = code(lambda: s3.delete_bucket(Bucket="training-data"))
+s3.delete_object(Bucket="training-data", Key="images/dog.jpg")
+R["deleted"] = code(lambda: s3.head_object(Bucket="training-data", Key="images/dog.jpg"))
+R["buckets"] = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+s3.create_bucket(Bucket="scratch")
+s3.delete_bucket(Bucket="scratch")
+R["bucket_deleted"] = code(lambda: s3.head_bucket(Bucket="scratch"))
+print(json.dumps(R))
