@@ -5,6 +5,7 @@ import json
 import os
 
 import boto3
+import boto3.s3.transfer
 import botocore.exceptions
 from botocore.config import Config
 
@@ -45,6 +46,29 @@ pages = list(s3.get_paginator("list_objects_v2").paginate(Bucket="training-data"
 R["paged"] = [c["Key"] for p in pages for c in p.get("Contents", [])]
 R["v1"] = [c["Key"] for c in s3.list_objects(Bucket="training-data", Prefix="images/")["Contents"]]
 s3.put_object(Bucket="training-data", Key="marker.txt", Body=(os.environ["MARKER"] + " and more text") * 100)
+big = os.urandom(20 * 1024 * 1024 + 3)
+with open("/tmp/citadel-s3-big.bin", "wb") as f:
+    f.write(big)
+boto3.s3.transfer.S3Transfer  # noqa: the managed transfer splits at 8 MiB into multipart uploads
+s3.upload_file("/tmp/citadel-s3-big.bin", "training-data", "big/model.bin")
+s3.download_file("training-data", "big/model.bin", "/tmp/citadel-s3-big.back")
+with open("/tmp/citadel-s3-big.back", "rb") as f:
+    R["multipart_round_trip"] = f.read() == big
+R["multipart_etag"] = s3.head_object(Bucket="training-data", Key="big/model.bin")["ETag"]
+up = s3.create_multipart_upload(Bucket="training-data", Key="small-parts")["UploadId"]
+p1 = s3.upload_part(Bucket="training-data", Key="small-parts", UploadId=up, PartNumber=1, Body=b"a" * 100)["ETag"]
+p2 = s3.upload_part(Bucket="training-data", Key="small-parts", UploadId=up, PartNumber=2, Body=b"b" * 100)["ETag"]
+R["uploads_listed"] = [u["UploadId"] for u in s3.list_multipart_uploads(Bucket="training-data").get("Uploads", [])] == [up]
+R["parts_listed"] = [p["PartNumber"] for p in s3.list_parts(Bucket="training-data", Key="small-parts", UploadId=up)["Parts"]]
+R["too_small"] = code(lambda: s3.complete_multipart_upload(Bucket="training-data", Key="small-parts", UploadId=up, MultipartUpload={
+    "Parts": [{"PartNumber": 1, "ETag": p1}, {"PartNumber": 2, "ETag": p2}]}))
+R["wrong_order"] = code(lambda: s3.complete_multipart_upload(Bucket="training-data", Key="small-parts", UploadId=up, MultipartUpload={
+    "Parts": [{"PartNumber": 2, "ETag": p2}, {"PartNumber": 1, "ETag": p1}]}))
+R["wrong_etag"] = code(lambda: s3.complete_multipart_upload(Bucket="training-data", Key="small-parts", UploadId=up, MultipartUpload={
+    "Parts": [{"PartNumber": 1, "ETag": '"00000000000000000000000000000000"'}]}))
+s3.abort_multipart_upload(Bucket="training-data", Key="small-parts", UploadId=up)
+R["aborted"] = code(lambda: s3.list_parts(Bucket="training-data", Key="small-parts", UploadId=up))
+s3.delete_object(Bucket="training-data", Key="big/model.bin")
 R["no_key"] = code(lambda: s3.get_object(Bucket="training-data", Key="missing"))
 R["no_bucket"] = code(lambda: s3.get_object(Bucket="missing-bucket", Key="x"))
 R["bad_md5"] = code(lambda: s3.put_object(Bucket="training-data", Key="x", Body=b"abc", ContentMD5="AAAAAAAAAAAAAAAAAAAAAA=="))

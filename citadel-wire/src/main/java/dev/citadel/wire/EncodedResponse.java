@@ -12,8 +12,29 @@ import java.util.Map;
  * are HTTP tokens and values carry no control characters, so that no code or message can split the
  * header block. The body array is owned by the response once built: callers must not change it.
  */
-public record EncodedResponse(int status, String contentType, Map<String, String> headers, byte[] body) {
+public record EncodedResponse(int status, String contentType, Map<String, String> headers, byte[] body,
+        java.util.Optional<StreamingBody> stream) {
+    /**
+     * A body written straight to the connection instead of held in memory (an S3 object): its
+     * length is known in advance, and writing it reads its source as it goes.
+     */
+    public interface StreamingBody {
+        long length();
+
+        void writeTo(java.io.OutputStream out) throws java.io.IOException;
+    }
+
+    public EncodedResponse(int status, String contentType, Map<String, String> headers, byte[] body) {
+        this(status, contentType, headers, body, java.util.Optional.empty());
+    }
+
+    /** A response whose body streams from {@code stream} (the byte array body is then empty). */
+    public static EncodedResponse streaming(int status, String contentType, Map<String, String> headers, StreamingBody stream) {
+        return new EncodedResponse(status, contentType, headers, new byte[0], java.util.Optional.of(stream));
+    }
+
     public EncodedResponse {
+        requireNonNull(stream, "stream is null");
         if (status < 100 || status > 599) {
             throw new IllegalArgumentException("status out of range: " + status);
         }

@@ -96,6 +96,65 @@ public final class S3Repository {
         return h.createQuery("SELECT blob_id FROM s3_objects").mapTo(String.class).list();
     }
 
+    public record Upload(String uploadId, String bucket, String key, String contentType, String metadata, Instant initiatedAt) {
+    }
+
+    public record Part(String uploadId, int partNumber, String blobId, long size, String etag, Instant uploadedAt) {
+    }
+
+    public void insertUpload(Upload u) {
+        execute(h.createUpdate("INSERT INTO s3_uploads (upload_id, bucket, object_key, content_type, metadata, initiated_at) "
+                        + "VALUES (:id, :b, :k, :type, :meta, :at)")
+                .bind("id", u.uploadId()).bind("b", u.bucket()).bind("k", u.key()).bind("type", u.contentType()).bind("meta", u.metadata())
+                .bind("at", u.initiatedAt().toEpochMilli()));
+    }
+
+    public Optional<Upload> upload(String uploadId) {
+        return h.createQuery("SELECT * FROM s3_uploads WHERE upload_id = :id").bind("id", uploadId).map((rs, ctx) -> upload(rs)).findOne();
+    }
+
+    public List<Upload> uploads(String bucket) {
+        return h.createQuery("SELECT * FROM s3_uploads WHERE bucket = :b ORDER BY object_key, initiated_at").bind("b", bucket)
+                .map((rs, ctx) -> upload(rs)).list();
+    }
+
+    /** Records a part; returns the blob id of a part it replaced. */
+    public Optional<String> putPart(Part p) {
+        Optional<String> previous = h.createQuery("SELECT blob_id FROM s3_upload_parts WHERE upload_id = :id AND part_number = :n")
+                .bind("id", p.uploadId()).bind("n", p.partNumber()).mapTo(String.class).findOne();
+        execute(h.createUpdate("DELETE FROM s3_upload_parts WHERE upload_id = :id AND part_number = :n")
+                .bind("id", p.uploadId()).bind("n", p.partNumber()));
+        execute(h.createUpdate("INSERT INTO s3_upload_parts (upload_id, part_number, blob_id, size, etag, uploaded_at) "
+                        + "VALUES (:id, :n, :blob, :size, :etag, :at)")
+                .bind("id", p.uploadId()).bind("n", p.partNumber()).bind("blob", p.blobId()).bind("size", p.size()).bind("etag", p.etag())
+                .bind("at", p.uploadedAt().toEpochMilli()));
+        return previous;
+    }
+
+    public List<Part> parts(String uploadId) {
+        return h.createQuery("SELECT * FROM s3_upload_parts WHERE upload_id = :id ORDER BY part_number").bind("id", uploadId)
+                .map((rs, ctx) -> new Part(rs.getString("upload_id"), rs.getInt("part_number"), rs.getString("blob_id"), rs.getLong("size"),
+                        rs.getString("etag"), instant(rs, "uploaded_at"))).list();
+    }
+
+    /** Removes an upload and its parts' rows; returns the parts' blob ids. */
+    public List<String> deleteUpload(String uploadId) {
+        List<String> blobs = parts(uploadId).stream().map(Part::blobId).toList();
+        execute(h.createUpdate("DELETE FROM s3_upload_parts WHERE upload_id = :id").bind("id", uploadId));
+        execute(h.createUpdate("DELETE FROM s3_uploads WHERE upload_id = :id").bind("id", uploadId));
+        return blobs;
+    }
+
+    public boolean hasUploads(String bucket) {
+        return h.createQuery("SELECT COUNT(*) FROM (SELECT 1 FROM s3_uploads WHERE bucket = :b LIMIT 1) x").bind("b", bucket)
+                .mapTo(Integer.class).one() > 0;
+    }
+
+    private static Upload upload(ResultSet rs) throws SQLException {
+        return new Upload(rs.getString("upload_id"), rs.getString("bucket"), rs.getString("object_key"), rs.getString("content_type"),
+                rs.getString("metadata"), instant(rs, "initiated_at"));
+    }
+
     private static S3Object object(ResultSet rs) throws SQLException {
         return new S3Object(rs.getString("bucket"), rs.getString("object_key"), rs.getString("blob_id"), rs.getLong("size"),
                 rs.getString("etag"), rs.getString("sha256"), rs.getString("content_type"), rs.getString("metadata"),

@@ -165,7 +165,7 @@ public final class ProtocolAdapters {
             java.util.Map<String, String> headers = new java.util.LinkedHashMap<>(response.headers());
             headers.put("x-amz-request-id", requestId);
             headers.put("x-amz-id-2", Ids.requestId());
-            return new EncodedResponse(response.status(), response.contentType(), headers, response.body());
+            return new EncodedResponse(response.status(), response.contentType(), headers, response.body(), response.stream());
         }
 
         @Override

@@ -49,16 +49,21 @@ public final class S3Routes {
                 case "HEAD" -> "HeadBucket";
                 case "DELETE" -> query.isEmpty() ? "DeleteBucket" : "Unsupported";
                 case "GET" -> query.containsKey("location") ? "GetBucketLocation"
+                        : query.containsKey("uploads") ? "ListMultipartUploads"
                         : query.containsKey("list-type") ? "ListObjectsV2"
                         : onlyListing(query) ? "ListObjects" : "Unsupported";
                 default -> "Unsupported";
             };
         } else {
+            boolean upload = query.containsKey("uploadId");
             op = switch (method) {
-                case "PUT" -> query.isEmpty() && request.header("x-amz-copy-source") == null ? "PutObject" : "Unsupported";
-                case "GET" -> query.isEmpty() || onlyResponseOverrides(query) ? "GetObject" : "Unsupported";
+                case "PUT" -> request.header("x-amz-copy-source") != null ? "Unsupported"
+                        : upload && query.containsKey("partNumber") ? "UploadPart"
+                        : query.isEmpty() ? "PutObject" : "Unsupported";
+                case "POST" -> query.containsKey("uploads") ? "CreateMultipartUpload" : upload ? "CompleteMultipartUpload" : "Unsupported";
+                case "GET" -> upload ? "ListParts" : query.isEmpty() || onlyResponseOverrides(query) ? "GetObject" : "Unsupported";
                 case "HEAD" -> "HeadObject";
-                case "DELETE" -> query.isEmpty() ? "DeleteObject" : "Unsupported";
+                case "DELETE" -> upload ? "AbortMultipartUpload" : query.isEmpty() ? "DeleteObject" : "Unsupported";
                 default -> "Unsupported";
             };
         }

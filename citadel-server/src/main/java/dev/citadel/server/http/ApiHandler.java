@@ -64,6 +64,18 @@ public final class ApiHandler extends Handler.Abstract {
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, out.contentType());
         }
         boolean head = "HEAD".equals(request.getMethod());
+        if (out.stream().isPresent() && !head) {
+            EncodedResponse.StreamingBody stream = out.stream().get();
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, stream.length());
+            try (java.io.OutputStream sink = Content.Sink.asOutputStream(response)) {
+                stream.writeTo(sink);
+            } catch (java.io.IOException | RuntimeException e) {
+                callback.failed(e);
+                return true;
+            }
+            callback.succeeded();
+            return true;
+        }
         // A HEAD answer may state the length the GET would have (S3's HeadObject); otherwise the body's.
         if (!(head && out.headers().containsKey("Content-Length"))) {
             response.getHeaders().put(HttpHeader.CONTENT_LENGTH, out.body().length);

@@ -51,6 +51,14 @@ class S3AcceptanceTest {
         assertThat(out.path("delimited").toString()).isEqualTo("[\"a/\",\"images/\",\"labels.csv\"]");
         assertThat(out.path("paged").toString()).isEqualTo("[\"a//b/../c%2Fd\",\"images/cat 1.jpg\",\"images/dog.jpg\",\"labels.csv\"]");
         assertThat(out.path("v1").toString()).isEqualTo("[\"images/cat 1.jpg\",\"images/dog.jpg\"]");
+        assertThat(out.path("multipart_round_trip").asBoolean()).isTrue();
+        assertThat(out.path("multipart_etag").asText()).matches("\"[0-9a-f]{32}-3\"");
+        assertThat(out.path("uploads_listed").asBoolean()).isTrue();
+        assertThat(out.path("parts_listed").toString()).isEqualTo("[1,2]");
+        assertThat(out.path("too_small").asText()).startsWith("EntityTooSmall");
+        assertThat(out.path("wrong_order").asText()).startsWith("InvalidPartOrder");
+        assertThat(out.path("wrong_etag").asText()).startsWith("InvalidPart");
+        assertThat(out.path("aborted").asText()).startsWith("NoSuchUpload");
         assertThat(out.path("no_key").asText()).startsWith("NoSuchKey");
         assertThat(out.path("no_bucket").asText()).startsWith("NoSuchBucket");
         assertThat(out.path("bad_md5").asText()).startsWith("BadDigest");
@@ -80,14 +88,14 @@ class S3AcceptanceTest {
     @Test
     void awsCliCopiesListsPresignsAndRemoves() throws Exception {
         Path file = Files.createTempFile("citadel-s3", ".bin");
-        byte[] data = new byte[1 << 20];
+        byte[] data = new byte[20 * (1 << 20) + 7];
         new java.util.Random(3).nextBytes(data);
         Files.write(file, data);
         Path back = Files.createTempFile("citadel-s3", ".back");
         try {
             aws("s3", "mb", "s3://cli-bucket");
             aws("s3", "cp", file.toString(), "s3://cli-bucket/dir/data.bin");
-            assertThat(aws("s3", "ls", "s3://cli-bucket/", "--recursive").stdout()).contains("dir/data.bin").contains("1048576");
+            assertThat(aws("s3", "ls", "s3://cli-bucket/", "--recursive").stdout()).contains("dir/data.bin").contains(Integer.toString(data.length));
             aws("s3", "cp", "s3://cli-bucket/dir/data.bin", back.toString());
             assertThat(Files.readAllBytes(back)).isEqualTo(data);
             String url = aws("s3", "presign", "s3://cli-bucket/dir/data.bin").stdout().strip();

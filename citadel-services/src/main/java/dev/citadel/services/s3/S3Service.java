@@ -47,8 +47,10 @@ import java.util.regex.Pattern;
  * and pagination). Every object is a sealed blob under its account's S3-managed KMS key
  * ({@value #S3_KEY_ALIAS}, SSE-S3), bound to the object's ARN as encryption context; its metadata
  * is in the metadata store. Buckets are their owner's: until bucket policies exist, a request
- * from another account is denied. Bodies are read whole (up to {@link #MAX_PUT_BYTES}); streaming
- * and multipart upload come next.
+ * from another account is denied. Multipart uploads keep each part as its own sealed blob and,
+ * on completion, seal the parts in order into the object's blob. Request bodies (a PUT or a part)
+ * are read whole, up to {@link #MAX_PUT_BYTES}; GET bodies stream, decrypting only the segments
+ * a range touches.
  */
 public final class S3Service {
     public static final ServiceDefinition DEFINITION = new ServiceDefinition("s3", "s3", "s3", Protocol.REST_XML, "", "2006-03-01",
@@ -83,7 +85,15 @@ public final class S3Service {
                 Operation.of(OperationSpec.builder("s3", "PutObject").resources(object()).maxBodyBytes(MAX_PUT_BYTES).build(), this::putObject),
                 op("GetObject", "s3:GetObject", object(), true, this::getObject),
                 op("HeadObject", "s3:GetObject", object(), true, this::getObject),
-                op("DeleteObject", "s3:DeleteObject", object(), false, this::deleteObject));
+                op("DeleteObject", "s3:DeleteObject", object(), false, this::deleteObject),
+                op("CreateMultipartUpload", "s3:PutObject", object(), false, this::createMultipartUpload),
+                Operation.of(OperationSpec.builder("s3", "UploadPart").action("s3:PutObject").resources(object()).maxBodyBytes(MAX_PUT_BYTES)
+                        .build(), this::uploadPart),
+                Operation.of(OperationSpec.builder("s3", "CompleteMultipartUpload").action("s3:PutObject").resources(object())
+                        .maxBodyBytes(1 << 20).build(), this::completeMultipartUpload),
+                op("AbortMultipartUpload", "s3:AbortMultipartUpload", object(), false, this::abortMultipartUpload),
+                op("ListParts", "s3:ListMultipartUploadParts", object(), true, this::listParts),
+                op("ListMultipartUploads", "s3:ListBucketMultipartUploads", bucket(), true, this::listMultipartUploads));
     }
 
     private static Operation op(String name, String action, ResourceResolver resources, boolean readOnly, Operation.Handler handler) {
@@ -177,7 +187,7 @@ public final class S3Service {
         byte[] body = body(input);
         if (body.length > 0) {
             ObjectNode config = dev.citadel.wire.RestXml.read(body);
-            String location = config.path("LocationConstraint").asText("");
+            String location = config.path("CreateBucketConfiguration").path("LocationConstraint").asText("");
             if (!location.isEmpty() && !location.equals(ctx.region())) {
                 throw new AwsException("IllegalLocationConstraintException", 400, "The " + location
                         + " location constraint is incompatible for the region specific endpoint this request was sent to.");
@@ -205,7 +215,7 @@ public final class S3Service {
         Bucket b = requireBucket(ctx, input);
         store.useTransaction(h -> {
             S3Repository repo = new S3Repository(h);
-            if (repo.hasObjects(b.name())) {
+            if (repo.hasObjects(b.name()) || repo.hasUploads(b.name())) {
                 throw new AwsException("BucketNotEmpty", 409, "The bucket you tried to delete is not empty");
             }
             repo.deleteBucket(b.name());
@@ -228,39 +238,10 @@ public final class S3Service {
         Bucket b = requireBucket(ctx, input);
         String key = input.path("Key").asText("");
         byte[] body = body(input);
-        String md5 = header(input, "content-md5");
-        if (md5 != null) {
-            byte[] expected;
-            try {
-                expected = Base64.getDecoder().decode(md5);
-            } catch (IllegalArgumentException e) {
-                throw new AwsException("InvalidDigest", 400, "The Content-MD5 you specified was invalid.");
-            }
-            if (expected.length != 16) {
-                throw new AwsException("InvalidDigest", 400, "The Content-MD5 you specified was invalid.");
-            }
-            if (!MessageDigest.isEqual(expected, md5(body))) {
-                throw new AwsException("BadDigest", 400, "The Content-MD5 you specified did not match what we received.");
-            }
-        }
-        String sse = header(input, "x-amz-server-side-encryption");
-        if (sse != null && !sse.equals("AES256")) {
-            throw new AwsException("NotImplemented", 501, "Only SSE-S3 (AES256) is available yet; SSE-KMS with a customer key comes next.");
-        }
-        if (header(input, "x-amz-server-side-encryption-customer-algorithm") != null) {
-            throw new AwsException("InvalidRequest", 400, "Citadel does not accept customer-provided keys (SSE-C): objects are encrypted "
-                    + "under KMS keys it holds.");
-        }
-        ObjectNode metadata = JsonNodeFactory.instance.objectNode();
-        input.path("headers").properties().forEach(e -> {
-            if (e.getKey().startsWith("x-amz-meta-")) {
-                metadata.put(e.getKey().substring(11), e.getValue().asText());
-            }
-        });
-        if (metadata.toString().length() > 2048) {
-            throw new AwsException("MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size.");
-        }
-        Key s3Key = keys.managedKey(b.accountId(), b.region(), S3_KEY_ALIAS, "Default key that protects S3 objects when no other key is defined");
+        checkContentMd5(input, body);
+        checkEncryptionHeaders(input);
+        ObjectNode metadata = userMetadata(input);
+        Key s3Key = s3Key(b);
         LocalBlobStore.Written written;
         try {
             written = blobs.write(new ByteArrayInputStream(body), s3Key, context(b.name(), key));
@@ -273,6 +254,248 @@ public final class S3Service {
         Optional<String> replaced = store.inTransaction(h -> new S3Repository(h).putObject(o));
         replaced.ifPresent(this::deleteBlobQuietly);
         return empty(200, Map.of("ETag", "\"" + written.md5Hex() + "\"", "x-amz-server-side-encryption", "AES256"));
+    }
+
+    private static void checkContentMd5(ObjectNode input, byte[] body) {
+        String md5 = header(input, "content-md5");
+        if (md5 == null) {
+            return;
+        }
+        byte[] expected;
+        try {
+            expected = Base64.getDecoder().decode(md5);
+        } catch (IllegalArgumentException e) {
+            throw new AwsException("InvalidDigest", 400, "The Content-MD5 you specified was invalid.");
+        }
+        if (expected.length != 16) {
+            throw new AwsException("InvalidDigest", 400, "The Content-MD5 you specified was invalid.");
+        }
+        if (!MessageDigest.isEqual(expected, md5(body))) {
+            throw new AwsException("BadDigest", 400, "The Content-MD5 you specified did not match what we received.");
+        }
+    }
+
+    private static void checkEncryptionHeaders(ObjectNode input) {
+        String sse = header(input, "x-amz-server-side-encryption");
+        if (sse != null && !sse.equals("AES256")) {
+            throw new AwsException("NotImplemented", 501, "Only SSE-S3 (AES256) is available yet; SSE-KMS with a customer key comes next.");
+        }
+        if (header(input, "x-amz-server-side-encryption-customer-algorithm") != null) {
+            throw new AwsException("InvalidRequest", 400, "Citadel does not accept customer-provided keys (SSE-C): objects are encrypted "
+                    + "under KMS keys it holds.");
+        }
+    }
+
+    private static ObjectNode userMetadata(ObjectNode input) {
+        ObjectNode metadata = JsonNodeFactory.instance.objectNode();
+        input.path("headers").properties().forEach(e -> {
+            if (e.getKey().startsWith("x-amz-meta-")) {
+                metadata.put(e.getKey().substring(11), e.getValue().asText());
+            }
+        });
+        if (metadata.toString().length() > 2048) {
+            throw new AwsException("MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size.");
+        }
+        return metadata;
+    }
+
+    private Key s3Key(Bucket b) {
+        return keys.managedKey(b.accountId(), b.region(), S3_KEY_ALIAS, "Default key that protects S3 objects when no other key is defined");
+    }
+
+    // ---- multipart upload ----
+
+    private static final long MIN_PART = 5L << 20;
+
+    private static AwsException noSuchUpload() {
+        return new AwsException("NoSuchUpload", 404, "The specified upload does not exist. The upload ID may be invalid, or the upload may "
+                + "have been aborted or completed.");
+    }
+
+    private S3Repository.Upload requireUpload(Bucket b, ObjectNode input) {
+        String id = Optional.ofNullable(query(input, "uploadId")).orElse("");
+        String key = input.path("Key").asText("");
+        return store.read(h -> new S3Repository(h).upload(id)).filter(u -> u.bucket().equals(b.name()) && u.key().equals(key))
+                .orElseThrow(S3Service::noSuchUpload);
+    }
+
+    private static Map<String, String> partContext(String bucket, String key, String uploadId, int part) {
+        return Map.of("aws:s3:arn", "arn:aws:s3:::" + bucket + "/" + key, "citadel:upload", uploadId + "/" + part);
+    }
+
+    JsonNode createMultipartUpload(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        checkEncryptionHeaders(input);
+        String key = input.path("Key").asText("");
+        String id = HexFormat.of().formatHex(keys.randomBytes(24));
+        String contentType = Optional.ofNullable(header(input, "content-type")).orElse("binary/octet-stream");
+        S3Repository.Upload upload = new S3Repository.Upload(id, b.name(), key, contentType, userMetadata(input).toString(), keys.now());
+        store.useTransaction(h -> new S3Repository(h).insertUpload(upload));
+        XmlWriter w = XmlWriter.document("InitiateMultipartUploadResult", XMLNS);
+        w.element("Bucket", b.name()).element("Key", key).element("UploadId", id);
+        return respondWith(200, w, Map.of("x-amz-server-side-encryption", "AES256"));
+    }
+
+    JsonNode uploadPart(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        int part;
+        try {
+            part = Integer.parseInt(Optional.ofNullable(query(input, "partNumber")).orElse(""));
+        } catch (NumberFormatException e) {
+            part = 0;
+        }
+        if (part < 1 || part > 10_000) {
+            throw new AwsException("InvalidArgument", 400, "Part number must be an integer between 1 and 10000, inclusive");
+        }
+        S3Repository.Upload upload = requireUpload(b, input);
+        byte[] body = body(input);
+        checkContentMd5(input, body);
+        LocalBlobStore.Written written;
+        try {
+            written = blobs.write(new ByteArrayInputStream(body), s3Key(b), partContext(b.name(), upload.key(), upload.uploadId(), part));
+        } catch (IOException e) {
+            throw new AwsException("InternalError", 500, "We encountered an internal error. Please try again.");
+        }
+        S3Repository.Part p = new S3Repository.Part(upload.uploadId(), part, written.blobId(), written.length(), written.md5Hex(), keys.now());
+        Optional<String> replaced = store.inTransaction(h -> new S3Repository(h).putPart(p));
+        replaced.ifPresent(this::deleteBlobQuietly);
+        return empty(200, Map.of("ETag", "\"" + written.md5Hex() + "\"", "x-amz-server-side-encryption", "AES256"));
+    }
+
+    JsonNode completeMultipartUpload(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        S3Repository.Upload upload = requireUpload(b, input);
+        ObjectNode xml = dev.citadel.wire.RestXml.read(body(input));
+        JsonNode given = xml.path("CompleteMultipartUpload").path("Part");
+        List<JsonNode> requested = new java.util.ArrayList<>();
+        if (given.isArray()) {
+            given.forEach(requested::add);
+        } else if (given.isObject()) {
+            requested.add(given);
+        }
+        if (requested.isEmpty()) {
+            throw new AwsException("MalformedXML", 400, "The XML you provided was not well-formed or did not validate against our published schema");
+        }
+        Map<Integer, S3Repository.Part> stored = new LinkedHashMap<>();
+        store.read(h -> new S3Repository(h).parts(upload.uploadId())).forEach(p -> stored.put(p.partNumber(), p));
+        List<S3Repository.Part> chosen = new java.util.ArrayList<>();
+        int previous = 0;
+        for (JsonNode r : requested) {
+            int number = r.path("PartNumber").asInt(-1);
+            String etag = r.path("ETag").asText("").replace("\"", "");
+            if (number <= previous) {
+                throw new AwsException("InvalidPartOrder", 400, "The list of parts was not in ascending order. Parts must be ordered by part number.");
+            }
+            previous = number;
+            S3Repository.Part p = stored.get(number);
+            if (p == null || !p.etag().equals(etag)) {
+                throw new AwsException("InvalidPart", 400, "One or more of the specified parts could not be found. The part may not have been "
+                        + "uploaded, or the specified entity tag may not match the part's entity tag.");
+            }
+            chosen.add(p);
+        }
+        for (int i = 0; i < chosen.size() - 1; i++) {
+            if (chosen.get(i).size() < MIN_PART) {
+                throw new AwsException("EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed object size.");
+            }
+        }
+        // The object is the parts in order, sealed again as one blob under the object's own context.
+        java.util.Iterator<S3Repository.Part> parts = chosen.iterator();
+        java.util.Enumeration<java.io.InputStream> streams = new java.util.Enumeration<>() {
+            @Override
+            public boolean hasMoreElements() {
+                return parts.hasNext();
+            }
+
+            @Override
+            public java.io.InputStream nextElement() {
+                S3Repository.Part p = parts.next();
+                try {
+                    return java.nio.channels.Channels.newInputStream(blobs.read(p.blobId(), partContext(b.name(), upload.key(),
+                            upload.uploadId(), p.partNumber())));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        };
+        Key s3Key = s3Key(b);
+        LocalBlobStore.Written written;
+        try (java.io.InputStream all = new java.io.SequenceInputStream(streams)) {
+            written = blobs.write(all, s3Key, context(b.name(), upload.key()));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new AwsException("InternalError", 500, "We encountered an internal error. Please try again.");
+        }
+        java.io.ByteArrayOutputStream md5s = new java.io.ByteArrayOutputStream();
+        chosen.forEach(p -> md5s.writeBytes(HexFormat.of().parseHex(p.etag())));
+        String etag = hex(md5(md5s.toByteArray())) + "-" + chosen.size();
+        S3Object o = new S3Object(b.name(), upload.key(), written.blobId(), written.length(), etag, written.sha256Hex(), upload.contentType(),
+                upload.metadata(), s3Key.arn(), keys.now());
+        List<String> obsolete = new java.util.ArrayList<>();
+        store.useTransaction(h -> {
+            S3Repository repo = new S3Repository(h);
+            repo.putObject(o).ifPresent(obsolete::add);
+            obsolete.addAll(repo.deleteUpload(upload.uploadId()));
+        });
+        obsolete.forEach(this::deleteBlobQuietly);
+        XmlWriter w = XmlWriter.document("CompleteMultipartUploadResult", XMLNS);
+        w.element("Location", "/" + b.name() + "/" + upload.key()).element("Bucket", b.name()).element("Key", upload.key())
+                .element("ETag", "\"" + etag + "\"");
+        return respondWith(200, w, Map.of("x-amz-server-side-encryption", "AES256"));
+    }
+
+    JsonNode abortMultipartUpload(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        S3Repository.Upload upload = requireUpload(b, input);
+        store.inTransaction(h -> new S3Repository(h).deleteUpload(upload.uploadId())).forEach(this::deleteBlobQuietly);
+        return empty(204, Map.of());
+    }
+
+    JsonNode listParts(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        S3Repository.Upload upload = requireUpload(b, input);
+        int marker = parseIntOr(query(input, "part-number-marker"), 0);
+        int max = Math.min(1000, Math.max(0, parseIntOr(query(input, "max-parts"), 1000)));
+        List<S3Repository.Part> parts = store.read(h -> new S3Repository(h).parts(upload.uploadId())).stream()
+                .filter(p -> p.partNumber() > marker).toList();
+        boolean truncated = parts.size() > max;
+        List<S3Repository.Part> page = parts.subList(0, Math.min(max, parts.size()));
+        XmlWriter w = XmlWriter.document("ListPartsResult", XMLNS);
+        w.element("Bucket", b.name()).element("Key", upload.key()).element("UploadId", upload.uploadId())
+                .element("PartNumberMarker", Integer.toString(marker))
+                .element("NextPartNumberMarker", Integer.toString(page.isEmpty() ? marker : page.getLast().partNumber()))
+                .element("MaxParts", Integer.toString(max)).element("IsTruncated", Boolean.toString(truncated)).element("StorageClass", "STANDARD");
+        for (S3Repository.Part p : page) {
+            w.start("Part").element("PartNumber", Integer.toString(p.partNumber())).element("LastModified", isoMillis(p.uploadedAt()))
+                    .element("ETag", "\"" + p.etag() + "\"").element("Size", Long.toString(p.size())).end();
+        }
+        return xml(200, w);
+    }
+
+    JsonNode listMultipartUploads(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        String prefix = Optional.ofNullable(query(input, "prefix")).orElse("");
+        XmlWriter w = XmlWriter.document("ListMultipartUploadsResult", XMLNS);
+        w.element("Bucket", b.name()).element("KeyMarker", "").element("UploadIdMarker", "").element("Prefix", prefix)
+                .element("MaxUploads", "1000").element("IsTruncated", "false");
+        for (S3Repository.Upload u : store.read(h -> new S3Repository(h).uploads(b.name()))) {
+            if (u.key().startsWith(prefix)) {
+                w.start("Upload").element("Key", u.key()).element("UploadId", u.uploadId()).element("StorageClass", "STANDARD")
+                        .element("Initiated", isoMillis(u.initiatedAt())).end();
+            }
+        }
+        return xml(200, w);
+    }
+
+    private static int parseIntOr(String s, int otherwise) {
+        try {
+            return s == null ? otherwise : Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            throw new AwsException("InvalidArgument", 400, "Provided value is not an integer: " + s);
+        }
+    }
+
+    private static JsonNode respondWith(int status, XmlWriter w, Map<String, String> headers) {
+        return respond(new EncodedResponse(status, Protocol.REST_XML.contentType(), headers, w.toBytes()));
     }
 
     private void deleteBlobQuietly(String blobId) {
@@ -332,22 +555,44 @@ public final class S3Service {
         }
         String contentType = input.path("query").path("response-content-type").asText(o.contentType());
         boolean head = ctx.operation().name().equals("HeadObject");
-        byte[] content = new byte[head ? 0 : (int) (end - start + 1)];
-        if (!head && content.length > 0) {
-            try (SeekableByteChannel c = blobs.read(o.blobId(), context(b.name(), key))) {
-                c.position(start);
-                ByteBuffer buffer = ByteBuffer.wrap(content);
-                while (buffer.hasRemaining() && c.read(buffer) > 0) {
-                    // read on
-                }
-            } catch (IOException e) {
-                throw new AwsException("InternalError", 500, "We encountered an internal error. Please try again.");
-            }
-        }
+        long length = o.size() == 0 ? 0 : end - start + 1;
         if (head) {
-            headers.put("Content-Length", Long.toString(status == 206 ? end - start + 1 : o.size()));
+            headers.put("Content-Length", Long.toString(length));
+            return respond(new EncodedResponse(status, contentType, headers, new byte[0]));
         }
-        return respond(new EncodedResponse(status, contentType, headers, content));
+        long from = start;
+        // Opened here, so that a key that cannot decrypt is an error response rather than a broken body.
+        SeekableByteChannel channel;
+        try {
+            channel = blobs.read(o.blobId(), context(b.name(), key));
+            channel.position(from);
+        } catch (IOException e) {
+            throw new AwsException("KMS.KMSInvalidStateException", 400, "The object cannot be decrypted: its KMS key is not usable.");
+        }
+        // Streamed: only the segments the range touches are decrypted, a buffer at a time.
+        return respond(EncodedResponse.streaming(status, contentType, headers, new EncodedResponse.StreamingBody() {
+            @Override
+            public long length() {
+                return length;
+            }
+
+            @Override
+            public void writeTo(java.io.OutputStream out) throws IOException {
+                try (SeekableByteChannel c = channel) {
+                    ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
+                    long left = length;
+                    while (left > 0) {
+                        buffer.clear().limit((int) Math.min(buffer.capacity(), left));
+                        int n = c.read(buffer);
+                        if (n < 0) {
+                            throw new IOException("the stored object ended early");
+                        }
+                        out.write(buffer.array(), 0, n);
+                        left -= n;
+                    }
+                }
+            }
+        }));
     }
 
     /** If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since, as S3 applies them. */
