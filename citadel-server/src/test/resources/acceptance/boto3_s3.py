@@ -69,6 +69,31 @@ R["wrong_etag"] = code(lambda: s3.complete_multipart_upload(Bucket="training-dat
 s3.abort_multipart_upload(Bucket="training-data", Key="small-parts", UploadId=up)
 R["aborted"] = code(lambda: s3.list_parts(Bucket="training-data", Key="small-parts", UploadId=up))
 s3.delete_object(Bucket="training-data", Key="big/model.bin")
+# --- bucket policies: another account needs the bucket policy and its own IAM policy ---
+org = boto3.client("organizations")
+sts = boto3.client("sts")
+status = org.create_account(AccountName="s3-member", Email="s3-member@example.com")["CreateAccountStatus"]
+member = org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]["AccountId"]
+creds = sts.assume_role(RoleArn="arn:aws:iam::" + member + ":role/OrganizationAccountAccessRole", RoleSessionName="s3")["Credentials"]
+m = boto3.session.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                          aws_session_token=creds["SessionToken"]).client("s3", config=Config(s3={"addressing_style": "path"}))
+R["member_before_policy"] = code(lambda: m.get_object(Bucket="training-data", Key="labels.csv"))
+R["no_policy_yet"] = code(lambda: s3.get_bucket_policy(Bucket="training-data"))
+R["malformed_policy"] = code(lambda: s3.put_bucket_policy(Bucket="training-data", Policy='{"Version":"2012-10-17"}'))
+s3.put_bucket_policy(Bucket="training-data", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::" + member + ":root"}, "Action": "s3:GetObject",
+     "Resource": "arn:aws:s3:::training-data/*"},
+    {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::training-data/secret/*",
+     "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}}]}))
+R["policy_round_trip"] = json.loads(s3.get_bucket_policy(Bucket="training-data")["Policy"])["Statement"][0]["Action"]
+R["member_with_policy"] = m.get_object(Bucket="training-data", Key="labels.csv")["Body"].read().decode()
+R["member_list_not_granted"] = code(lambda: m.list_objects_v2(Bucket="training-data"))
+s3.put_object(Bucket="training-data", Key="secret/weights", Body=b"w")
+R["owner_denied_by_source_ip"] = code(lambda: s3.get_object(Bucket="training-data", Key="secret/weights"))
+s3.delete_bucket_policy(Bucket="training-data")
+R["member_after_delete"] = code(lambda: m.get_object(Bucket="training-data", Key="labels.csv"))
+s3.delete_object(Bucket="training-data", Key="secret/weights")
+
 R["no_key"] = code(lambda: s3.get_object(Bucket="training-data", Key="missing"))
 R["no_bucket"] = code(lambda: s3.get_object(Bucket="missing-bucket", Key="x"))
 R["bad_md5"] = code(lambda: s3.put_object(Bucket="training-data", Key="x", Body=b"abc", ContentMD5="AAAAAAAAAAAAAAAAAAAAAA=="))

@@ -154,7 +154,9 @@ public final class Citadel implements AutoCloseable {
         registry.registerAll(kms.operations());
         LocalBlobStore objectStore = new LocalBlobStore(dataDir.resolve("objects"), new SealedBlobs(kmsKeys));
         objectStore.recover();
-        registry.registerAll(new S3Service(store, kmsKeys, objectStore).operations());
+        S3Service s3 = new S3Service(store, kmsKeys, objectStore);
+        authorizer.register(s3);
+        registry.registerAll(s3.operations());
         registry.freeze();
 
         AuditSink audit = new JsonLinesAuditLog(config.auditLog());

@@ -50,6 +50,18 @@ public final class S3Repository {
                 .list();
     }
 
+    /** The bucket's policy document, if it has one. */
+    public Optional<String> bucketPolicy(String name) {
+        return h.createQuery("SELECT policy FROM s3_buckets WHERE name = :name").bind("name", name).mapTo(String.class).findOne()
+                .filter(p -> p != null && !p.isEmpty());
+    }
+
+    /** Sets or (with an empty value) removes the bucket's policy; returns whether the bucket exists. */
+    public boolean setBucketPolicy(String name, Optional<String> policy) {
+        return execute(h.createUpdate("UPDATE s3_buckets SET policy = :policy WHERE name = :name").bind("policy", policy.orElse(null))
+                .bind("name", name)) == 1;
+    }
+
     public boolean deleteBucket(String name) {
         return execute(h.createUpdate("DELETE FROM s3_buckets WHERE name = :name").bind("name", name)) == 1;
     }

@@ -44,11 +44,13 @@ public final class S3Routes {
         if (bucket.isEmpty()) {
             op = method.equals("GET") ? "ListBuckets" : "Unsupported";
         } else if (key.isEmpty()) {
+            boolean policy = query.size() == 1 && query.containsKey("policy");
             op = switch (method) {
-                case "PUT" -> query.isEmpty() ? "CreateBucket" : "Unsupported";
+                case "PUT" -> query.isEmpty() ? "CreateBucket" : policy ? "PutBucketPolicy" : "Unsupported";
                 case "HEAD" -> "HeadBucket";
-                case "DELETE" -> query.isEmpty() ? "DeleteBucket" : "Unsupported";
-                case "GET" -> query.containsKey("location") ? "GetBucketLocation"
+                case "DELETE" -> query.isEmpty() ? "DeleteBucket" : policy ? "DeleteBucketPolicy" : "Unsupported";
+                case "GET" -> policy ? "GetBucketPolicy"
+                        : query.containsKey("location") ? "GetBucketLocation"
                         : query.containsKey("uploads") ? "ListMultipartUploads"
                         : query.containsKey("list-type") ? "ListObjectsV2"
                         : onlyListing(query) ? "ListObjects" : "Unsupported";

@@ -59,6 +59,14 @@ class S3AcceptanceTest {
         assertThat(out.path("wrong_order").asText()).startsWith("InvalidPartOrder");
         assertThat(out.path("wrong_etag").asText()).startsWith("InvalidPart");
         assertThat(out.path("aborted").asText()).startsWith("NoSuchUpload");
+        assertThat(out.path("member_before_policy").asText()).startsWith("AccessDenied");
+        assertThat(out.path("no_policy_yet").asText()).startsWith("NoSuchBucketPolicy");
+        assertThat(out.path("malformed_policy").asText()).startsWith("MalformedPolicy");
+        assertThat(out.path("policy_round_trip").asText()).isEqualTo("s3:GetObject");
+        assertThat(out.path("member_with_policy").asText()).isEqualTo("a,b");
+        assertThat(out.path("member_list_not_granted").asText()).startsWith("AccessDenied");
+        assertThat(out.path("owner_denied_by_source_ip").asText()).startsWith("AccessDenied");
+        assertThat(out.path("member_after_delete").asText()).startsWith("AccessDenied");
         assertThat(out.path("no_key").asText()).startsWith("NoSuchKey");
         assertThat(out.path("no_bucket").asText()).startsWith("NoSuchBucket");
         assertThat(out.path("bad_md5").asText()).startsWith("BadDigest");

@@ -73,6 +73,18 @@ public final class PolicyAuthorizer implements Authorizer {
         default boolean grantAllows(Principal principal, String action, String resource, Map<String, List<String>> context) {
             return false;
         }
+
+        /**
+         * For a resource whose ARN names no account (an S3 bucket or object): the account that owns
+         * it and its resource-based policy, if this service knows the resource.
+         */
+        default Optional<ResourceOwner> owner(String resource) {
+            return Optional.empty();
+        }
+    }
+
+    /** Who owns a resource whose ARN does not say, and the resource-based policy it has, if any. */
+    public record ResourceOwner(String account, Optional<PolicyEvaluator.Source> policy) {
     }
 
     private final AccountDirectory directory;
@@ -123,9 +135,20 @@ public final class PolicyAuthorizer implements Authorizer {
                 : Optional.ofNullable(endpointPolicies.get(vpce.getFirst()));
         for (String resource : request.resources()) {
             String resourceAccount = resourceAccount(resource);
+            Optional<PolicyEvaluator.Source> ownerPolicy = Optional.empty();
+            if (resourceAccount.isEmpty() && !resource.equals("*")) {
+                for (ResourcePolicies provider : resourcePolicies) {
+                    Optional<ResourceOwner> owner = provider.owner(resource);
+                    if (owner.isPresent()) {
+                        resourceAccount = owner.get().account();
+                        ownerPolicy = owner.get().policy();
+                        break;
+                    }
+                }
+            }
             RequestFacts facts = new RequestFacts(request.action(), resource, p.arn(), p.account().value(), roleArn,
                     withResourceTags(request.context(), resource, resourceAccount));
-            Optional<PolicyEvaluator.Source> resourcePolicy = Optional.empty();
+            Optional<PolicyEvaluator.Source> resourcePolicy = ownerPolicy;
             if (TRUST_ACTIONS.contains(lowerAction) && resource.contains(":role/")) {
                 Optional<PolicyEvaluator.Source> trust = trust(resource);
                 if (trust.isEmpty()) {

@@ -46,13 +46,14 @@ import java.util.regex.Pattern;
  * location) and objects (put, get with ranges, head, delete, list v1 and v2 with prefix, delimiter
  * and pagination). Every object is a sealed blob under its account's S3-managed KMS key
  * ({@value #S3_KEY_ALIAS}, SSE-S3), bound to the object's ARN as encryption context; its metadata
- * is in the metadata store. Buckets are their owner's: until bucket policies exist, a request
- * from another account is denied. Multipart uploads keep each part as its own sealed blob and,
+ * is in the metadata store. A bucket belongs to the account that made it; the authorizer learns the
+ * owner and the bucket policy from {@link #owner}, so another account needs both the bucket policy
+ * and its own IAM policy, as in AWS. Multipart uploads keep each part as its own sealed blob and,
  * on completion, seal the parts in order into the object's blob. Request bodies (a PUT or a part)
  * are read whole, up to {@link #MAX_PUT_BYTES}; GET bodies stream, decrypting only the segments
  * a range touches.
  */
-public final class S3Service {
+public final class S3Service implements dev.citadel.services.iam.PolicyAuthorizer.ResourcePolicies {
     public static final ServiceDefinition DEFINITION = new ServiceDefinition("s3", "s3", "s3", Protocol.REST_XML, "", "2006-03-01",
             "http://s3.amazonaws.com/doc/2006-03-01/", "s3.amazonaws.com", false);
     public static final String S3_KEY_ALIAS = "alias/aws/s3";
@@ -66,6 +67,11 @@ public final class S3Service {
     private final MetadataStore store;
     private final KmsKeys keys;
     private final LocalBlobStore blobs;
+    private final java.util.concurrent.ConcurrentHashMap<String, CachedOwner> owners = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final long OWNER_TTL_NANOS = 5_000_000_000L;
+
+    private record CachedOwner(Optional<dev.citadel.services.iam.PolicyAuthorizer.ResourceOwner> owner, long expiresAt) {
+    }
 
     public S3Service(MetadataStore store, KmsKeys keys, LocalBlobStore blobs) {
         this.store = store;
@@ -80,6 +86,10 @@ public final class S3Service {
                 op("HeadBucket", "s3:ListBucket", bucket(), true, this::headBucket),
                 op("DeleteBucket", "s3:DeleteBucket", bucket(), false, this::deleteBucket),
                 op("GetBucketLocation", "s3:GetBucketLocation", bucket(), true, this::getBucketLocation),
+                Operation.of(OperationSpec.builder("s3", "PutBucketPolicy").resources(bucket()).maxBodyBytes(20 * 1024).build(),
+                        this::putBucketPolicy),
+                op("GetBucketPolicy", "s3:GetBucketPolicy", bucket(), true, this::getBucketPolicy),
+                op("DeleteBucketPolicy", "s3:DeleteBucketPolicy", bucket(), false, this::deleteBucketPolicy),
                 op("ListObjects", "s3:ListBucket", bucket(), true, (c, i) -> listObjects(c, i, false)),
                 op("ListObjectsV2", "s3:ListBucket", bucket(), true, (c, i) -> listObjects(c, i, true)),
                 Operation.of(OperationSpec.builder("s3", "PutObject").resources(object()).maxBodyBytes(MAX_PUT_BYTES).build(), this::putObject),
@@ -149,15 +159,83 @@ public final class S3Service {
         return name;
     }
 
-    /** The bucket, when it exists and the caller's account owns it (cross-account access waits for bucket policies). */
+    /** The bucket (authorization, with its owner and policy, has already been decided). */
     private Bucket requireBucket(RequestContext ctx, ObjectNode input) {
         String name = bucketName(input);
-        Bucket b = store.read(h -> new S3Repository(h).bucket(name))
+        return store.read(h -> new S3Repository(h).bucket(name))
                 .orElseThrow(() -> new AwsException("NoSuchBucket", 404, "The specified bucket does not exist"));
-        if (!b.accountId().equals(ctx.principal().account().value())) {
-            throw new AwsException("AccessDenied", 403, "Access Denied");
+    }
+
+    // ---- the authorizer's view: bucket owners and bucket policies ----
+
+    @Override
+    public Optional<dev.citadel.policy.PolicyEvaluator.Source> requiredPolicy(String action, String resource) {
+        return Optional.empty();
+    }
+
+    @Override
+    public Optional<dev.citadel.services.iam.PolicyAuthorizer.ResourceOwner> owner(String resource) {
+        if (!resource.startsWith("arn:aws:s3:::") || resource.length() <= 13) {
+            return Optional.empty();
         }
-        return b;
+        String rest = resource.substring(13);
+        int slash = rest.indexOf('/');
+        String bucket = slash < 0 ? rest : rest.substring(0, slash);
+        long now = System.nanoTime();
+        CachedOwner c = owners.get(bucket);
+        if (c == null || c.expiresAt - now <= 0) {
+            Optional<dev.citadel.services.iam.PolicyAuthorizer.ResourceOwner> owner = store.read(h -> {
+                S3Repository repo = new S3Repository(h);
+                return repo.bucket(bucket).map(b -> new dev.citadel.services.iam.PolicyAuthorizer.ResourceOwner(b.accountId(),
+                        repo.bucketPolicy(bucket).map(p -> new dev.citadel.policy.PolicyEvaluator.Source("the bucket policy of " + bucket,
+                                parseStoredPolicy(p)))));
+            });
+            c = new CachedOwner(owner, now + OWNER_TTL_NANOS);
+            if (owners.size() > 10_000) {
+                owners.clear();
+            }
+            owners.put(bucket, c);
+        }
+        return c.owner;
+    }
+
+    private static dev.citadel.policy.Policy parseStoredPolicy(String document) {
+        try {
+            return dev.citadel.policy.PolicyParser.parse(document, dev.citadel.policy.PolicyParser.Kind.RESOURCE);
+        } catch (dev.citadel.policy.MalformedPolicyException e) {
+            return dev.citadel.policy.PolicyParser.parse("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\","
+                    + "\"Action\":\"*\",\"Resource\":\"*\"}]}", dev.citadel.policy.PolicyParser.Kind.RESOURCE);
+        }
+    }
+
+    JsonNode putBucketPolicy(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        String policy = new String(body(input), java.nio.charset.StandardCharsets.UTF_8);
+        if (policy.isBlank() || policy.length() > 20 * 1024) {
+            throw new AwsException("MalformedPolicy", 400, "Policies must be valid JSON and the first byte must be '{'");
+        }
+        try {
+            dev.citadel.policy.PolicyParser.parse(policy, dev.citadel.policy.PolicyParser.Kind.RESOURCE);
+        } catch (dev.citadel.policy.MalformedPolicyException e) {
+            throw new AwsException("MalformedPolicy", 400, e.getMessage());
+        }
+        store.useTransaction(h -> new S3Repository(h).setBucketPolicy(b.name(), Optional.of(policy)));
+        owners.remove(b.name());
+        return empty(204, Map.of());
+    }
+
+    JsonNode getBucketPolicy(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        String policy = store.read(h -> new S3Repository(h).bucketPolicy(b.name()))
+                .orElseThrow(() -> new AwsException("NoSuchBucketPolicy", 404, "The bucket policy does not exist"));
+        return respond(new EncodedResponse(200, "application/json", Map.of(), policy.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    JsonNode deleteBucketPolicy(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        store.useTransaction(h -> new S3Repository(h).setBucketPolicy(b.name(), Optional.empty()));
+        owners.remove(b.name());
+        return empty(204, Map.of());
     }
 
     private static Map<String, String> context(String bucket, String key) {
@@ -196,6 +274,7 @@ public final class S3Service {
         String account = ctx.principal().account().value();
         try {
             store.useTransaction(h -> new S3Repository(h).insertBucket(new Bucket(name, account, ctx.region(), keys.now())));
+            owners.remove(name);
         } catch (DuplicateKeyException e) {
             boolean mine = store.read(h -> new S3Repository(h).bucket(name)).map(b -> b.accountId().equals(account)).orElse(false);
             throw mine ? new AwsException("BucketAlreadyOwnedByYou", 409,
@@ -220,6 +299,7 @@ public final class S3Service {
             }
             repo.deleteBucket(b.name());
         });
+        owners.remove(b.name());
         return empty(204, Map.of());
     }
 
