@@ -69,6 +69,16 @@ R["wrong_etag"] = code(lambda: s3.complete_multipart_upload(Bucket="training-dat
 s3.abort_multipart_upload(Bucket="training-data", Key="small-parts", UploadId=up)
 R["aborted"] = code(lambda: s3.list_parts(Bucket="training-data", Key="small-parts", UploadId=up))
 s3.delete_object(Bucket="training-data", Key="big/model.bin")
+copied = s3.copy_object(Bucket="training-data", Key="copies/labels.csv", CopySource={"Bucket": "training-data", "Key": "labels.csv"})
+R["copy"] = s3.get_object(Bucket="training-data", Key="copies/labels.csv")["Body"].read().decode()
+R["copy_missing_source"] = code(lambda: s3.copy_object(Bucket="training-data", Key="c2", CopySource={"Bucket": "training-data", "Key": "nope"}))
+s3.put_object(Bucket="training-data", Key="tmp/1", Body=b"1")
+s3.put_object(Bucket="training-data", Key="tmp/2", Body=b"2")
+deleted = s3.delete_objects(Bucket="training-data", Delete={"Objects": [{"Key": "tmp/1"}, {"Key": "tmp/2"}, {"Key": "tmp/never"}]})
+R["delete_objects"] = sorted(d["Key"] for d in deleted.get("Deleted", []))
+R["delete_objects_gone"] = s3.list_objects_v2(Bucket="training-data", Prefix="tmp/")["KeyCount"]
+s3.delete_object(Bucket="training-data", Key="copies/labels.csv")
+
 # --- bucket policies: another account needs the bucket policy and its own IAM policy ---
 org = boto3.client("organizations")
 sts = boto3.client("sts")

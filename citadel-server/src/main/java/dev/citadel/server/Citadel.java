@@ -154,7 +154,7 @@ public final class Citadel implements AutoCloseable {
         registry.registerAll(kms.operations());
         LocalBlobStore objectStore = new LocalBlobStore(dataDir.resolve("objects"), new SealedBlobs(kmsKeys));
         objectStore.recover();
-        S3Service s3 = new S3Service(store, kmsKeys, objectStore);
+        S3Service s3 = new S3Service(store, kmsKeys, objectStore, authorizer);
         authorizer.register(s3);
         registry.registerAll(s3.operations());
         registry.freeze();

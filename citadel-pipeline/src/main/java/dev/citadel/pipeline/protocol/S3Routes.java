@@ -48,6 +48,7 @@ public final class S3Routes {
             op = switch (method) {
                 case "PUT" -> query.isEmpty() ? "CreateBucket" : policy ? "PutBucketPolicy" : "Unsupported";
                 case "HEAD" -> "HeadBucket";
+                case "POST" -> query.size() == 1 && query.containsKey("delete") ? "DeleteObjects" : "Unsupported";
                 case "DELETE" -> query.isEmpty() ? "DeleteBucket" : policy ? "DeleteBucketPolicy" : "Unsupported";
                 case "GET" -> policy ? "GetBucketPolicy"
                         : query.containsKey("location") ? "GetBucketLocation"
@@ -59,11 +60,13 @@ public final class S3Routes {
         } else {
             boolean upload = query.containsKey("uploadId");
             op = switch (method) {
-                case "PUT" -> request.header("x-amz-copy-source") != null ? "Unsupported"
+                case "PUT" -> request.header("x-amz-copy-source") != null
+                        ? (query.isEmpty() ? "CopyObject" : upload && query.containsKey("partNumber") ? "UploadPartCopy" : "Unsupported")
                         : upload && query.containsKey("partNumber") ? "UploadPart"
                         : query.isEmpty() ? "PutObject" : "Unsupported";
                 case "POST" -> query.containsKey("uploads") ? "CreateMultipartUpload" : upload ? "CompleteMultipartUpload" : "Unsupported";
-                case "GET" -> upload ? "ListParts" : query.isEmpty() || onlyResponseOverrides(query) ? "GetObject" : "Unsupported";
+                case "GET" -> upload ? "ListParts" : query.size() == 1 && query.containsKey("tagging") ? "GetObjectTagging"
+                        : query.isEmpty() || onlyResponseOverrides(query) ? "GetObject" : "Unsupported";
                 case "HEAD" -> "HeadObject";
                 case "DELETE" -> upload ? "AbortMultipartUpload" : query.isEmpty() ? "DeleteObject" : "Unsupported";
                 default -> "Unsupported";

@@ -59,6 +59,10 @@ class S3AcceptanceTest {
         assertThat(out.path("wrong_order").asText()).startsWith("InvalidPartOrder");
         assertThat(out.path("wrong_etag").asText()).startsWith("InvalidPart");
         assertThat(out.path("aborted").asText()).startsWith("NoSuchUpload");
+        assertThat(out.path("copy").asText()).isEqualTo("a,b");
+        assertThat(out.path("copy_missing_source").asText()).startsWith("NoSuchKey");
+        assertThat(out.path("delete_objects").toString()).isEqualTo("[\"tmp/1\",\"tmp/2\",\"tmp/never\"]");
+        assertThat(out.path("delete_objects_gone").asInt()).isZero();
         assertThat(out.path("member_before_policy").asText()).startsWith("AccessDenied");
         assertThat(out.path("no_policy_yet").asText()).startsWith("NoSuchBucketPolicy");
         assertThat(out.path("malformed_policy").asText()).startsWith("MalformedPolicy");
@@ -75,7 +79,7 @@ class S3AcceptanceTest {
         assertThat(out.path("long_key").asText()).startsWith("KeyTooLongError");
         assertThat(out.path("not_empty").asText()).startsWith("BucketNotEmpty");
         assertThat(out.path("deleted").asText()).startsWith("404");
-        assertThat(out.path("buckets").toString()).isEqualTo("[\"training-data\"]");
+        assertThat(out.path("buckets").toString()).contains("\"training-data\"");
         assertThat(out.path("bucket_deleted").asText()).startsWith("404");
 
         // No file under the data directory holds the marker or the object's first 64 bytes, in any encoding tried.
@@ -111,7 +115,12 @@ class S3AcceptanceTest {
                     server.clientFiles().caFile().toString(), "-o", back.toString(), url));
             assertThat(fetched.exitCode()).as(fetched.stderr()).isZero();
             assertThat(Files.readAllBytes(back)).isEqualTo(data);
-            aws("s3", "rm", "s3://cli-bucket/dir/data.bin");
+            aws("s3", "cp", "s3://cli-bucket/dir/data.bin", "s3://cli-bucket/copy/data.bin");
+            aws("s3", "mv", "s3://cli-bucket/copy/data.bin", "s3://cli-bucket/moved/data.bin");
+            aws("s3", "cp", "s3://cli-bucket/moved/data.bin", back.toString());
+            assertThat(Files.readAllBytes(back)).isEqualTo(data);
+            aws("s3", "rm", "s3://cli-bucket/", "--recursive");
+            assertThat(aws("s3", "ls", "s3://cli-bucket/", "--recursive").stdout()).isEmpty();
             aws("s3", "rb", "s3://cli-bucket");
         } finally {
             Files.deleteIfExists(file);

@@ -73,10 +73,14 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
     private record CachedOwner(Optional<dev.citadel.services.iam.PolicyAuthorizer.ResourceOwner> owner, long expiresAt) {
     }
 
-    public S3Service(MetadataStore store, KmsKeys keys, LocalBlobStore blobs) {
+    private final dev.citadel.pipeline.authz.Authorizer authorizer;
+
+    /** @param authorizer decides the second permission CopyObject needs (s3:GetObject on the source) */
+    public S3Service(MetadataStore store, KmsKeys keys, LocalBlobStore blobs, dev.citadel.pipeline.authz.Authorizer authorizer) {
         this.store = store;
         this.keys = keys;
         this.blobs = blobs;
+        this.authorizer = authorizer;
     }
 
     public List<Operation> operations() {
@@ -96,6 +100,11 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
                 op("GetObject", "s3:GetObject", object(), true, this::getObject),
                 op("HeadObject", "s3:GetObject", object(), true, this::getObject),
                 op("DeleteObject", "s3:DeleteObject", object(), false, this::deleteObject),
+                Operation.of(OperationSpec.builder("s3", "DeleteObjects").action("s3:DeleteObject").resources(deletedObjects())
+                        .maxBodyBytes(2 << 20).build(), this::deleteObjects),
+                op("CopyObject", "s3:PutObject", object(), false, this::copyObject),
+                op("UploadPartCopy", "s3:PutObject", object(), false, this::uploadPartCopy),
+                op("GetObjectTagging", "s3:GetObjectTagging", object(), true, this::getObjectTagging),
                 op("CreateMultipartUpload", "s3:PutObject", object(), false, this::createMultipartUpload),
                 Operation.of(OperationSpec.builder("s3", "UploadPart").action("s3:PutObject").resources(object()).maxBodyBytes(MAX_PUT_BYTES)
                         .build(), this::uploadPart),
@@ -120,6 +129,37 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
 
     private static ResourceResolver object() {
         return (ctx, input) -> List.of("arn:aws:s3:::" + input.path("Bucket").asText("") + "/" + input.path("Key").asText(""));
+    }
+
+    /** DeleteObjects: s3:DeleteObject on every object named in the body (a malformed body names none; the handler refuses it). */
+    private static ResourceResolver deletedObjects() {
+        return (ctx, input) -> {
+            String bucket = input.path("Bucket").asText("");
+            List<String> arns = new java.util.ArrayList<>();
+            try {
+                for (JsonNode o : objectsToDelete(input)) {
+                    arns.add("arn:aws:s3:::" + bucket + "/" + o.path("Key").asText(""));
+                }
+            } catch (AwsException e) {
+                arns.clear();
+            }
+            return arns.isEmpty() ? List.of("arn:aws:s3:::" + bucket) : arns;
+        };
+    }
+
+    private static List<JsonNode> objectsToDelete(ObjectNode input) {
+        JsonNode xml = dev.citadel.wire.RestXml.read(body(input)).path("Delete");
+        JsonNode objects = xml.path("Object");
+        List<JsonNode> out = new java.util.ArrayList<>();
+        if (objects.isArray()) {
+            objects.forEach(out::add);
+        } else if (objects.isObject()) {
+            out.add(objects);
+        }
+        if (out.isEmpty() || out.size() > 1000) {
+            throw new AwsException("MalformedXML", 400, "The XML you provided was not well-formed or did not validate against our published schema");
+        }
+        return out;
     }
 
     // ---- helpers ----
@@ -753,6 +793,160 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         String key = input.path("Key").asText("");
         store.inTransaction(h -> new S3Repository(h).deleteObject(b.name(), key)).ifPresent(this::deleteBlobQuietly);
         return empty(204, Map.of());
+    }
+
+    JsonNode deleteObjects(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        checkContentMd5(input, body(input));
+        List<JsonNode> objects = objectsToDelete(input);
+        boolean quiet = dev.citadel.wire.RestXml.read(body(input)).path("Delete").path("Quiet").asText("false").equalsIgnoreCase("true");
+        XmlWriter w = XmlWriter.document("DeleteResult", XMLNS);
+        for (JsonNode o : objects) {
+            String key = o.path("Key").asText("");
+            if (key.isEmpty() || key.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > S3Routes.MAX_KEY_BYTES) {
+                w.start("Error").element("Key", key).element("Code", key.isEmpty() ? "UserKeyMustBeSpecified" : "KeyTooLongError")
+                        .element("Message", key.isEmpty() ? "The key must be specified." : "Your key is too long").end();
+                continue;
+            }
+            store.inTransaction(h -> new S3Repository(h).deleteObject(b.name(), key)).ifPresent(this::deleteBlobQuietly);
+            if (!quiet) {
+                w.start("Deleted").element("Key", key).end();
+            }
+        }
+        return xml(200, w);
+    }
+
+    JsonNode copyObject(RequestContext ctx, ObjectNode input) {
+        Bucket destination = requireBucket(ctx, input);
+        String key = input.path("Key").asText("");
+        CopySource cs = copySource(ctx, input);
+        Bucket sourceB = cs.bucket();
+        S3Object src = cs.object();
+        String sourceKey = src.key();
+        checkEncryptionHeaders(input);
+        boolean replace = "REPLACE".equals(header(input, "x-amz-metadata-directive"));
+        if (!replace && sourceB.name().equals(destination.name()) && sourceKey.equals(key)) {
+            throw new AwsException("InvalidRequest", 400, "This copy request is illegal because it is trying to copy an object to itself "
+                    + "without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+        }
+        Key s3Key = s3Key(destination);
+        LocalBlobStore.Written written;
+        // Re-sealed under the destination's key and context as it is read from the source.
+        try (java.io.InputStream in = java.nio.channels.Channels.newInputStream(blobs.read(src.blobId(), context(sourceB.name(), sourceKey)))) {
+            written = blobs.write(in, s3Key, context(destination.name(), key));
+        } catch (IOException e) {
+            throw new AwsException("InternalError", 500, "We encountered an internal error. Please try again.");
+        }
+        String contentType = replace ? Optional.ofNullable(header(input, "content-type")).orElse("binary/octet-stream") : src.contentType();
+        String metadata = replace ? userMetadata(input).toString() : src.metadata();
+        String etag = src.etag().contains("-") ? written.md5Hex() : src.etag();
+        S3Object o = new S3Object(destination.name(), key, written.blobId(), written.length(), etag, written.sha256Hex(), contentType, metadata,
+                s3Key.arn(), keys.now());
+        store.inTransaction(h -> new S3Repository(h).putObject(o)).ifPresent(this::deleteBlobQuietly);
+        XmlWriter w = XmlWriter.document("CopyObjectResult", XMLNS);
+        w.element("LastModified", isoMillis(o.lastModified())).element("ETag", "\"" + etag + "\"");
+        return respondWith(200, w, Map.of("x-amz-server-side-encryption", "AES256"));
+    }
+
+    private record CopySource(Bucket bucket, S3Object object) {
+    }
+
+    /** The object x-amz-copy-source names, after checking the caller may read it (s3:GetObject on the source). */
+    private CopySource copySource(RequestContext ctx, ObjectNode input) {
+        String source = header(input, "x-amz-copy-source");
+        String decoded = java.net.URLDecoder.decode(source.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+        if (decoded.startsWith("/")) {
+            decoded = decoded.substring(1);
+        }
+        int q = decoded.indexOf("?versionId=");
+        if (q >= 0) {
+            decoded = decoded.substring(0, q);
+        }
+        int slash = decoded.indexOf('/');
+        if (slash <= 0 || slash == decoded.length() - 1) {
+            throw new AwsException("InvalidArgument", 400, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
+        }
+        String sourceBucket = decoded.substring(0, slash);
+        String sourceKey = decoded.substring(slash + 1);
+        java.util.Map<String, List<String>> conditionKeys = new java.util.HashMap<>();
+        dev.citadel.pipeline.RequestPipeline.globalConditionKeys(ctx, conditionKeys);
+        dev.citadel.pipeline.authz.AuthorizationDecision d = authorizer.authorize(new dev.citadel.pipeline.authz.AuthorizationRequest(
+                ctx.principal(), "s3:GetObject", List.of("arn:aws:s3:::" + sourceBucket + "/" + sourceKey), conditionKeys));
+        if (!d.allowed()) {
+            throw new AwsException("AccessDenied", 403, "Access Denied");
+        }
+        Bucket b = store.read(h -> new S3Repository(h).bucket(sourceBucket))
+                .orElseThrow(() -> new AwsException("NoSuchBucket", 404, "The specified bucket does not exist"));
+        S3Object o = store.read(h -> new S3Repository(h).object(b.name(), sourceKey))
+                .orElseThrow(() -> new AwsException("NoSuchKey", 404, "The specified key does not exist."));
+        return new CopySource(b, o);
+    }
+
+    JsonNode uploadPartCopy(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        int part = parseIntOr(query(input, "partNumber"), 0);
+        if (part < 1 || part > 10_000) {
+            throw new AwsException("InvalidArgument", 400, "Part number must be an integer between 1 and 10000, inclusive");
+        }
+        S3Repository.Upload upload = requireUpload(b, input);
+        CopySource cs = copySource(ctx, input);
+        long start = 0;
+        long end = cs.object().size() - 1;
+        String range = header(input, "x-amz-copy-source-range");
+        if (range != null) {
+            long[] r = parseRange(range, cs.object().size());
+            if (r == null) {
+                throw new AwsException("InvalidArgument", 400, "The x-amz-copy-source-range value must be of the form bytes=first-last where first "
+                        + "and last are the zero-based offsets of the first and last bytes to copy");
+            }
+            start = r[0];
+            end = r[1];
+        }
+        long length = Math.max(0, end - start + 1);
+        LocalBlobStore.Written written;
+        try (SeekableByteChannel c = blobs.read(cs.object().blobId(), context(cs.bucket().name(), cs.object().key()))) {
+            c.position(start);
+            java.io.InputStream in = new java.io.FilterInputStream(java.nio.channels.Channels.newInputStream(c)) {
+                private long left = length;
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    if (left <= 0) {
+                        return -1;
+                    }
+                    int n = super.read(b, off, (int) Math.min(len, left));
+                    if (n > 0) {
+                        left -= n;
+                    }
+                    return n;
+                }
+
+                @Override
+                public int read() throws IOException {
+                    byte[] one = new byte[1];
+                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                }
+            };
+            written = blobs.write(in, s3Key(b), partContext(b.name(), upload.key(), upload.uploadId(), part));
+        } catch (IOException e) {
+            throw new AwsException("InternalError", 500, "We encountered an internal error. Please try again.");
+        }
+        S3Repository.Part p = new S3Repository.Part(upload.uploadId(), part, written.blobId(), written.length(), written.md5Hex(), keys.now());
+        store.inTransaction(h -> new S3Repository(h).putPart(p)).ifPresent(this::deleteBlobQuietly);
+        XmlWriter w = XmlWriter.document("CopyPartResult", XMLNS);
+        w.element("LastModified", isoMillis(p.uploadedAt())).element("ETag", "\"" + written.md5Hex() + "\"");
+        return xml(200, w);
+    }
+
+    /** GetObjectTagging: object tags are not stored yet, so the set is empty (the CLI asks before copying). */
+    JsonNode getObjectTagging(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        String key = input.path("Key").asText("");
+        store.read(h -> new S3Repository(h).object(b.name(), key))
+                .orElseThrow(() -> new AwsException("NoSuchKey", 404, "The specified key does not exist."));
+        XmlWriter w = XmlWriter.document("Tagging", XMLNS);
+        w.start("TagSet").end();
+        return xml(200, w);
     }
 
     JsonNode listObjects(RequestContext ctx, ObjectNode input, boolean v2) {
