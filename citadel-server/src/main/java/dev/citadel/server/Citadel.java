@@ -153,8 +153,8 @@ public final class Citadel implements AutoCloseable {
         authorizer.register(kms);
         registry.registerAll(kms.operations());
         LocalBlobStore objectStore = new LocalBlobStore(dataDir.resolve("objects"), new SealedBlobs(kmsKeys));
-        objectStore.recover();
         S3Service s3 = new S3Service(store, kmsKeys, objectStore, authorizer);
+        s3.sweep();
         authorizer.register(s3);
         registry.registerAll(s3.operations());
         registry.freeze();

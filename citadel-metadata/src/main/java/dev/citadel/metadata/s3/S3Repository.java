@@ -103,9 +103,9 @@ public final class S3Repository {
                 .map((rs, ctx) -> object(rs)).list();
     }
 
-    /** Every blob id the metadata refers to. */
+    /** Every blob id the metadata refers to: objects and the parts of uploads in progress. */
     public List<String> blobIds() {
-        return h.createQuery("SELECT blob_id FROM s3_objects").mapTo(String.class).list();
+        return h.createQuery("SELECT blob_id FROM s3_objects UNION ALL SELECT blob_id FROM s3_upload_parts").mapTo(String.class).list();
     }
 
     public record Upload(String uploadId, String bucket, String key, String contentType, String metadata, Instant initiatedAt) {

@@ -206,6 +206,23 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
                 .orElseThrow(() -> new AwsException("NoSuchBucket", 404, "The specified bucket does not exist"));
     }
 
+    /**
+     * At start, before serving: removes what interrupted writes left, and blobs that no metadata
+     * refers to (written durably, but the server stopped before their metadata was committed, or
+     * replaced and not yet deleted). Returns how many blobs were removed.
+     */
+    public int sweep() throws IOException {
+        blobs.recover();
+        java.util.Set<String> referenced = new java.util.HashSet<>(store.read(h -> new S3Repository(h).blobIds()));
+        int removed = 0;
+        for (String id : blobs.ids()) {
+            if (!referenced.contains(id) && blobs.delete(id)) {
+                removed++;
+            }
+        }
+        return removed;
+    }
+
     // ---- the authorizer's view: bucket owners and bucket policies ----
 
     @Override
