@@ -35,4 +35,17 @@ public interface RequestAuthenticator {
      *           {@code aws-chunked} bodies allowed)
      */
     Authenticated authenticate(Scope scope, byte[] body, boolean s3);
+
+    /** Who signed a request whose body streams, and the body as the operation reads it (verified as it is read). */
+    record StreamingAuthenticated(Principal principal, java.io.InputStream body) {
+    }
+
+    /**
+     * Verifies the signature over the request and the payload hash it declares, and returns the body
+     * as a stream that checks the body against that hash (or decodes and checks aws-chunked framing)
+     * as it is read, failing with {@link AuthException} at the point a check fails.
+     */
+    default StreamingAuthenticated authenticateStreaming(Scope scope, java.io.InputStream body, boolean s3) {
+        throw new UnsupportedOperationException("this authenticator does not stream bodies");
+    }
 }

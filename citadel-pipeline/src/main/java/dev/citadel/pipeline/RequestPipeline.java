@@ -129,17 +129,41 @@ public final class RequestPipeline {
         Optional<Operation> early = adapter.operationFromHeaders(service, request).flatMap(name -> registry.operation(service.id(), name));
         long limit = early.map(this::bodyLimit).orElseGet(() -> serviceBodyLimits.getOrDefault(service.id(), defaultMaxBodyBytes));
 
-        RequestAuthenticator.Authenticated authenticated;
+        boolean streaming = early.map(op -> op.spec().streamingBody()).orElse(false);
+        Principal principal;
+        byte[] body;
+        java.io.InputStream stream = null;
         try {
-            authenticated = authenticator.authenticate(scope, readBody(request, limit), service.protocol() == Protocol.REST_XML);
+            if (streaming) {
+                // The body stays on the wire: its declared (decoded) length is checked here, its
+                // signature or checksums as the operation reads it.
+                long declared = request.contentLength();
+                String decoded = request.header("x-amz-decoded-content-length");
+                if (decoded != null && decoded.matches("\\d{1,18}")) {
+                    declared = Long.parseLong(decoded);
+                }
+                if (declared > limit) {
+                    throw tooLarge(limit);
+                }
+                RequestAuthenticator.StreamingAuthenticated a = authenticator.authenticateStreaming(scope, request.body(), true);
+                principal = a.principal();
+                stream = a.body();
+                body = new byte[0];
+            } else {
+                RequestAuthenticator.Authenticated authenticated = authenticator.authenticate(scope, readBody(request, limit),
+                        service.protocol() == Protocol.REST_XML);
+                principal = authenticated.principal();
+                body = authenticated.body();
+            }
         } catch (AuthException e) {
             throw AuthErrors.toAwsException(e, service.protocol());
         }
-        Principal principal = authenticated.principal();
-        byte[] body = authenticated.body();
         t.principal = principal;
 
         ProtocolAdapter.Call call = adapter.decode(service, request, body);
+        if (stream != null) {
+            call.input().set(dev.citadel.pipeline.protocol.S3Routes.BODY, new com.fasterxml.jackson.databind.node.POJONode(stream));
+        }
         t.operation = call.operation();
         t.input = call.input();
         Operation operation = registry.operation(service.id(), call.operation())

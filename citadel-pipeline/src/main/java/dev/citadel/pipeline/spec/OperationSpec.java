@@ -16,6 +16,8 @@ import java.util.regex.Pattern;
  *                      permission is needed (sts:GetCallerIdentity), which is still authenticated
  *                      and audited
  * @param sensitiveInputFields input member names that never reach the audit record
+ * @param streamingBody         the operation reads its body as a stream, verified as it is read
+ *                              (S3 uploads), instead of the pipeline reading it whole first
  */
 public record OperationSpec(
         String service,
@@ -26,7 +28,8 @@ public record OperationSpec(
         ConditionKeyResolver conditionKeys,
         boolean readOnly,
         long maxBodyBytes,
-        Set<String> sensitiveInputFields) {
+        Set<String> sensitiveInputFields,
+        boolean streamingBody) {
 
     private static final Pattern ACTION = Pattern.compile("[a-z0-9-]+:[A-Z][A-Za-z0-9]+");
 
@@ -68,6 +71,7 @@ public record OperationSpec(
         private boolean readOnly;
         private long maxBodyBytes;
         private Set<String> sensitive = Set.of();
+        private boolean streamingBody;
 
         private Builder(String service, String name) {
             this.service = service;
@@ -106,6 +110,12 @@ public record OperationSpec(
             return this;
         }
 
+        /** The body reaches the operation as a stream, its signature or checksums verified as it is read. */
+        public Builder streamingBody() {
+            this.streamingBody = true;
+            return this;
+        }
+
         public Builder sensitive(String... fields) {
             this.sensitive = Set.of(fields);
             return this;
@@ -116,7 +126,7 @@ public record OperationSpec(
                 throw new IllegalStateException(service + ":" + name + " has no resource resolver; use ResourceResolver.ALL for '*'");
             }
             return new OperationSpec(service, name, iamAction, authorization, resources, conditionKeys, readOnly,
-                    maxBodyBytes, sensitive);
+                    maxBodyBytes, sensitive, streamingBody);
         }
     }
 }

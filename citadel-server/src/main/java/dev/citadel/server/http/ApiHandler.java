@@ -58,6 +58,9 @@ public final class ApiHandler extends Handler.Abstract {
         IncomingRequest incoming = new IncomingRequest(request.getMethod(), rawPath == null ? "/" : rawPath,
                 rawQuery == null ? "" : rawQuery, headers, body, request.getLength(), connection(request));
         EncodedResponse out = pipeline.handle(incoming);
+        if (out.status() >= 400 && out.status() != 413) {
+            drain(body, request.getLength());
+        }
         response.setStatus(out.status());
         out.headers().forEach((name, value) -> response.getHeaders().put(name, value));
         if (!out.contentType().isEmpty()) {
@@ -83,6 +86,23 @@ public final class ApiHandler extends Handler.Abstract {
         response.write(true, head ? ByteBuffer.allocate(0) : ByteBuffer.wrap(out.body()), callback);
         return true;
     }
+
+    /**
+     * Reads what is left of a small refused body before answering, so that a client still sending
+     * it reads the refusal instead of a reset connection; a large one is left (Jetty then closes).
+     */
+    private static void drain(InputStream body, long declared) {
+        if (declared < 0 || declared > DRAIN_LIMIT) {
+            return;
+        }
+        try {
+            body.skipNBytes(Math.max(0, Math.min(declared, DRAIN_LIMIT)));
+        } catch (java.io.IOException | RuntimeException e) {
+            // Already read, or the client went away: nothing to drain.
+        }
+    }
+
+    private static final long DRAIN_LIMIT = 1 << 20;
 
     private ConnectionInfo connection(Request request) {
         SocketAddress remote = request.getConnectionMetaData().getRemoteSocketAddress();

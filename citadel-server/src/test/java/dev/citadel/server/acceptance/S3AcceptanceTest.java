@@ -128,6 +128,40 @@ class S3AcceptanceTest {
         }
     }
 
+    /** A PUT whose body differs from the SHA-256 it was signed with is refused while it streams, and nothing is stored. */
+    @Test
+    void aBodyThatDoesNotMatchItsSignedHashLeavesNothing() throws Exception {
+        RawClient client = new RawClient(server);
+        aws("s3", "mb", "s3://hash-bucket");
+        byte[] signed = "the body that was signed".getBytes(StandardCharsets.UTF_8);
+        byte[] sent = "the body that was sent!!".getBytes(StandardCharsets.UTF_8);
+        java.util.Map<String, String> headers = new java.util.LinkedHashMap<>();
+        headers.put("host", client.host());
+        headers.put("x-amz-content-sha256", dev.citadel.auth.SigV4.sha256Hex(signed));
+        java.util.Map<String, String> h = new dev.citadel.auth.SigV4Signer(client.accessKeyId, client.secret, "us-east-1", "s3")
+                .signHeaders("PUT", "/hash-bucket/object", "", headers, dev.citadel.auth.SigV4.sha256Hex(signed), java.time.Instant.now());
+        javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+        tls.init(null, ClientEnvironment.trustManagers(server.clientFiles().caFile()), null);
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket("localhost", server.port())) {
+            StringBuilder request = new StringBuilder("PUT /hash-bucket/object HTTP/1.1\r\n");
+            h.forEach((k, v) -> request.append(k).append(": ").append(v).append("\r\n"));
+            request.append("Content-Length: ").append(sent.length).append("\r\n\r\n");
+            socket.getOutputStream().write(request.toString().getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().write(sent);
+            socket.getOutputStream().flush();
+            StringBuilder replyText = new StringBuilder();
+            byte[] buffer = new byte[4096];
+            int n;
+            while (replyText.indexOf("</Error>") < 0 && (n = socket.getInputStream().read(buffer)) > 0) {
+                replyText.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+            }
+            String reply = replyText.toString();
+            assertThat(reply).startsWith("HTTP/1.1 400").contains("XAmzContentSHA256Mismatch");
+        }
+        assertThat(aws("s3", "ls", "s3://hash-bucket/").stdout()).isEmpty();
+        aws("s3", "rb", "s3://hash-bucket");
+    }
+
     private static ClientEnvironment.Result aws(String... args) {
         List<String> cmd = new java.util.ArrayList<>(List.of("/usr/bin/aws"));
         cmd.addAll(List.of(args));

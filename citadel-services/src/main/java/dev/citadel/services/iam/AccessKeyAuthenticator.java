@@ -93,6 +93,47 @@ public final class AccessKeyAuthenticator implements RequestAuthenticator {
         return new Authenticated(key.principal(), body);
     }
 
+    @Override
+    public StreamingAuthenticated authenticateStreaming(Scope scope, java.io.InputStream body, boolean s3) {
+        String accessKeyId = scope.authorization().scope().accessKeyId();
+        AccountDirectory.ResolvedKey key = accessKeyId.startsWith("ASIA") ? session(accessKeyId, scope)
+                : resolve(accessKeyId)
+                .filter(AccountDirectory.ResolvedKey::active)
+                .orElseThrow(() -> new AuthException(AuthException.Kind.UNKNOWN_ACCESS_KEY,
+                        "The security token included in the request is invalid."));
+        Optional<SecretBytes> token = key.principal().session().isPresent()
+                ? Optional.of(SecretBytes.ofUtf8(scope.authorization().securityToken().orElseThrow()))
+                : Optional.empty();
+        String claimed = scope.view().header("x-amz-content-sha256");
+        if (scope.authorization().presigned()) {
+            verifier.verify(scope.view(), scope.authorization(), key.secretAccessKey(), token, SigV4.UNSIGNED_PAYLOAD, s3);
+            return new StreamingAuthenticated(key.principal(), body);
+        }
+        if (claimed == null) {
+            throw new AuthException(AuthException.Kind.PAYLOAD_HASH_MISMATCH, "Missing required header for this request: x-amz-content-sha256");
+        }
+        Optional<AwsChunkedDecoder.Mode> chunked = AwsChunkedDecoder.Mode.of(claimed);
+        if (s3 && chunked.isPresent()) {
+            VerifiedSignature seed = verifier.verify(scope.view(), scope.authorization(), key.secretAccessKey(), token, claimed, true);
+            long decodedLength;
+            try {
+                decodedLength = Long.parseLong(Optional.ofNullable(scope.view().header("x-amz-decoded-content-length")).orElse("-1"));
+            } catch (NumberFormatException e) {
+                decodedLength = -1;
+            }
+            return new StreamingAuthenticated(key.principal(), new AwsChunkedDecoder(body, chunked.get(), Optional.of(seed),
+                    Optional.ofNullable(scope.view().header("x-amz-trailer")), decodedLength));
+        }
+        if (claimed.equals(SigV4.UNSIGNED_PAYLOAD) && s3) {
+            verifier.verify(scope.view(), scope.authorization(), key.secretAccessKey(), token, claimed, true);
+            return new StreamingAuthenticated(key.principal(), body);
+        }
+        // A signed payload: the signature covers the declared hash, and the stream checks the body against it.
+        dev.citadel.auth.PayloadHashVerifyingInputStream verified = new dev.citadel.auth.PayloadHashVerifyingInputStream(body, claimed);
+        verifier.verify(scope.view(), scope.authorization(), key.secretAccessKey(), token, claimed, s3);
+        return new StreamingAuthenticated(key.principal(), verified);
+    }
+
     private static byte[] decodeChunked(Scope scope, AwsChunkedDecoder.Mode mode, VerifiedSignature seed, byte[] body) {
         long decodedLength;
         try {

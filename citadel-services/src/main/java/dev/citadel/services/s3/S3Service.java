@@ -49,15 +49,17 @@ import java.util.regex.Pattern;
  * is in the metadata store. A bucket belongs to the account that made it; the authorizer learns the
  * owner and the bucket policy from {@link #owner}, so another account needs both the bucket policy
  * and its own IAM policy, as in AWS. Multipart uploads keep each part as its own sealed blob and,
- * on completion, seal the parts in order into the object's blob. Request bodies (a PUT or a part)
- * are read whole, up to {@link #MAX_PUT_BYTES}; GET bodies stream, decrypting only the segments
- * a range touches.
+ * on completion, seal the parts in order into the object's blob. Bodies stream both ways: a PUT or
+ * a part is sealed as it arrives (its signature, chunk signatures or trailer checksum checked as it
+ * is read; nothing is kept when a check fails), and a GET decrypts only the segments its range
+ * touches.
  */
 public final class S3Service implements dev.citadel.services.iam.PolicyAuthorizer.ResourcePolicies {
     public static final ServiceDefinition DEFINITION = new ServiceDefinition("s3", "s3", "s3", Protocol.REST_XML, "", "2006-03-01",
             "http://s3.amazonaws.com/doc/2006-03-01/", "s3.amazonaws.com", false);
     public static final String S3_KEY_ALIAS = "alias/aws/s3";
-    public static final long MAX_PUT_BYTES = 64L << 20;
+    /** S3's limit for a single PUT and for one part. */
+    public static final long MAX_PUT_BYTES = 5L << 30;
     private static final String XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/";
     private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
     private static final Pattern IP_LIKE = Pattern.compile("\\d+\\.\\d+\\.\\d+\\.\\d+");
@@ -96,7 +98,8 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
                 op("DeleteBucketPolicy", "s3:DeleteBucketPolicy", bucket(), false, this::deleteBucketPolicy),
                 op("ListObjects", "s3:ListBucket", bucket(), true, (c, i) -> listObjects(c, i, false)),
                 op("ListObjectsV2", "s3:ListBucket", bucket(), true, (c, i) -> listObjects(c, i, true)),
-                Operation.of(OperationSpec.builder("s3", "PutObject").resources(object()).maxBodyBytes(MAX_PUT_BYTES).build(), this::putObject),
+                Operation.of(OperationSpec.builder("s3", "PutObject").resources(object()).maxBodyBytes(MAX_PUT_BYTES).streamingBody().build(),
+                        this::putObject),
                 op("GetObject", "s3:GetObject", object(), true, this::getObject),
                 op("HeadObject", "s3:GetObject", object(), true, this::getObject),
                 op("DeleteObject", "s3:DeleteObject", object(), false, this::deleteObject),
@@ -107,7 +110,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
                 op("GetObjectTagging", "s3:GetObjectTagging", object(), true, this::getObjectTagging),
                 op("CreateMultipartUpload", "s3:PutObject", object(), false, this::createMultipartUpload),
                 Operation.of(OperationSpec.builder("s3", "UploadPart").action("s3:PutObject").resources(object()).maxBodyBytes(MAX_PUT_BYTES)
-                        .build(), this::uploadPart),
+                        .streamingBody().build(), this::uploadPart),
                 Operation.of(OperationSpec.builder("s3", "CompleteMultipartUpload").action("s3:PutObject").resources(object())
                         .maxBodyBytes(1 << 20).build(), this::completeMultipartUpload),
                 op("AbortMultipartUpload", "s3:AbortMultipartUpload", object(), false, this::abortMultipartUpload),
@@ -184,6 +187,47 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
 
     private static String query(ObjectNode input, String name) {
         return input.path("query").path(name).asText(null);
+    }
+
+    /** The body of a streaming operation, checked (signature, chunk signatures, trailer checksum) as it is read. */
+    private static java.io.InputStream bodyStream(ObjectNode input) {
+        JsonNode b = input.get(S3Routes.BODY);
+        if (b != null && b.isPojo() && ((POJONode) b).getPojo() instanceof java.io.InputStream in) {
+            return in;
+        }
+        return new ByteArrayInputStream(body(input));
+    }
+
+    /**
+     * Seals a streaming body into a new blob and checks Content-MD5 against what was read; a body
+     * that fails a check leaves no blob behind and gets the error of that check.
+     */
+    private LocalBlobStore.Written writeBody(ObjectNode input, Key key, Map<String, String> context) {
+        String md5 = header(input, "content-md5");
+        byte[] expected = null;
+        if (md5 != null) {
+            try {
+                expected = Base64.getDecoder().decode(md5);
+            } catch (IllegalArgumentException e) {
+                expected = new byte[0];
+            }
+            if (expected.length != 16) {
+                throw new AwsException("InvalidDigest", 400, "The Content-MD5 you specified was invalid.");
+            }
+        }
+        LocalBlobStore.Written written;
+        try {
+            written = blobs.write(bodyStream(input), key, context);
+        } catch (dev.citadel.auth.AuthException e) {
+            throw dev.citadel.pipeline.AuthErrors.toAwsException(e, Protocol.REST_XML);
+        } catch (IOException e) {
+            throw new AwsException("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header.");
+        }
+        if (expected != null && !MessageDigest.isEqual(expected, HexFormat.of().parseHex(written.md5Hex()))) {
+            deleteBlobQuietly(written.blobId());
+            throw new AwsException("BadDigest", 400, "The Content-MD5 you specified did not match what we received.");
+        }
+        return written;
     }
 
     private static byte[] body(ObjectNode input) {
@@ -374,17 +418,10 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
     JsonNode putObject(RequestContext ctx, ObjectNode input) {
         Bucket b = requireBucket(ctx, input);
         String key = input.path("Key").asText("");
-        byte[] body = body(input);
-        checkContentMd5(input, body);
         checkEncryptionHeaders(input);
         ObjectNode metadata = userMetadata(input);
         Key s3Key = s3Key(b);
-        LocalBlobStore.Written written;
-        try {
-            written = blobs.write(new ByteArrayInputStream(body), s3Key, context(b.name(), key));
-        } catch (IOException e) {
-            throw new AwsException("InternalError", 500, "We encountered an internal error. Please try again.");
-        }
+        LocalBlobStore.Written written = writeBody(input, s3Key, context(b.name(), key));
         String contentType = Optional.ofNullable(header(input, "content-type")).orElse("binary/octet-stream");
         S3Object o = new S3Object(b.name(), key, written.blobId(), written.length(), written.md5Hex(), written.sha256Hex(), contentType,
                 metadata.toString(), s3Key.arn(), keys.now());
@@ -485,14 +522,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
             throw new AwsException("InvalidArgument", 400, "Part number must be an integer between 1 and 10000, inclusive");
         }
         S3Repository.Upload upload = requireUpload(b, input);
-        byte[] body = body(input);
-        checkContentMd5(input, body);
-        LocalBlobStore.Written written;
-        try {
-            written = blobs.write(new ByteArrayInputStream(body), s3Key(b), partContext(b.name(), upload.key(), upload.uploadId(), part));
-        } catch (IOException e) {
-            throw new AwsException("InternalError", 500, "We encountered an internal error. Please try again.");
-        }
+        LocalBlobStore.Written written = writeBody(input, s3Key(b), partContext(b.name(), upload.key(), upload.uploadId(), part));
         S3Repository.Part p = new S3Repository.Part(upload.uploadId(), part, written.blobId(), written.length(), written.md5Hex(), keys.now());
         Optional<String> replaced = store.inTransaction(h -> new S3Repository(h).putPart(p));
         replaced.ifPresent(this::deleteBlobQuietly);
