@@ -79,6 +79,27 @@ R["delete_objects"] = sorted(d["Key"] for d in deleted.get("Deleted", []))
 R["delete_objects_gone"] = s3.list_objects_v2(Bucket="training-data", Prefix="tmp/")["KeyCount"]
 s3.delete_object(Bucket="training-data", Key="copies/labels.csv")
 
+# --- SSE-KMS: a customer key, used through S3 only as far as the caller may use the key ---
+kms = boto3.client("kms")
+cmk = kms.create_key(Description="s3 objects")["KeyMetadata"]
+kms.put_key_policy(KeyId=cmk["KeyId"], PolicyName="default", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::" + cmk["AWSAccountId"] + ":root"}, "Action": "kms:*", "Resource": "*"},
+    {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+     "Condition": {"StringNotEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}}]}))
+put_kms = s3.put_object(Bucket="training-data", Key="kms/model.bin", Body=b"weights under a customer key",
+                        ServerSideEncryption="aws:kms", SSEKMSKeyId=cmk["KeyId"])
+R["sse_kms_put"] = [put_kms.get("ServerSideEncryption"), put_kms.get("SSEKMSKeyId") == cmk["Arn"]]
+got_kms = s3.get_object(Bucket="training-data", Key="kms/model.bin")
+R["sse_kms_get"] = [got_kms["Body"].read().decode(), got_kms.get("ServerSideEncryption")]
+blob_via_kms = kms.encrypt(KeyId=cmk["KeyId"], Plaintext=b"x")["CiphertextBlob"]
+R["direct_decrypt_denied_by_via_service"] = code(lambda: kms.decrypt(CiphertextBlob=blob_via_kms))
+kms.disable_key(KeyId=cmk["KeyId"])
+R["sse_kms_get_disabled_key"] = code(lambda: s3.get_object(Bucket="training-data", Key="kms/model.bin"))
+kms.enable_key(KeyId=cmk["KeyId"])
+R["sse_kms_unknown_key"] = code(lambda: s3.put_object(Bucket="training-data", Key="kms/x", Body=b"x", ServerSideEncryption="aws:kms",
+                                                      SSEKMSKeyId="alias/none"))
+s3.delete_object(Bucket="training-data", Key="kms/model.bin")
+
 # --- bucket policies: another account needs the bucket policy and its own IAM policy ---
 org = boto3.client("organizations")
 sts = boto3.client("sts")

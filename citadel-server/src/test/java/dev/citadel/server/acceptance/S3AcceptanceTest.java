@@ -63,6 +63,11 @@ class S3AcceptanceTest {
         assertThat(out.path("copy_missing_source").asText()).startsWith("NoSuchKey");
         assertThat(out.path("delete_objects").toString()).isEqualTo("[\"tmp/1\",\"tmp/2\",\"tmp/never\"]");
         assertThat(out.path("delete_objects_gone").asInt()).isZero();
+        assertThat(out.path("sse_kms_put").toString()).isEqualTo("[\"aws:kms\",true]");
+        assertThat(out.path("sse_kms_get").toString()).isEqualTo("[\"weights under a customer key\",\"aws:kms\"]");
+        assertThat(out.path("direct_decrypt_denied_by_via_service").asText()).startsWith("AccessDeniedException");
+        assertThat(out.path("sse_kms_get_disabled_key").asText()).startsWith("KMS.DisabledException");
+        assertThat(out.path("sse_kms_unknown_key").asText()).startsWith("KMS.NotFoundException");
         assertThat(out.path("member_before_policy").asText()).startsWith("AccessDenied");
         assertThat(out.path("no_policy_yet").asText()).startsWith("NoSuchBucketPolicy");
         assertThat(out.path("malformed_policy").asText()).startsWith("MalformedPolicy");

@@ -418,16 +418,20 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
     JsonNode putObject(RequestContext ctx, ObjectNode input) {
         Bucket b = requireBucket(ctx, input);
         String key = input.path("Key").asText("");
-        checkEncryptionHeaders(input);
+        boolean kms = "aws:kms".equals(header(input, "x-amz-server-side-encryption"));
+        if (!kms || header(input, "x-amz-server-side-encryption-customer-algorithm") != null) {
+            checkEncryptionHeaders(input);
+        }
         ObjectNode metadata = userMetadata(input);
-        Key s3Key = s3Key(b);
+        Key s3Key = kms ? kmsKeyFor(ctx, b, header(input, "x-amz-server-side-encryption-aws-kms-key-id"), "kms:GenerateDataKey",
+                "arn:aws:s3:::" + b.name() + "/" + key) : s3Key(b);
         LocalBlobStore.Written written = writeBody(input, s3Key, context(b.name(), key));
         String contentType = Optional.ofNullable(header(input, "content-type")).orElse("binary/octet-stream");
         S3Object o = new S3Object(b.name(), key, written.blobId(), written.length(), written.md5Hex(), written.sha256Hex(), contentType,
                 metadata.toString(), s3Key.arn(), keys.now());
         Optional<String> replaced = store.inTransaction(h -> new S3Repository(h).putObject(o));
         replaced.ifPresent(this::deleteBlobQuietly);
-        return empty(200, Map.of("ETag", "\"" + written.md5Hex() + "\"", "x-amz-server-side-encryption", "AES256"));
+        return empty(200, encryptionHeaders(Map.of("ETag", "\"" + written.md5Hex() + "\""), b, s3Key.arn()));
     }
 
     private static void checkContentMd5(ObjectNode input, byte[] body) {
@@ -452,7 +456,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
     private static void checkEncryptionHeaders(ObjectNode input) {
         String sse = header(input, "x-amz-server-side-encryption");
         if (sse != null && !sse.equals("AES256")) {
-            throw new AwsException("NotImplemented", 501, "Only SSE-S3 (AES256) is available yet; SSE-KMS with a customer key comes next.");
+            throw new AwsException("NotImplemented", 501, "SSE-KMS is available for PutObject; for this operation only SSE-S3 (AES256) is yet.");
         }
         if (header(input, "x-amz-server-side-encryption-customer-algorithm") != null) {
             throw new AwsException("InvalidRequest", 400, "Citadel does not accept customer-provided keys (SSE-C): objects are encrypted "
@@ -471,6 +475,59 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
             throw new AwsException("MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size.");
         }
         return metadata;
+    }
+
+    /**
+     * SSE-KMS: the customer key a PUT names (key id, ARN or alias; the account's {@code aws/s3} key
+     * when none is named), after checking, as S3 does on the caller's behalf, that the caller may
+     * use it: {@code kms:GenerateDataKey} to write and {@code kms:Decrypt} to read, with
+     * {@code kms:ViaService} = {@code s3.<region>.amazonaws.com} and the object's ARN as
+     * encryption context. The key policy and grants apply as for a direct call.
+     */
+    private Key kmsKeyFor(RequestContext ctx, Bucket b, String keyId, String action, String objectArn) {
+        if (keyId == null || keyId.isEmpty()) {
+            return s3Key(b);
+        }
+        String account = ctx.principal().account().value();
+        String name = keyId;
+        if (keyId.startsWith("arn:aws:kms:")) {
+            String[] parts = keyId.split(":", 6);
+            account = parts.length == 6 ? parts[4] : account;
+            name = parts.length == 6 ? parts[5] : keyId;
+        }
+        String owner = account;
+        String ref = name.startsWith("key/") ? name.substring(4) : name;
+        Key key = (ref.startsWith("alias/") ? keys.aliasTarget(owner, ref).flatMap(keys::key)
+                : keys.key(ref).filter(k -> k.accountId().equals(owner)))
+                .orElseThrow(() -> new AwsException("KMS.NotFoundException", 400, "Invalid keyId " + keyId));
+        if (!key.state().equals("Enabled")) {
+            throw new AwsException("KMS.DisabledException", 400, key.arn() + " is " + key.state() + ".");
+        }
+        java.util.Map<String, List<String>> conditionKeys = new java.util.HashMap<>();
+        dev.citadel.pipeline.RequestPipeline.globalConditionKeys(ctx, conditionKeys);
+        conditionKeys.put("kms:ViaService", List.of("s3." + ctx.region() + ".amazonaws.com"));
+        conditionKeys.put("kms:CallerAccount", List.of(ctx.principal().account().value()));
+        conditionKeys.put("kms:EncryptionContext:aws:s3:arn", List.of(objectArn));
+        conditionKeys.put("kms:EncryptionContextKeys", List.of("aws:s3:arn"));
+        dev.citadel.pipeline.authz.AuthorizationDecision d = authorizer.authorize(new dev.citadel.pipeline.authz.AuthorizationRequest(
+                ctx.principal(), action, List.of(key.arn()), conditionKeys));
+        if (!d.allowed()) {
+            throw new AwsException("AccessDenied", 403, "User: " + ctx.principal().arn() + " is not authorized to perform: " + action
+                    + " on resource: " + key.arn() + " " + d.reason());
+        }
+        return key;
+    }
+
+    /** The SSE headers S3 answers with: AES256 for the account's S3 key, aws:kms and the key's ARN for a customer key. */
+    private Map<String, String> encryptionHeaders(Map<String, String> base, Bucket b, String keyArn) {
+        Map<String, String> out = new LinkedHashMap<>(base);
+        if (keyArn.equals(s3Key(b).arn())) {
+            out.put("x-amz-server-side-encryption", "AES256");
+        } else {
+            out.put("x-amz-server-side-encryption", "aws:kms");
+            out.put("x-amz-server-side-encryption-aws-kms-key-id", keyArn);
+        }
+        return out;
     }
 
     private Key s3Key(Bucket b) {
@@ -683,7 +740,11 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         headers.put("ETag", "\"" + o.etag() + "\"");
         headers.put("Last-Modified", HTTP_DATE.format(o.lastModified()));
         headers.put("Accept-Ranges", "bytes");
-        headers.put("x-amz-server-side-encryption", "AES256");
+        if (!o.kmsKeyArn().equals(s3Key(b).arn())) {
+            // SSE-KMS: reading needs kms:Decrypt on the object's key, through S3, as in AWS.
+            kmsKeyFor(ctx, b, o.kmsKeyArn(), "kms:Decrypt", "arn:aws:s3:::" + b.name() + "/" + key);
+        }
+        headers.putAll(encryptionHeaders(Map.of(), b, o.kmsKeyArn()));
         try {
             JSON.readTree(o.metadata()).properties().forEach(e -> headers.put("x-amz-meta-" + e.getKey(), e.getValue().asText()));
         } catch (IOException e) {
@@ -926,6 +987,9 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
                 .orElseThrow(() -> new AwsException("NoSuchBucket", 404, "The specified bucket does not exist"));
         S3Object o = store.read(h -> new S3Repository(h).object(b.name(), sourceKey))
                 .orElseThrow(() -> new AwsException("NoSuchKey", 404, "The specified key does not exist."));
+        if (!o.kmsKeyArn().equals(s3Key(b).arn())) {
+            kmsKeyFor(ctx, b, o.kmsKeyArn(), "kms:Decrypt", "arn:aws:s3:::" + b.name() + "/" + sourceKey);
+        }
         return new CopySource(b, o);
     }
 
