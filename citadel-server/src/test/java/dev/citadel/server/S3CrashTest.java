@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.citadel.server.acceptance.ClientEnvironment;
 import dev.citadel.server.bootstrap.ClientFiles;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
@@ -57,14 +56,6 @@ class S3CrashTest {
         }
     }
 
-    private static Path resource(String name) throws IOException {
-        Path script = Files.createTempFile("citadel-script", ".py");
-        try (InputStream in = S3CrashTest.class.getResourceAsStream("/acceptance/" + name)) {
-            Files.write(script, in.readAllBytes());
-        }
-        script.toFile().deleteOnExit();
-        return script;
-    }
 
     @Test
     void acknowledgedObjectsSurviveKillNineAndNothingPartialIsListed() throws Exception {
@@ -77,7 +68,7 @@ class S3CrashTest {
         Process writer = null;
         try {
             ClientFiles files = new ClientFiles(dataDir);
-            ProcessBuilder pb = new ProcessBuilder("python3", resource("s3_crash_writer.py").toString(), acks.toString());
+            ProcessBuilder pb = new ProcessBuilder("python3", ClientEnvironment.resourceFile("/acceptance/s3_crash_writer.py").toString(), acks.toString());
             pb.environment().keySet().removeIf(k -> k.startsWith("AWS_"));
             pb.environment().putAll(ClientEnvironment.variables(files));
             pb.redirectErrorStream(true).redirectOutput(root.resolve("writer.log").toFile());
@@ -92,7 +83,7 @@ class S3CrashTest {
             assertThat(acknowledged.size()).as("acknowledged before the kill").isGreaterThanOrEqualTo(40).isLessThan(1600);
 
             server = startServer(dataDir, port);
-            ClientEnvironment.Result r = ClientEnvironment.run(files, List.of("python3", resource("s3_crash_check.py").toString(), acks.toString()));
+            ClientEnvironment.Result r = ClientEnvironment.run(files, List.of("python3", ClientEnvironment.resourceFile("/acceptance/s3_crash_check.py").toString(), acks.toString()));
             assertThat(r.exitCode()).as(r.stderr()).isZero();
             JsonNode out = new ObjectMapper().readTree(r.stdout());
             assertThat(out.path("acked").asInt()).isEqualTo(acknowledged.size());

@@ -87,6 +87,23 @@ public final class ClientEnvironment {
         }
     }
 
+    /** A test resource copied to a temporary file (deleted when the JVM exits), for commands that take a script path. */
+    public static Path resourceFile(String resource) {
+        try {
+            Path script = Files.createTempFile("citadel-script", ".py");
+            try (InputStream in = ClientEnvironment.class.getResourceAsStream(resource)) {
+                if (in == null) {
+                    throw new IllegalStateException("no test resource " + resource);
+                }
+                Files.write(script, in.readAllBytes());
+            }
+            script.toFile().deleteOnExit();
+            return script;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Runs a Python script from the test resources with the machine's python3 and the environment of client/env. */
     public static Result runPythonResource(ClientFiles files, String resource) {
         try {

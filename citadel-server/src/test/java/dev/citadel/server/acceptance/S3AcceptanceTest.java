@@ -33,7 +33,7 @@ class S3AcceptanceTest {
     @Test
     void bucketsAndObjectsWithBoto3() throws Exception {
         ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), List.of("env", "MARKER=" + MARKER, "python3",
-                script("/acceptance/boto3_s3.py").toString()));
+                ClientEnvironment.resourceFile("/acceptance/boto3_s3.py").toString()));
         assertThat(r.exitCode()).as(r.stderr()).isZero();
         JsonNode out = new ObjectMapper().readTree(r.stdout());
         assertThat(out.path("duplicate").asText()).startsWith("BucketAlreadyOwnedByYou");
@@ -173,14 +173,5 @@ class S3AcceptanceTest {
         ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), cmd);
         assertThat(r.exitCode()).as("aws %s: %s", String.join(" ", args), r.stderr()).isZero();
         return r;
-    }
-
-    private static Path script(String resource) throws Exception {
-        Path script = Files.createTempFile("citadel-script", ".py");
-        try (var in = S3AcceptanceTest.class.getResourceAsStream(resource)) {
-            Files.write(script, in.readAllBytes());
-        }
-        script.toFile().deleteOnExit();
-        return script;
     }
 }
