@@ -45,7 +45,5 @@ public interface RequestAuthenticator {
      * as a stream that checks the body against that hash (or decodes and checks aws-chunked framing)
      * as it is read, failing with {@link AuthException} at the point a check fails.
      */
-    default StreamingAuthenticated authenticateStreaming(Scope scope, java.io.InputStream body, boolean s3) {
-        throw new UnsupportedOperationException("this authenticator does not stream bodies");
-    }
+    StreamingAuthenticated authenticateStreaming(Scope scope, java.io.InputStream body, boolean s3);
 }

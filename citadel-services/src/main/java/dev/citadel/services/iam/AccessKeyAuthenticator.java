@@ -63,15 +63,9 @@ public final class AccessKeyAuthenticator implements RequestAuthenticator {
 
     @Override
     public Authenticated authenticate(Scope scope, byte[] body, boolean s3) {
-        String accessKeyId = scope.authorization().scope().accessKeyId();
-        AccountDirectory.ResolvedKey key = accessKeyId.startsWith("ASIA") ? session(accessKeyId, scope)
-                : resolve(accessKeyId)
-                .filter(AccountDirectory.ResolvedKey::active)
-                .orElseThrow(() -> new AuthException(AuthException.Kind.UNKNOWN_ACCESS_KEY,
-                        "The security token included in the request is invalid."));
-        Optional<SecretBytes> token = key.principal().session().isPresent()
-                ? Optional.of(SecretBytes.ofUtf8(scope.authorization().securityToken().orElseThrow()))
-                : Optional.empty();
+        Caller caller = caller(scope);
+        AccountDirectory.ResolvedKey key = caller.key();
+        Optional<SecretBytes> token = caller.token();
         String claimed = scope.view().header("x-amz-content-sha256");
         Optional<AwsChunkedDecoder.Mode> chunked = claimed == null ? Optional.empty() : AwsChunkedDecoder.Mode.of(claimed);
         if (s3 && chunked.isPresent()) {
@@ -93,8 +87,11 @@ public final class AccessKeyAuthenticator implements RequestAuthenticator {
         return new Authenticated(key.principal(), body);
     }
 
-    @Override
-    public StreamingAuthenticated authenticateStreaming(Scope scope, java.io.InputStream body, boolean s3) {
+    /** The signing key (long-term, or of a session) and the session token the signature must carry, if any. */
+    private record Caller(AccountDirectory.ResolvedKey key, Optional<SecretBytes> token) {
+    }
+
+    private Caller caller(Scope scope) {
         String accessKeyId = scope.authorization().scope().accessKeyId();
         AccountDirectory.ResolvedKey key = accessKeyId.startsWith("ASIA") ? session(accessKeyId, scope)
                 : resolve(accessKeyId)
@@ -104,6 +101,14 @@ public final class AccessKeyAuthenticator implements RequestAuthenticator {
         Optional<SecretBytes> token = key.principal().session().isPresent()
                 ? Optional.of(SecretBytes.ofUtf8(scope.authorization().securityToken().orElseThrow()))
                 : Optional.empty();
+        return new Caller(key, token);
+    }
+
+    @Override
+    public StreamingAuthenticated authenticateStreaming(Scope scope, java.io.InputStream body, boolean s3) {
+        Caller caller = caller(scope);
+        AccountDirectory.ResolvedKey key = caller.key();
+        Optional<SecretBytes> token = caller.token();
         String claimed = scope.view().header("x-amz-content-sha256");
         if (scope.authorization().presigned()) {
             verifier.verify(scope.view(), scope.authorization(), key.secretAccessKey(), token, SigV4.UNSIGNED_PAYLOAD, s3);

@@ -101,12 +101,7 @@ final class OrganizationPolicyOperations {
     }
 
     JsonNode enablePolicyType(RequestContext ctx, ObjectNode input) {
-        Organization org = org(ctx);
-        Inputs in = new Inputs(input, INVALID);
-        String root = requireRoot(org, in);
-        policyType(in, "PolicyType");
-        accounts.store().useTransaction(h -> {
-            OrganizationPolicyRepository repo = new OrganizationPolicyRepository(h);
+        return changePolicyType(ctx, input, (h, repo, root) -> {
             if (!repo.enableType(root, SCP)) {
                 throw new AwsException("PolicyTypeAlreadyEnabledException", 400, "The specified policy type is already enabled.");
             }
@@ -123,24 +118,28 @@ final class OrganizationPolicyOperations {
                 repo.attach(OrganizationPolicyRepository.FULL_AWS_ACCESS_ID, unit.id());
             }
         });
-        accounts.identityChanged();
-        ObjectNode out = JsonNodeFactory.instance.objectNode();
-        out.set("Root", rootJson(org));
-        return out;
     }
 
     JsonNode disablePolicyType(RequestContext ctx, ObjectNode input) {
-        Organization org = org(ctx);
-        Inputs in = new Inputs(input, INVALID);
-        String root = requireRoot(org, in);
-        policyType(in, "PolicyType");
-        accounts.store().useTransaction(h -> {
-            OrganizationPolicyRepository repo = new OrganizationPolicyRepository(h);
+        return changePolicyType(ctx, input, (h, repo, root) -> {
             if (!repo.disableType(root, SCP)) {
                 throw new AwsException("PolicyTypeNotEnabledException", 400, "This operation can be performed only for enabled policy types.");
             }
             repo.detachAll(SCP);
         });
+    }
+
+    private interface TypeChange {
+        void apply(org.jdbi.v3.core.Handle h, OrganizationPolicyRepository repo, String root);
+    }
+
+    /** Enable/DisablePolicyType: the root and type checked, the change in one transaction, caches told, the root answered. */
+    private JsonNode changePolicyType(RequestContext ctx, ObjectNode input, TypeChange change) {
+        Organization org = org(ctx);
+        Inputs in = new Inputs(input, INVALID);
+        String root = requireRoot(org, in);
+        policyType(in, "PolicyType");
+        accounts.store().useTransaction(h -> change.apply(h, new OrganizationPolicyRepository(h), root));
         accounts.identityChanged();
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         out.set("Root", rootJson(org));
