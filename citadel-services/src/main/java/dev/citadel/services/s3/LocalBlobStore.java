@@ -30,13 +30,9 @@ import java.util.regex.Pattern;
  * fsynced; a crash leaves either no blob or the whole blob, and {@link #recover} removes what an
  * interrupted write left behind. Reads decrypt only the segments a range touches.
  */
-public final class LocalBlobStore {
+public final class LocalBlobStore implements BlobStore {
     private static final Pattern ID = Pattern.compile("[0-9a-f]{32}");
     private static final String TEMP_SUFFIX = ".partial";
-
-    /** What a write stored: the blob's id, the plaintext's length and its MD5 (an S3 ETag) and SHA-256. */
-    public record Written(String blobId, long length, String md5Hex, String sha256Hex) {
-    }
 
     private final Path root;
     private final SealedBlobs blobs;
@@ -58,10 +54,7 @@ public final class LocalBlobStore {
         return root.resolve(blobId.substring(0, 2)).resolve(blobId);
     }
 
-    /**
-     * Seals everything {@code plaintext} yields under {@code key}, bound to {@code context}, and
-     * stores it durably. If reading the input fails, nothing is left behind.
-     */
+    @Override
     public Written write(InputStream plaintext, Key key, Map<String, String> context) throws IOException {
         String id = UUID.randomUUID().toString().replace("-", "");
         Path target = path(id);
@@ -104,16 +97,17 @@ public final class LocalBlobStore {
         return new Written(id, length, hex.formatHex(md5.digest()), hex.formatHex(sha256.digest()));
     }
 
-    /** The plaintext of a stored blob as a seekable channel (decrypting only what is read). */
+    @Override
     public SeekableByteChannel read(String blobId, Map<String, String> context) throws IOException {
         return blobs.open(FileChannel.open(path(blobId), StandardOpenOption.READ), context);
     }
 
+    @Override
     public boolean exists(String blobId) {
         return Files.exists(path(blobId));
     }
 
-    /** Removes a blob durably; returns whether it existed. */
+    @Override
     public boolean delete(String blobId) throws IOException {
         Path p = path(blobId);
         boolean deleted = Files.deleteIfExists(p);
@@ -123,7 +117,7 @@ public final class LocalBlobStore {
         return deleted;
     }
 
-    /** Removes what interrupted writes left (temporary files); returns how many. Run at start, before serving. */
+    @Override
     public int recover() throws IOException {
         int removed = 0;
         if (!Files.isDirectory(root)) {
@@ -145,7 +139,7 @@ public final class LocalBlobStore {
         return removed;
     }
 
-    /** Every stored blob id (for a consistency check against the metadata). */
+    @Override
     public java.util.List<String> ids() throws IOException {
         java.util.List<String> out = new java.util.ArrayList<>();
         try (var walk = Files.walk(root, 2)) {

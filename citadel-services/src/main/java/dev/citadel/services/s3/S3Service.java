@@ -68,7 +68,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
 
     private final MetadataStore store;
     private final KmsKeys keys;
-    private final LocalBlobStore blobs;
+    private final BlobStore blobs;
     private final java.util.concurrent.ConcurrentHashMap<String, CachedOwner> owners = new java.util.concurrent.ConcurrentHashMap<>();
     private static final long OWNER_TTL_NANOS = 5_000_000_000L;
 
@@ -78,7 +78,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
     private final dev.citadel.pipeline.authz.Authorizer authorizer;
 
     /** @param authorizer decides the second permission CopyObject needs (s3:GetObject on the source) */
-    public S3Service(MetadataStore store, KmsKeys keys, LocalBlobStore blobs, dev.citadel.pipeline.authz.Authorizer authorizer) {
+    public S3Service(MetadataStore store, KmsKeys keys, BlobStore blobs, dev.citadel.pipeline.authz.Authorizer authorizer) {
         this.store = store;
         this.keys = keys;
         this.blobs = blobs;
@@ -202,7 +202,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
      * Seals a streaming body into a new blob and checks Content-MD5 against what was read; a body
      * that fails a check leaves no blob behind and gets the error of that check.
      */
-    private LocalBlobStore.Written writeBody(ObjectNode input, Key key, Map<String, String> context) {
+    private BlobStore.Written writeBody(ObjectNode input, Key key, Map<String, String> context) {
         String md5 = header(input, "content-md5");
         byte[] expected = null;
         if (md5 != null) {
@@ -215,7 +215,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
                 throw new AwsException("InvalidDigest", 400, "The Content-MD5 you specified was invalid.");
             }
         }
-        LocalBlobStore.Written written;
+        BlobStore.Written written;
         try {
             written = blobs.write(bodyStream(input), key, context);
         } catch (dev.citadel.auth.AuthException e) {
@@ -425,7 +425,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         ObjectNode metadata = userMetadata(input);
         Key s3Key = kms ? kmsKeyFor(ctx, b, header(input, "x-amz-server-side-encryption-aws-kms-key-id"), "kms:GenerateDataKey",
                 "arn:aws:s3:::" + b.name() + "/" + key) : s3Key(b);
-        LocalBlobStore.Written written = writeBody(input, s3Key, context(b.name(), key));
+        BlobStore.Written written = writeBody(input, s3Key, context(b.name(), key));
         String contentType = Optional.ofNullable(header(input, "content-type")).orElse("binary/octet-stream");
         S3Object o = new S3Object(b.name(), key, written.blobId(), written.length(), written.md5Hex(), written.sha256Hex(), contentType,
                 metadata.toString(), s3Key.arn(), keys.now());
@@ -579,7 +579,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
             throw new AwsException("InvalidArgument", 400, "Part number must be an integer between 1 and 10000, inclusive");
         }
         S3Repository.Upload upload = requireUpload(b, input);
-        LocalBlobStore.Written written = writeBody(input, s3Key(b), partContext(b.name(), upload.key(), upload.uploadId(), part));
+        BlobStore.Written written = writeBody(input, s3Key(b), partContext(b.name(), upload.key(), upload.uploadId(), part));
         S3Repository.Part p = new S3Repository.Part(upload.uploadId(), part, written.blobId(), written.length(), written.md5Hex(), keys.now());
         Optional<String> replaced = store.inTransaction(h -> new S3Repository(h).putPart(p));
         replaced.ifPresent(this::deleteBlobQuietly);
@@ -643,7 +643,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
             }
         };
         Key s3Key = s3Key(b);
-        LocalBlobStore.Written written;
+        BlobStore.Written written;
         try (java.io.InputStream all = new java.io.SequenceInputStream(streams)) {
             written = blobs.write(all, s3Key, context(b.name(), upload.key()));
         } catch (IOException | java.io.UncheckedIOException e) {
@@ -938,7 +938,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
                     + "without changing the object's metadata, storage class, website redirect location or encryption attributes.");
         }
         Key s3Key = s3Key(destination);
-        LocalBlobStore.Written written;
+        BlobStore.Written written;
         // Re-sealed under the destination's key and context as it is read from the source.
         try (java.io.InputStream in = java.nio.channels.Channels.newInputStream(blobs.read(src.blobId(), context(sourceB.name(), sourceKey)))) {
             written = blobs.write(in, s3Key, context(destination.name(), key));
@@ -1014,7 +1014,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
             end = r[1];
         }
         long length = Math.max(0, end - start + 1);
-        LocalBlobStore.Written written;
+        BlobStore.Written written;
         try (SeekableByteChannel c = blobs.read(cs.object().blobId(), context(cs.bucket().name(), cs.object().key()))) {
             c.position(start);
             java.io.InputStream in = new java.io.FilterInputStream(java.nio.channels.Channels.newInputStream(c)) {

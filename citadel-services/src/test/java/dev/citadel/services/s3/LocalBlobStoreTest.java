@@ -67,7 +67,7 @@ class LocalBlobStoreTest {
     void writesDurablyReadsRangesAndReportsDigests() throws Exception {
         byte[] data = new byte[3 * (1 << 20) + 11];
         new Random(7).nextBytes(data);
-        LocalBlobStore.Written w = blobs.write(new ByteArrayInputStream(data), key, CONTEXT);
+        BlobStore.Written w = blobs.write(new ByteArrayInputStream(data), key, CONTEXT);
         assertThat(w.length()).isEqualTo(data.length);
         assertThat(w.md5Hex()).isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(data)));
         assertThat(w.sha256Hex()).isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data)));
