@@ -47,8 +47,10 @@ public final class OperationRegistry {
         if (ops == null) {
             throw new IllegalArgumentException("operation " + spec.name() + " names unknown service " + spec.service());
         }
-        if (!spec.iamAction().startsWith(services.get(spec.service()).iamPrefix() + ":")) {
-            throw new IllegalArgumentException(spec.name() + ": action " + spec.iamAction() + " is not in the service's namespace");
+        for (String action : spec.actions()) {
+            if (!action.startsWith(services.get(spec.service()).iamPrefix() + ":")) {
+                throw new IllegalArgumentException(spec.name() + ": action " + action + " is not in the service's namespace");
+            }
         }
         if (ops.putIfAbsent(spec.name(), operation) != null) {
             throw new IllegalArgumentException("operation registered twice: " + spec.service() + ":" + spec.name());

@@ -193,9 +193,10 @@ public final class RequestPipeline {
         List<String> resources = spec.resources().resolve(ctx, input);
         Map<String, List<String>> keys = new HashMap<>(spec.conditionKeys().resolve(ctx, input));
         globalConditionKeys(ctx, keys);
-        AuthorizationDecision decision = authorizer.authorize(new AuthorizationRequest(ctx.principal(), spec.iamAction(), resources, keys));
+        String action = spec.iamAction(input);
+        AuthorizationDecision decision = authorizer.authorize(new AuthorizationRequest(ctx.principal(), action, resources, keys));
         if (!decision.allowed()) {
-            String message = "User: " + ctx.principal().arn() + " is not authorized to perform: " + spec.iamAction()
+            String message = "User: " + ctx.principal().arn() + " is not authorized to perform: " + action
                     + " on resource: " + decision.deniedResource() + " " + decision.reason();
             throw accessDenied(ctx.service().protocol(), message);
         }

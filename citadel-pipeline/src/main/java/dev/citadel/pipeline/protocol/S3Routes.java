@@ -44,31 +44,36 @@ public final class S3Routes {
         if (bucket.isEmpty()) {
             op = method.equals("GET") ? "ListBuckets" : "Unsupported";
         } else if (key.isEmpty()) {
-            boolean policy = query.size() == 1 && query.containsKey("policy");
+            String sub = subresource(query, BUCKET_SUBRESOURCES);
             op = switch (method) {
-                case "PUT" -> query.isEmpty() ? "CreateBucket" : policy ? "PutBucketPolicy" : "Unsupported";
+                case "PUT" -> query.isEmpty() ? "CreateBucket" : sub == null ? "Unsupported" : "PutBucket" + sub;
                 case "HEAD" -> "HeadBucket";
                 case "POST" -> query.size() == 1 && query.containsKey("delete") ? "DeleteObjects" : "Unsupported";
-                case "DELETE" -> query.isEmpty() ? "DeleteBucket" : policy ? "DeleteBucketPolicy" : "Unsupported";
-                case "GET" -> policy ? "GetBucketPolicy"
+                case "DELETE" -> query.isEmpty() ? "DeleteBucket"
+                        : sub != null && !sub.equals("Versioning") ? "DeleteBucket" + sub : "Unsupported";
+                case "GET" -> sub != null ? "GetBucket" + sub
                         : query.containsKey("location") ? "GetBucketLocation"
                         : query.containsKey("uploads") ? "ListMultipartUploads"
+                        : query.containsKey("versions") ? "ListObjectVersions"
                         : query.containsKey("list-type") ? "ListObjectsV2"
                         : onlyListing(query) ? "ListObjects" : "Unsupported";
                 default -> "Unsupported";
             };
         } else {
             boolean upload = query.containsKey("uploadId");
+            boolean tagging = query.containsKey("tagging") && query.keySet().stream().allMatch(k -> k.equals("tagging") || k.equals("versionId"));
             op = switch (method) {
                 case "PUT" -> request.header("x-amz-copy-source") != null
                         ? (query.isEmpty() ? "CopyObject" : upload && query.containsKey("partNumber") ? "UploadPartCopy" : "Unsupported")
                         : upload && query.containsKey("partNumber") ? "UploadPart"
+                        : tagging ? "PutObjectTagging"
                         : query.isEmpty() ? "PutObject" : "Unsupported";
                 case "POST" -> query.containsKey("uploads") ? "CreateMultipartUpload" : upload ? "CompleteMultipartUpload" : "Unsupported";
-                case "GET" -> upload ? "ListParts" : query.size() == 1 && query.containsKey("tagging") ? "GetObjectTagging"
-                        : query.isEmpty() || onlyResponseOverrides(query) ? "GetObject" : "Unsupported";
-                case "HEAD" -> "HeadObject";
-                case "DELETE" -> upload ? "AbortMultipartUpload" : query.isEmpty() ? "DeleteObject" : "Unsupported";
+                case "GET" -> upload ? "ListParts" : tagging ? "GetObjectTagging"
+                        : onlyObjectRead(query) ? "GetObject" : "Unsupported";
+                case "HEAD" -> onlyObjectRead(query) ? "HeadObject" : "Unsupported";
+                case "DELETE" -> upload ? "AbortMultipartUpload" : tagging ? "DeleteObjectTagging"
+                        : query.isEmpty() || query.keySet().equals(java.util.Set.of("versionId")) ? "DeleteObject" : "Unsupported";
                 default -> "Unsupported";
             };
         }
@@ -84,8 +89,17 @@ public final class S3Routes {
         return LISTING.containsAll(query.keySet());
     }
 
-    private static boolean onlyResponseOverrides(Map<String, String> query) {
-        return query.keySet().stream().allMatch(k -> k.startsWith("response-"));
+    /** A GET or HEAD of an object: only a version id and response header overrides. */
+    private static boolean onlyObjectRead(Map<String, String> query) {
+        return query.keySet().stream().allMatch(k -> k.startsWith("response-") || k.equals("versionId"));
+    }
+
+    /** The bucket configurations addressed as {@code ?name} alone, and the name of their operations. */
+    private static final Map<String, String> BUCKET_SUBRESOURCES = Map.of("policy", "Policy", "versioning", "Versioning",
+            "encryption", "Encryption", "tagging", "Tagging");
+
+    private static String subresource(Map<String, String> query, Map<String, String> known) {
+        return query.size() == 1 ? known.get(query.keySet().iterator().next()) : null;
     }
 
     /** The operation's input: bucket, key, query parameters, the headers it may read, and the body. */

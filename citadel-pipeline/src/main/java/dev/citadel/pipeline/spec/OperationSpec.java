@@ -18,6 +18,9 @@ import java.util.regex.Pattern;
  * @param sensitiveInputFields input member names that never reach the audit record
  * @param streamingBody         the operation reads its body as a stream, verified as it is read
  *                              (S3 uploads), instead of the pipeline reading it whole first
+ * @param variant               another action that governs the call instead of {@code iamAction}
+ *                              when the request carries a given query parameter (S3's
+ *                              {@code versionId}: s3:GetObject becomes s3:GetObjectVersion)
  */
 public record OperationSpec(
         String service,
@@ -29,7 +32,16 @@ public record OperationSpec(
         boolean readOnly,
         long maxBodyBytes,
         Set<String> sensitiveInputFields,
-        boolean streamingBody) {
+        boolean streamingBody,
+        java.util.Optional<ActionVariant> variant) {
+
+    /** The action that governs a request carrying the query parameter {@code parameter}. */
+    public record ActionVariant(String parameter, String action) {
+        public ActionVariant {
+            requireNonNull(parameter, "parameter is null");
+            requireNonNull(action, "action is null");
+        }
+    }
 
     private static final Pattern ACTION = Pattern.compile("[a-z0-9-]+:[A-Z][A-Za-z0-9]+");
 
@@ -44,8 +56,12 @@ public record OperationSpec(
         requireNonNull(resources, "resources is null");
         requireNonNull(conditionKeys, "conditionKeys is null");
         sensitiveInputFields = Set.copyOf(sensitiveInputFields);
+        requireNonNull(variant, "variant is null");
         if (!ACTION.matcher(iamAction).matches()) {
             throw new IllegalArgumentException("IAM action must look like service:Action, got " + iamAction);
+        }
+        if (variant.isPresent() && !ACTION.matcher(variant.get().action()).matches()) {
+            throw new IllegalArgumentException("IAM action must look like service:Action, got " + variant.get().action());
         }
         if (!name.matches("[A-Z][A-Za-z0-9]+")) {
             throw new IllegalArgumentException("operation name must be PascalCase: " + name);
@@ -53,6 +69,20 @@ public record OperationSpec(
         if (maxBodyBytes < 0) {
             throw new IllegalArgumentException("maxBodyBytes must not be negative");
         }
+    }
+
+    /**
+     * The action that governs this request: the variant's when the request's query carries its
+     * parameter (protocols that have a query put it under the input's {@code query} member),
+     * otherwise {@link #iamAction}.
+     */
+    public String iamAction(com.fasterxml.jackson.databind.JsonNode input) {
+        return variant.filter(v -> input.path("query").has(v.parameter())).map(ActionVariant::action).orElse(iamAction);
+    }
+
+    /** Every action this operation may be governed by (its own and its variant's). */
+    public java.util.List<String> actions() {
+        return variant.map(v -> java.util.List.of(iamAction, v.action())).orElse(java.util.List.of(iamAction));
     }
 
     /** Starts a spec for {@code service:Name} with the action of the same name. */
@@ -72,6 +102,7 @@ public record OperationSpec(
         private long maxBodyBytes;
         private Set<String> sensitive = Set.of();
         private boolean streamingBody;
+        private java.util.Optional<ActionVariant> variant = java.util.Optional.empty();
 
         private Builder(String service, String name) {
             this.service = service;
@@ -116,6 +147,12 @@ public record OperationSpec(
             return this;
         }
 
+        /** The request is governed by {@code action} instead when its query carries {@code parameter}. */
+        public Builder actionWhen(String parameter, String action) {
+            this.variant = java.util.Optional.of(new ActionVariant(parameter, action));
+            return this;
+        }
+
         public Builder sensitive(String... fields) {
             this.sensitive = Set.of(fields);
             return this;
@@ -126,7 +163,7 @@ public record OperationSpec(
                 throw new IllegalStateException(service + ":" + name + " has no resource resolver; use ResourceResolver.ALL for '*'");
             }
             return new OperationSpec(service, name, iamAction, authorization, resources, conditionKeys, readOnly,
-                    maxBodyBytes, sensitive, streamingBody);
+                    maxBodyBytes, sensitive, streamingBody, variant);
         }
     }
 }

@@ -96,18 +96,29 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
                         this::putBucketPolicy),
                 op("GetBucketPolicy", "s3:GetBucketPolicy", bucket(), true, this::getBucketPolicy),
                 op("DeleteBucketPolicy", "s3:DeleteBucketPolicy", bucket(), false, this::deleteBucketPolicy),
+                op("PutBucketVersioning", "s3:PutBucketVersioning", bucket(), false, this::putBucketVersioning),
+                op("GetBucketVersioning", "s3:GetBucketVersioning", bucket(), true, this::getBucketVersioning),
+                op("PutBucketEncryption", "s3:PutEncryptionConfiguration", bucket(), false, this::putBucketEncryption),
+                op("GetBucketEncryption", "s3:GetEncryptionConfiguration", bucket(), true, this::getBucketEncryption),
+                op("DeleteBucketEncryption", "s3:PutEncryptionConfiguration", bucket(), false, this::deleteBucketEncryption),
+                op("PutBucketTagging", "s3:PutBucketTagging", bucket(), false, this::putBucketTagging),
+                op("GetBucketTagging", "s3:GetBucketTagging", bucket(), true, this::getBucketTagging),
+                op("DeleteBucketTagging", "s3:PutBucketTagging", bucket(), false, this::deleteBucketTagging),
                 op("ListObjects", "s3:ListBucket", bucket(), true, (c, i) -> listObjects(c, i, false)),
                 op("ListObjectsV2", "s3:ListBucket", bucket(), true, (c, i) -> listObjects(c, i, true)),
+                op("ListObjectVersions", "s3:ListBucketVersions", bucket(), true, this::listObjectVersions),
                 Operation.of(OperationSpec.builder("s3", "PutObject").resources(object()).maxBodyBytes(MAX_PUT_BYTES).streamingBody().build(),
                         this::putObject),
-                op("GetObject", "s3:GetObject", object(), true, this::getObject),
-                op("HeadObject", "s3:GetObject", object(), true, this::getObject),
-                op("DeleteObject", "s3:DeleteObject", object(), false, this::deleteObject),
+                versioned("GetObject", "s3:GetObject", "s3:GetObjectVersion", true, this::getObject),
+                versioned("HeadObject", "s3:GetObject", "s3:GetObjectVersion", true, this::getObject),
+                versioned("DeleteObject", "s3:DeleteObject", "s3:DeleteObjectVersion", false, this::deleteObject),
                 Operation.of(OperationSpec.builder("s3", "DeleteObjects").action("s3:DeleteObject").resources(deletedObjects())
                         .maxBodyBytes(2 << 20).build(), this::deleteObjects),
                 op("CopyObject", "s3:PutObject", object(), false, this::copyObject),
                 op("UploadPartCopy", "s3:PutObject", object(), false, this::uploadPartCopy),
-                op("GetObjectTagging", "s3:GetObjectTagging", object(), true, this::getObjectTagging),
+                versioned("GetObjectTagging", "s3:GetObjectTagging", "s3:GetObjectVersionTagging", true, this::getObjectTagging),
+                versioned("PutObjectTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging", false, this::putObjectTagging),
+                versioned("DeleteObjectTagging", "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging", false, this::deleteObjectTagging),
                 op("CreateMultipartUpload", "s3:PutObject", object(), false, this::createMultipartUpload),
                 Operation.of(OperationSpec.builder("s3", "UploadPart").action("s3:PutObject").resources(object()).maxBodyBytes(MAX_PUT_BYTES)
                         .streamingBody().build(), this::uploadPart),
@@ -120,6 +131,16 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
 
     private static Operation op(String name, String action, ResourceResolver resources, boolean readOnly, Operation.Handler handler) {
         OperationSpec.Builder b = OperationSpec.builder("s3", name).action(action).resources(resources).maxBodyBytes(64 * 1024);
+        if (readOnly) {
+            b.readOnly();
+        }
+        return Operation.of(b.build(), handler);
+    }
+
+    /** An object operation governed by {@code versionAction} instead when the request names a version (?versionId=). */
+    private static Operation versioned(String name, String action, String versionAction, boolean readOnly, Operation.Handler handler) {
+        OperationSpec.Builder b = OperationSpec.builder("s3", name).action(action).actionWhen("versionId", versionAction).resources(object())
+                .maxBodyBytes(64 * 1024);
         if (readOnly) {
             b.readOnly();
         }
@@ -140,29 +161,14 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
             String bucket = input.path("Bucket").asText("");
             List<String> arns = new java.util.ArrayList<>();
             try {
-                for (JsonNode o : objectsToDelete(input)) {
-                    arns.add("arn:aws:s3:::" + bucket + "/" + o.path("Key").asText(""));
+                for (S3Bodies.ToDelete o : S3Bodies.delete(body(input)).objects()) {
+                    arns.add("arn:aws:s3:::" + bucket + "/" + o.key());
                 }
             } catch (AwsException e) {
                 arns.clear();
             }
             return arns.isEmpty() ? List.of("arn:aws:s3:::" + bucket) : arns;
         };
-    }
-
-    private static List<JsonNode> objectsToDelete(ObjectNode input) {
-        JsonNode xml = dev.citadel.wire.RestXml.read(body(input)).path("Delete");
-        JsonNode objects = xml.path("Object");
-        List<JsonNode> out = new java.util.ArrayList<>();
-        if (objects.isArray()) {
-            objects.forEach(out::add);
-        } else if (objects.isObject()) {
-            out.add(objects);
-        }
-        if (out.isEmpty() || out.size() > 1000) {
-            throw new AwsException("MalformedXML", 400, "The XML you provided was not well-formed or did not validate against our published schema");
-        }
-        return out;
     }
 
     // ---- helpers ----
@@ -198,11 +204,23 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         return new ByteArrayInputStream(body(input));
     }
 
+    /** A stored body: the blob, and its additional checksum ({@code ALGORITHM:base64}) when one was asked for. */
+    private record Stored(BlobStore.Written written, Optional<String> checksum) {
+    }
+
+    private static Map<String, String> headers(ObjectNode input) {
+        Map<String, String> out = new java.util.HashMap<>();
+        input.path("headers").properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
+        return out;
+    }
+
     /**
-     * Seals a streaming body into a new blob and checks Content-MD5 against what was read; a body
-     * that fails a check leaves no blob behind and gets the error of that check.
+     * Seals a streaming body into a new blob and checks Content-MD5 and the additional checksum
+     * ({@code x-amz-checksum-*} header, or trailer, already checked by the chunk decoder) against
+     * what was read; a body that fails a check leaves no blob behind and gets the error of that
+     * check. {@code required} is the checksum an upload's parts must carry.
      */
-    private BlobStore.Written writeBody(ObjectNode input, Key key, Map<String, String> context) {
+    private Stored writeBody(ObjectNode input, Key key, Map<String, String> context, Optional<Checksums.Algorithm> required) {
         String md5 = header(input, "content-md5");
         byte[] expected = null;
         if (md5 != null) {
@@ -215,9 +233,18 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
                 throw new AwsException("InvalidDigest", 400, "The Content-MD5 you specified was invalid.");
             }
         }
+        Optional<Checksums.Requested> requested = Checksums.requested(headers(input));
+        if (required.isPresent() && requested.isPresent() && requested.get().algorithm() != required.get()) {
+            throw new AwsException("InvalidRequest", 400, "Checksum Type mismatch occurred, expected checksum Type: "
+                    + required.get().name().toLowerCase(Locale.ROOT) + ", actual checksum Type: "
+                    + requested.get().algorithm().name().toLowerCase(Locale.ROOT));
+        }
+        Optional<Checksums.Algorithm> algorithm = requested.map(Checksums.Requested::algorithm).or(() -> required);
+        java.io.InputStream in = bodyStream(input);
+        Checksums.Computing computing = algorithm.map(a -> new Checksums.Computing(in, a)).orElse(null);
         BlobStore.Written written;
         try {
-            written = blobs.write(bodyStream(input), key, context);
+            written = blobs.write(computing != null ? computing : in, key, context);
         } catch (dev.citadel.auth.AuthException e) {
             throw dev.citadel.pipeline.AuthErrors.toAwsException(e, Protocol.REST_XML);
         } catch (IOException e) {
@@ -227,7 +254,17 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
             deleteBlobQuietly(written.blobId());
             throw new AwsException("BadDigest", 400, "The Content-MD5 you specified did not match what we received.");
         }
-        return written;
+        Optional<String> checksum = Optional.empty();
+        if (computing != null) {
+            byte[] value = computing.value();
+            Optional<byte[]> claimed = requested.flatMap(Checksums.Requested::expected);
+            if (claimed.isPresent() && !MessageDigest.isEqual(claimed.get(), value)) {
+                deleteBlobQuietly(written.blobId());
+                throw new AwsException("BadDigest", 400, "The " + algorithm.get().name() + " you specified did not match the calculated checksum.");
+            }
+            checksum = Optional.of(Checksums.format(algorithm.get(), Base64.getEncoder().encodeToString(value)));
+        }
+        return new Stored(written, checksum);
     }
 
     private static byte[] body(ObjectNode input) {
@@ -418,20 +455,21 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
     JsonNode putObject(RequestContext ctx, ObjectNode input) {
         Bucket b = requireBucket(ctx, input);
         String key = input.path("Key").asText("");
-        boolean kms = "aws:kms".equals(header(input, "x-amz-server-side-encryption"));
-        if (!kms || header(input, "x-amz-server-side-encryption-customer-algorithm") != null) {
-            checkEncryptionHeaders(input);
-        }
+        Sealing sealing = sealingFor(ctx, b, input, objectArn(b.name(), key));
         ObjectNode metadata = userMetadata(input);
-        Key s3Key = kms ? kmsKeyFor(ctx, b, header(input, "x-amz-server-side-encryption-aws-kms-key-id"), "kms:GenerateDataKey",
-                "arn:aws:s3:::" + b.name() + "/" + key) : s3Key(b);
-        BlobStore.Written written = writeBody(input, s3Key, context(b.name(), key));
+        String tags = tagsFromHeader(ctx, input, objectArn(b.name(), key));
+        Stored stored = writeBody(input, sealing.key(), context(b.name(), key), Optional.empty());
+        BlobStore.Written written = stored.written();
         String contentType = Optional.ofNullable(header(input, "content-type")).orElse("binary/octet-stream");
-        S3Object o = new S3Object(b.name(), key, written.blobId(), written.length(), written.md5Hex(), written.sha256Hex(), contentType,
-                metadata.toString(), s3Key.arn(), keys.now());
-        Optional<String> replaced = store.inTransaction(h -> new S3Repository(h).putObject(o));
-        replaced.ifPresent(this::deleteBlobQuietly);
-        return empty(200, encryptionHeaders(Map.of("ETag", "\"" + written.md5Hex() + "\""), b, s3Key.arn()));
+        Optional<String> checksum = stored.checksum();
+        S3Object o = new S3Object(b.name(), key, newVersionId(b), false, written.blobId(), written.length(), written.md5Hex(),
+                written.sha256Hex(), contentType, metadata.toString(), tags, sealing.encryption(), checksum, keys.now(), true);
+        store.inTransaction(h -> new S3Repository(h).putVersion(o)).ifPresent(this::deleteBlobQuietly);
+        Map<String, String> headers = new LinkedHashMap<>(encryptionHeaders(sealing.encryption()));
+        headers.put("ETag", "\"" + written.md5Hex() + "\"");
+        versionHeader(headers, b, o.versionId());
+        checksum.ifPresent(c -> checksumHeaders(headers, c));
+        return empty(200, headers);
     }
 
     private static void checkContentMd5(ObjectNode input, byte[] body) {
@@ -453,15 +491,122 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         }
     }
 
-    private static void checkEncryptionHeaders(ObjectNode input) {
-        String sse = header(input, "x-amz-server-side-encryption");
-        if (sse != null && !sse.equals("AES256")) {
-            throw new AwsException("NotImplemented", 501, "SSE-KMS is available for PutObject; for this operation only SSE-S3 (AES256) is yet.");
-        }
-        if (header(input, "x-amz-server-side-encryption-customer-algorithm") != null) {
+    private static String objectArn(String bucket, String key) {
+        return "arn:aws:s3:::" + bucket + "/" + key;
+    }
+
+    /** The key new contents are sealed under and how S3 reports it. */
+    private record Sealing(Key key, S3Repository.Encryption encryption) {
+    }
+
+    /**
+     * The encryption of an object being written: what the request's SSE headers ask for, or the
+     * bucket's default encryption. SSE-KMS with a customer key needs kms:GenerateDataKey on it
+     * (checked here, through S3, before the body is read); SSE-C is refused.
+     */
+    private Sealing sealingFor(RequestContext ctx, Bucket b, ObjectNode input, String objectArn) {
+        if (header(input, "x-amz-server-side-encryption-customer-algorithm") != null
+                || header(input, "x-amz-server-side-encryption-customer-key") != null) {
             throw new AwsException("InvalidRequest", 400, "Citadel does not accept customer-provided keys (SSE-C): objects are encrypted "
                     + "under KMS keys it holds.");
         }
+        if (header(input, "x-amz-server-side-encryption-context") != null) {
+            throw new AwsException("NotImplemented", 501, "A custom SSE-KMS encryption context is not available in Citadel; objects are bound "
+                    + "to their ARN (aws:s3:arn).");
+        }
+        String requested = header(input, "x-amz-server-side-encryption");
+        String keyId = header(input, "x-amz-server-side-encryption-aws-kms-key-id");
+        String bucketKey = header(input, "x-amz-server-side-encryption-bucket-key-enabled");
+        S3Bodies.DefaultEncryption defaults = defaultEncryption(b);
+        String algorithm = requested != null ? requested : defaults.algorithm();
+        switch (algorithm) {
+            case "AES256" -> {
+                if (keyId != null) {
+                    throw new AwsException("InvalidArgument", 400, "Server Side Encryption with AWS KMS managed key requires HTTP header "
+                            + "x-amz-server-side-encryption : aws:kms");
+                }
+                Key k = s3Key(b);
+                return new Sealing(k, new S3Repository.Encryption(k.arn(), "AES256", false));
+            }
+            case "aws:kms" -> {
+                Optional<String> id = keyId != null ? Optional.of(keyId) : requested == null ? defaults.kmsKeyId() : Optional.empty();
+                Key k = id.isPresent() ? kmsKeyFor(ctx, b, id.get(), "kms:GenerateDataKey", objectArn) : s3Key(b);
+                boolean bk = bucketKey != null ? bucketKey.equalsIgnoreCase("true") : defaults.bucketKeyEnabled();
+                return new Sealing(k, new S3Repository.Encryption(k.arn(), "aws:kms", bk));
+            }
+            default -> throw new AwsException("InvalidArgument", 400, "The encryption method specified is not supported");
+        }
+    }
+
+    /** The key contents sealed as {@code e} are (re)sealed under, with the caller's permission to use it checked. */
+    private Key sealingKey(RequestContext ctx, Bucket b, S3Repository.Encryption e, String objectArn) {
+        Key s3 = s3Key(b);
+        return e.kmsKeyArn().isEmpty() || e.kmsKeyArn().equals(s3.arn()) ? s3 : kmsKeyFor(ctx, b, e.kmsKeyArn(), "kms:GenerateDataKey", objectArn);
+    }
+
+    /** Reading contents sealed under a customer key needs kms:Decrypt on it, through S3, as in AWS. */
+    private void checkDecrypt(RequestContext ctx, Bucket b, S3Object o) {
+        if (!o.encryption().kmsKeyArn().equals(s3Key(b).arn())) {
+            kmsKeyFor(ctx, b, o.encryption().kmsKeyArn(), "kms:Decrypt", objectArn(b.name(), o.key()));
+        }
+    }
+
+    private S3Bodies.DefaultEncryption defaultEncryption(Bucket b) {
+        return b.encryption().map(json -> {
+            try {
+                return S3Bodies.DefaultEncryption.fromJson(JSON.readTree(json));
+            } catch (IOException e) {
+                throw new IllegalStateException("stored encryption rule is not JSON", e);
+            }
+        }).orElse(S3Bodies.DefaultEncryption.SSE_S3);
+    }
+
+    private String newVersionId(Bucket b) {
+        return b.versioning().equals("Enabled") ? Base64.getUrlEncoder().withoutPadding().encodeToString(keys.randomBytes(24))
+                : S3Repository.NULL_VERSION;
+    }
+
+    /** x-amz-version-id, on buckets that have (or had) versioning. */
+    private static void versionHeader(Map<String, String> headers, Bucket b, String versionId) {
+        if (!b.versioning().isEmpty()) {
+            headers.put("x-amz-version-id", versionId);
+        }
+    }
+
+    private static void checksumHeaders(Map<String, String> headers, String stored) {
+        Map.Entry<Checksums.Algorithm, String> c = Checksums.parse(stored);
+        headers.put(c.getKey().header(), c.getValue());
+        headers.put("x-amz-checksum-type", c.getValue().contains("-") ? "COMPOSITE" : "FULL_OBJECT");
+    }
+
+    /**
+     * The tag set of an {@code x-amz-tagging} header, as JSON; tagging an object as it is written
+     * also needs s3:PutObjectTagging, as in AWS.
+     */
+    private String tagsFromHeader(RequestContext ctx, ObjectNode input, String objectArn) {
+        String header = header(input, "x-amz-tagging");
+        if (header == null) {
+            return "{}";
+        }
+        Map<String, String> tags = S3Bodies.taggingHeader(header);
+        if (!tags.isEmpty()) {
+            requireAllowed(ctx, "s3:PutObjectTagging", objectArn);
+        }
+        return S3Bodies.tagsJson(tags).toString();
+    }
+
+    /** A second permission an operation needs, decided like the pipeline's (with the request's global condition keys). */
+    private void requireAllowed(RequestContext ctx, String action, String resource) {
+        if (!allowed(ctx, action, resource)) {
+            throw new AwsException("AccessDenied", 403, "Access Denied");
+        }
+    }
+
+    private boolean allowed(RequestContext ctx, String action, String resource) {
+        java.util.Map<String, List<String>> conditionKeys = new java.util.HashMap<>();
+        dev.citadel.pipeline.RequestPipeline.globalConditionKeys(ctx, conditionKeys);
+        return authorizer.authorize(new dev.citadel.pipeline.authz.AuthorizationRequest(ctx.principal(), action, List.of(resource), conditionKeys))
+                .allowed();
     }
 
     private static ObjectNode userMetadata(ObjectNode input) {
@@ -518,14 +663,15 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         return key;
     }
 
-    /** The SSE headers S3 answers with: AES256 for the account's S3 key, aws:kms and the key's ARN for a customer key. */
-    private Map<String, String> encryptionHeaders(Map<String, String> base, Bucket b, String keyArn) {
-        Map<String, String> out = new LinkedHashMap<>(base);
-        if (keyArn.equals(s3Key(b).arn())) {
-            out.put("x-amz-server-side-encryption", "AES256");
-        } else {
-            out.put("x-amz-server-side-encryption", "aws:kms");
-            out.put("x-amz-server-side-encryption-aws-kms-key-id", keyArn);
+    /** The SSE headers S3 answers with. */
+    private static Map<String, String> encryptionHeaders(S3Repository.Encryption e) {
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put("x-amz-server-side-encryption", e.algorithm().isEmpty() ? "AES256" : e.algorithm());
+        if (e.algorithm().equals("aws:kms")) {
+            out.put("x-amz-server-side-encryption-aws-kms-key-id", e.kmsKeyArn());
+            if (e.bucketKey()) {
+                out.put("x-amz-server-side-encryption-bucket-key-enabled", "true");
+            }
         }
         return out;
     }
@@ -554,21 +700,64 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         return Map.of("aws:s3:arn", "arn:aws:s3:::" + bucket + "/" + key, "citadel:upload", uploadId + "/" + part);
     }
 
+    /** The checksum an upload's parts carry, and whether the object's is of the whole object (else composite). */
+    private record UploadChecksum(Checksums.Algorithm algorithm, boolean fullObject) {
+        static Optional<UploadChecksum> of(Optional<String> stored) {
+            return stored.map(v -> {
+                String[] parts = v.split(" ");
+                return new UploadChecksum(Checksums.Algorithm.valueOf(parts[0]), parts.length > 1 && parts[1].equals("FULL_OBJECT"));
+            });
+        }
+
+        String stored() {
+            return algorithm.name() + (fullObject ? " FULL_OBJECT" : "");
+        }
+    }
+
     JsonNode createMultipartUpload(RequestContext ctx, ObjectNode input) {
         Bucket b = requireBucket(ctx, input);
-        checkEncryptionHeaders(input);
         String key = input.path("Key").asText("");
+        Sealing sealing = sealingFor(ctx, b, input, objectArn(b.name(), key));
+        String tags = tagsFromHeader(ctx, input, objectArn(b.name(), key));
+        Optional<UploadChecksum> checksum = Optional.empty();
+        String algorithm = header(input, "x-amz-checksum-algorithm");
+        String type = header(input, "x-amz-checksum-type");
+        if (algorithm != null) {
+            Checksums.Algorithm a = Checksums.Algorithm.named(algorithm).orElseThrow(() -> new AwsException("InvalidRequest", 400,
+                    "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, SHA1, SHA256]"));
+            boolean full = "FULL_OBJECT".equals(type);
+            if (type != null && !full && !type.equals("COMPOSITE")) {
+                throw new AwsException("InvalidRequest", 400, "Value for x-amz-checksum-type header is invalid.");
+            }
+            if (full && (a == Checksums.Algorithm.SHA1 || a == Checksums.Algorithm.SHA256)) {
+                throw new AwsException("InvalidRequest", 400, "The FULL_OBJECT checksum type cannot be used with the " + a.name().toLowerCase(Locale.ROOT)
+                        + " checksum algorithm.");
+            }
+            checksum = Optional.of(new UploadChecksum(a, full));
+        } else if (type != null) {
+            throw new AwsException("InvalidRequest", 400, "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.");
+        }
         String id = HexFormat.of().formatHex(keys.randomBytes(24));
         String contentType = Optional.ofNullable(header(input, "content-type")).orElse("binary/octet-stream");
-        S3Repository.Upload upload = new S3Repository.Upload(id, b.name(), key, contentType, userMetadata(input).toString(), keys.now());
+        S3Repository.Upload upload = new S3Repository.Upload(id, b.name(), key, contentType, userMetadata(input).toString(), keys.now(),
+                sealing.encryption(), checksum.map(UploadChecksum::stored), tags);
         store.useTransaction(h -> new S3Repository(h).insertUpload(upload));
         XmlWriter w = XmlWriter.document("InitiateMultipartUploadResult", XMLNS);
         w.element("Bucket", b.name()).element("Key", key).element("UploadId", id);
-        return respondWith(200, w, Map.of("x-amz-server-side-encryption", "AES256"));
+        Map<String, String> headers = new LinkedHashMap<>(encryptionHeaders(sealing.encryption()));
+        checksum.ifPresent(c -> {
+            headers.put("x-amz-checksum-algorithm", c.algorithm().name());
+            headers.put("x-amz-checksum-type", c.fullObject() ? "FULL_OBJECT" : "COMPOSITE");
+        });
+        return respondWith(200, w, headers);
     }
 
-    JsonNode uploadPart(RequestContext ctx, ObjectNode input) {
-        Bucket b = requireBucket(ctx, input);
+    /** How an upload's parts and object are sealed (uploads begun before encryption was recorded use the S3 key). */
+    private static S3Repository.Encryption uploadEncryption(S3Repository.Upload upload) {
+        return upload.encryption().kmsKeyArn().isEmpty() ? S3Repository.Encryption.NONE : upload.encryption();
+    }
+
+    private static int partNumber(ObjectNode input) {
         int part;
         try {
             part = Integer.parseInt(Optional.ofNullable(query(input, "partNumber")).orElse(""));
@@ -578,43 +767,58 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         if (part < 1 || part > 10_000) {
             throw new AwsException("InvalidArgument", 400, "Part number must be an integer between 1 and 10000, inclusive");
         }
+        return part;
+    }
+
+    JsonNode uploadPart(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        int part = partNumber(input);
         S3Repository.Upload upload = requireUpload(b, input);
-        BlobStore.Written written = writeBody(input, s3Key(b), partContext(b.name(), upload.key(), upload.uploadId(), part));
-        S3Repository.Part p = new S3Repository.Part(upload.uploadId(), part, written.blobId(), written.length(), written.md5Hex(), keys.now());
-        Optional<String> replaced = store.inTransaction(h -> new S3Repository(h).putPart(p));
-        replaced.ifPresent(this::deleteBlobQuietly);
-        return empty(200, Map.of("ETag", "\"" + written.md5Hex() + "\"", "x-amz-server-side-encryption", "AES256"));
+        S3Repository.Encryption encryption = uploadEncryption(upload);
+        Key key = sealingKey(ctx, b, encryption, objectArn(b.name(), upload.key()));
+        Optional<UploadChecksum> checksum = UploadChecksum.of(upload.checksumAlgorithm());
+        Stored stored = writeBody(input, key, partContext(b.name(), upload.key(), upload.uploadId(), part),
+                checksum.map(UploadChecksum::algorithm));
+        BlobStore.Written written = stored.written();
+        // A part keeps its checksum only when its upload has an algorithm (a part's own, otherwise, was verified and is not kept).
+        Optional<String> partChecksum = checksum.isPresent() ? stored.checksum().map(c -> Checksums.parse(c).getValue()) : Optional.empty();
+        S3Repository.Part p = new S3Repository.Part(upload.uploadId(), part, written.blobId(), written.length(), written.md5Hex(), keys.now(),
+                partChecksum);
+        store.inTransaction(h -> new S3Repository(h).putPart(p)).ifPresent(this::deleteBlobQuietly);
+        Map<String, String> headers = new LinkedHashMap<>(encryptionHeaders(encryption));
+        headers.put("ETag", "\"" + written.md5Hex() + "\"");
+        stored.checksum().ifPresent(c -> headers.put(Checksums.parse(c).getKey().header(), Checksums.parse(c).getValue()));
+        return empty(200, headers);
     }
 
     JsonNode completeMultipartUpload(RequestContext ctx, ObjectNode input) {
         Bucket b = requireBucket(ctx, input);
         S3Repository.Upload upload = requireUpload(b, input);
-        ObjectNode xml = dev.citadel.wire.RestXml.read(body(input));
-        JsonNode given = xml.path("CompleteMultipartUpload").path("Part");
-        List<JsonNode> requested = new java.util.ArrayList<>();
-        if (given.isArray()) {
-            given.forEach(requested::add);
-        } else if (given.isObject()) {
-            requested.add(given);
-        }
-        if (requested.isEmpty()) {
-            throw new AwsException("MalformedXML", 400, "The XML you provided was not well-formed or did not validate against our published schema");
-        }
+        List<S3Bodies.CompletedPart> requested = S3Bodies.completedParts(body(input));
+        Optional<UploadChecksum> checksum = UploadChecksum.of(upload.checksumAlgorithm());
         Map<Integer, S3Repository.Part> stored = new LinkedHashMap<>();
         store.read(h -> new S3Repository(h).parts(upload.uploadId())).forEach(p -> stored.put(p.partNumber(), p));
         List<S3Repository.Part> chosen = new java.util.ArrayList<>();
         int previous = 0;
-        for (JsonNode r : requested) {
-            int number = r.path("PartNumber").asInt(-1);
-            String etag = r.path("ETag").asText("").replace("\"", "");
-            if (number <= previous) {
+        for (S3Bodies.CompletedPart r : requested) {
+            if (r.number() <= previous) {
                 throw new AwsException("InvalidPartOrder", 400, "The list of parts was not in ascending order. Parts must be ordered by part number.");
             }
-            previous = number;
-            S3Repository.Part p = stored.get(number);
-            if (p == null || !p.etag().equals(etag)) {
-                throw new AwsException("InvalidPart", 400, "One or more of the specified parts could not be found. The part may not have been "
-                        + "uploaded, or the specified entity tag may not match the part's entity tag.");
+            previous = r.number();
+            S3Repository.Part p = stored.get(r.number());
+            if (p == null || !p.etag().equals(r.etag())) {
+                throw invalidPart();
+            }
+            if (checksum.isPresent() && !checksum.get().fullObject()) {
+                String given = r.checksums().get(checksum.get().algorithm().name());
+                if (given == null) {
+                    throw new AwsException("InvalidRequest", 400, "The upload was created using a " + checksum.get().algorithm().name()
+                            .toLowerCase(Locale.ROOT) + " checksum. The complete request must include the checksum for each part. It was missing "
+                            + "for part " + r.number() + " in the request.");
+                }
+                if (p.checksum().isEmpty() || !p.checksum().get().equals(given)) {
+                    throw invalidPart();
+                }
             }
             chosen.add(p);
         }
@@ -623,6 +827,10 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
                 throw new AwsException("EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed object size.");
             }
         }
+        Optional<byte[]> claimedWhole = checksum.filter(UploadChecksum::fullObject)
+                .flatMap(c -> Optional.ofNullable(header(input, c.algorithm().header())).map(v -> Checksums.decode(c.algorithm(), v)));
+        S3Repository.Encryption encryption = uploadEncryption(upload);
+        Key key = sealingKey(ctx, b, encryption, objectArn(b.name(), upload.key()));
         // The object is the parts in order, sealed again as one blob under the object's own context.
         java.util.Iterator<S3Repository.Part> parts = chosen.iterator();
         java.util.Enumeration<java.io.InputStream> streams = new java.util.Enumeration<>() {
@@ -642,29 +850,59 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
                 }
             }
         };
-        Key s3Key = s3Key(b);
         BlobStore.Written written;
+        Checksums.Computing whole = null;
         try (java.io.InputStream all = new java.io.SequenceInputStream(streams)) {
-            written = blobs.write(all, s3Key, context(b.name(), upload.key()));
+            java.io.InputStream in = all;
+            if (checksum.isPresent() && checksum.get().fullObject()) {
+                whole = new Checksums.Computing(all, checksum.get().algorithm());
+                in = whole;
+            }
+            written = blobs.write(in, key, context(b.name(), upload.key()));
         } catch (IOException | java.io.UncheckedIOException e) {
             throw new AwsException("InternalError", 500, "We encountered an internal error. Please try again.");
+        }
+        Optional<String> objectChecksum = Optional.empty();
+        if (whole != null) {
+            byte[] value = whole.value();
+            if (claimedWhole.isPresent() && !MessageDigest.isEqual(claimedWhole.get(), value)) {
+                deleteBlobQuietly(written.blobId());
+                throw new AwsException("BadDigest", 400, "The " + checksum.get().algorithm().name() + " you specified did not match the calculated "
+                        + "checksum.");
+            }
+            objectChecksum = Optional.of(Checksums.format(checksum.get().algorithm(), Base64.getEncoder().encodeToString(value)));
+        } else if (checksum.isPresent()) {
+            objectChecksum = Optional.of(Checksums.format(checksum.get().algorithm(), Checksums.composite(checksum.get().algorithm(),
+                    chosen.stream().map(p -> p.checksum().orElseThrow()).toList())));
         }
         java.io.ByteArrayOutputStream md5s = new java.io.ByteArrayOutputStream();
         chosen.forEach(p -> md5s.writeBytes(HexFormat.of().parseHex(p.etag())));
         String etag = hex(md5(md5s.toByteArray())) + "-" + chosen.size();
-        S3Object o = new S3Object(b.name(), upload.key(), written.blobId(), written.length(), etag, written.sha256Hex(), upload.contentType(),
-                upload.metadata(), s3Key.arn(), keys.now());
+        S3Object o = new S3Object(b.name(), upload.key(), newVersionId(b), false, written.blobId(), written.length(), etag, written.sha256Hex(),
+                upload.contentType(), upload.metadata(), upload.tags(), new S3Repository.Encryption(key.arn(),
+                encryption.algorithm().isEmpty() ? "AES256" : encryption.algorithm(), encryption.bucketKey()), objectChecksum, keys.now(), true);
         List<String> obsolete = new java.util.ArrayList<>();
         store.useTransaction(h -> {
             S3Repository repo = new S3Repository(h);
-            repo.putObject(o).ifPresent(obsolete::add);
+            repo.putVersion(o).ifPresent(obsolete::add);
             obsolete.addAll(repo.deleteUpload(upload.uploadId()));
         });
         obsolete.forEach(this::deleteBlobQuietly);
         XmlWriter w = XmlWriter.document("CompleteMultipartUploadResult", XMLNS);
         w.element("Location", "/" + b.name() + "/" + upload.key()).element("Bucket", b.name()).element("Key", upload.key())
                 .element("ETag", "\"" + etag + "\"");
-        return respondWith(200, w, Map.of("x-amz-server-side-encryption", "AES256"));
+        objectChecksum.ifPresent(c -> {
+            Map.Entry<Checksums.Algorithm, String> e = Checksums.parse(c);
+            w.element(e.getKey().member(), e.getValue()).element("ChecksumType", e.getValue().contains("-") ? "COMPOSITE" : "FULL_OBJECT");
+        });
+        Map<String, String> headers = new LinkedHashMap<>(encryptionHeaders(o.encryption()));
+        versionHeader(headers, b, o.versionId());
+        return respondWith(200, w, headers);
+    }
+
+    private static AwsException invalidPart() {
+        return new AwsException("InvalidPart", 400, "One or more of the specified parts could not be found. The part may not have been "
+                + "uploaded, or the specified entity tag may not match the part's entity tag.");
     }
 
     JsonNode abortMultipartUpload(RequestContext ctx, ObjectNode input) {
@@ -734,17 +972,18 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
     JsonNode getObject(RequestContext ctx, ObjectNode input) {
         Bucket b = requireBucket(ctx, input);
         String key = input.path("Key").asText("");
-        S3Object o = store.read(h -> new S3Repository(h).object(b.name(), key))
-                .orElseThrow(() -> new AwsException("NoSuchKey", 404, "The specified key does not exist."));
+        S3Object o = requireVersion(b, key, query(input, "versionId"));
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("ETag", "\"" + o.etag() + "\"");
         headers.put("Last-Modified", HTTP_DATE.format(o.lastModified()));
         headers.put("Accept-Ranges", "bytes");
-        if (!o.kmsKeyArn().equals(s3Key(b).arn())) {
-            // SSE-KMS: reading needs kms:Decrypt on the object's key, through S3, as in AWS.
-            kmsKeyFor(ctx, b, o.kmsKeyArn(), "kms:Decrypt", "arn:aws:s3:::" + b.name() + "/" + key);
+        checkDecrypt(ctx, b, o);
+        headers.putAll(encryptionHeaders(o.encryption()));
+        versionHeader(headers, b, o.versionId());
+        int tagCount = parseJson(o.tags()).size();
+        if (tagCount > 0) {
+            headers.put("x-amz-tagging-count", Integer.toString(tagCount));
         }
-        headers.putAll(encryptionHeaders(Map.of(), b, o.kmsKeyArn()));
         try {
             JSON.readTree(o.metadata()).properties().forEach(e -> headers.put("x-amz-meta-" + e.getKey(), e.getValue().asText()));
         } catch (IOException e) {
@@ -780,6 +1019,9 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
             if (override != null) {
                 headers.put(override, e.getValue().asText());
             }
+        }
+        if (status == 200 && o.checksum().isPresent() && "ENABLED".equalsIgnoreCase(header(input, "x-amz-checksum-mode"))) {
+            checksumHeaders(headers, o.checksum().get());
         }
         String contentType = input.path("query").path("response-content-type").asText(o.contentType());
         boolean head = ctx.operation().name().equals("HeadObject");
@@ -896,29 +1138,117 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         }
     }
 
-    JsonNode deleteObject(RequestContext ctx, ObjectNode input) {
-        Bucket b = requireBucket(ctx, input);
-        String key = input.path("Key").asText("");
-        store.inTransaction(h -> new S3Repository(h).deleteObject(b.name(), key)).ifPresent(this::deleteBlobQuietly);
-        return empty(204, Map.of());
+    private static ObjectNode parseJson(String json) {
+        try {
+            return (ObjectNode) JSON.readTree(json);
+        } catch (IOException | ClassCastException e) {
+            throw new IllegalStateException("stored JSON is not an object", e);
+        }
     }
 
+    /**
+     * The version a request names, or the key's current object: NoSuchKey when there is none (the
+     * latest version is a delete marker), NoSuchVersion for an unknown version, and
+     * MethodNotAllowed for a delete marker named by its version id, as S3 answers.
+     */
+    private S3Object requireVersion(Bucket b, String key, String versionId) {
+        if (versionId == null) {
+            return store.read(h -> new S3Repository(h).object(b.name(), key))
+                    .orElseThrow(() -> new AwsException("NoSuchKey", 404, "The specified key does not exist."));
+        }
+        checkVersionId(versionId);
+        S3Object o = store.read(h -> new S3Repository(h).version(b.name(), key, versionId))
+                .orElseThrow(() -> new AwsException("NoSuchVersion", 404, "The specified version does not exist."));
+        if (o.deleteMarker()) {
+            throw new AwsException("MethodNotAllowed", 405, "The specified method is not allowed against this resource.");
+        }
+        return o;
+    }
+
+    private static final Pattern VERSION_ID = Pattern.compile("null|[A-Za-z0-9_-]{32}");
+
+    private static void checkVersionId(String versionId) {
+        if (!VERSION_ID.matcher(versionId).matches()) {
+            throw new AwsException("InvalidArgument", 400, "Invalid version id specified");
+        }
+    }
+
+    /** What a delete did: the version it removed or the delete marker it added. */
+    private record Deletion(String versionId, boolean deleteMarker) {
+    }
+
+    /**
+     * Deletes a version for good (when one is named), or the key: removed outright in a bucket
+     * that never had versioning, hidden behind a new delete marker when versioning is enabled,
+     * and behind a {@code null} delete marker (replacing the null version) when it is suspended.
+     */
+    private Deletion delete(Bucket b, String key, Optional<String> versionId) {
+        if (versionId.isPresent()) {
+            checkVersionId(versionId.get());
+            Optional<S3Object> removed = store.inTransaction(h -> new S3Repository(h).deleteVersion(b.name(), key, versionId.get()));
+            removed.map(S3Object::blobId).filter(java.util.Objects::nonNull).ifPresent(this::deleteBlobQuietly);
+            return new Deletion(versionId.get(), removed.map(S3Object::deleteMarker).orElse(false));
+        }
+        if (b.versioning().isEmpty()) {
+            store.inTransaction(h -> new S3Repository(h).deleteVersion(b.name(), key, S3Repository.NULL_VERSION))
+                    .map(S3Object::blobId).filter(java.util.Objects::nonNull).ifPresent(this::deleteBlobQuietly);
+            return new Deletion(S3Repository.NULL_VERSION, false);
+        }
+        S3Object marker = S3Object.deleteMarker(b.name(), key, newVersionId(b), keys.now());
+        store.inTransaction(h -> new S3Repository(h).putVersion(marker)).ifPresent(this::deleteBlobQuietly);
+        return new Deletion(marker.versionId(), true);
+    }
+
+    JsonNode deleteObject(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        String versionId = query(input, "versionId");
+        Deletion d = delete(b, input.path("Key").asText(""), Optional.ofNullable(versionId));
+        Map<String, String> headers = new LinkedHashMap<>();
+        if (versionId != null || !b.versioning().isEmpty()) {
+            headers.put("x-amz-version-id", d.versionId());
+        }
+        if (d.deleteMarker()) {
+            headers.put("x-amz-delete-marker", "true");
+        }
+        return empty(204, headers);
+    }
+
+    /**
+     * DeleteObjects: the pipeline has checked s3:DeleteObject on every key; a key named with a
+     * version also needs s3:DeleteObjectVersion, and is reported as AccessDenied alone when that
+     * is refused.
+     */
     JsonNode deleteObjects(RequestContext ctx, ObjectNode input) {
         Bucket b = requireBucket(ctx, input);
         checkContentMd5(input, body(input));
-        List<JsonNode> objects = objectsToDelete(input);
-        boolean quiet = dev.citadel.wire.RestXml.read(body(input)).path("Delete").path("Quiet").asText("false").equalsIgnoreCase("true");
+        S3Bodies.DeleteRequest request = S3Bodies.delete(body(input));
         XmlWriter w = XmlWriter.document("DeleteResult", XMLNS);
-        for (JsonNode o : objects) {
-            String key = o.path("Key").asText("");
+        for (S3Bodies.ToDelete o : request.objects()) {
+            String key = o.key();
             if (key.isEmpty() || key.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > S3Routes.MAX_KEY_BYTES) {
                 w.start("Error").element("Key", key).element("Code", key.isEmpty() ? "UserKeyMustBeSpecified" : "KeyTooLongError")
                         .element("Message", key.isEmpty() ? "The key must be specified." : "Your key is too long").end();
                 continue;
             }
-            store.inTransaction(h -> new S3Repository(h).deleteObject(b.name(), key)).ifPresent(this::deleteBlobQuietly);
-            if (!quiet) {
-                w.start("Deleted").element("Key", key).end();
+            if (o.versionId().isPresent() && !allowed(ctx, "s3:DeleteObjectVersion", objectArn(b.name(), key))) {
+                w.start("Error").element("Key", key).element("VersionId", o.versionId().get()).element("Code", "AccessDenied")
+                        .element("Message", "Access Denied").end();
+                continue;
+            }
+            Deletion d;
+            try {
+                d = delete(b, key, o.versionId());
+            } catch (AwsException e) {
+                w.start("Error").element("Key", key).element("Code", e.code()).element("Message", e.getMessage()).end();
+                continue;
+            }
+            if (!request.quiet()) {
+                w.start("Deleted").element("Key", key);
+                o.versionId().ifPresent(v -> w.element("VersionId", v));
+                if (d.deleteMarker()) {
+                    w.element("DeleteMarker", "true").element("DeleteMarkerVersionId", d.versionId());
+                }
+                w.end();
             }
         }
         return xml(200, w);
@@ -931,44 +1261,70 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         Bucket sourceB = cs.bucket();
         S3Object src = cs.object();
         String sourceKey = src.key();
-        checkEncryptionHeaders(input);
         boolean replace = "REPLACE".equals(header(input, "x-amz-metadata-directive"));
-        if (!replace && sourceB.name().equals(destination.name()) && sourceKey.equals(key)) {
+        boolean newEncryption = header(input, "x-amz-server-side-encryption") != null;
+        if (!replace && !newEncryption && sourceB.name().equals(destination.name()) && sourceKey.equals(key)) {
             throw new AwsException("InvalidRequest", 400, "This copy request is illegal because it is trying to copy an object to itself "
                     + "without changing the object's metadata, storage class, website redirect location or encryption attributes.");
         }
-        Key s3Key = s3Key(destination);
+        Sealing sealing = sealingFor(ctx, destination, input, objectArn(destination.name(), key));
+        String tags = "REPLACE".equals(header(input, "x-amz-tagging-directive")) ? tagsFromHeader(ctx, input, objectArn(destination.name(), key))
+                : src.tags();
+        // The checksum the request asks for, or else the source's own algorithm (computed anew over the copy).
+        Optional<Checksums.Algorithm> algorithm = Optional.ofNullable(header(input, "x-amz-checksum-algorithm"))
+                .map(n -> Checksums.Algorithm.named(n).orElseThrow(() -> new AwsException("InvalidRequest", 400,
+                        "Value for x-amz-checksum-algorithm header is invalid.")))
+                .or(() -> src.checksum().map(c -> Checksums.parse(c).getKey()));
         BlobStore.Written written;
+        Checksums.Computing computing = null;
         // Re-sealed under the destination's key and context as it is read from the source.
         try (java.io.InputStream in = java.nio.channels.Channels.newInputStream(blobs.read(src.blobId(), context(sourceB.name(), sourceKey)))) {
-            written = blobs.write(in, s3Key, context(destination.name(), key));
+            java.io.InputStream plain = in;
+            if (algorithm.isPresent()) {
+                computing = new Checksums.Computing(in, algorithm.get());
+                plain = computing;
+            }
+            written = blobs.write(plain, sealing.key(), context(destination.name(), key));
         } catch (IOException e) {
             throw new AwsException("InternalError", 500, "We encountered an internal error. Please try again.");
         }
+        Optional<String> checksum = computing == null ? Optional.empty()
+                : Optional.of(Checksums.format(algorithm.get(), Base64.getEncoder().encodeToString(computing.value())));
         String contentType = replace ? Optional.ofNullable(header(input, "content-type")).orElse("binary/octet-stream") : src.contentType();
         String metadata = replace ? userMetadata(input).toString() : src.metadata();
         String etag = src.etag().contains("-") ? written.md5Hex() : src.etag();
-        S3Object o = new S3Object(destination.name(), key, written.blobId(), written.length(), etag, written.sha256Hex(), contentType, metadata,
-                s3Key.arn(), keys.now());
-        store.inTransaction(h -> new S3Repository(h).putObject(o)).ifPresent(this::deleteBlobQuietly);
+        S3Object o = new S3Object(destination.name(), key, newVersionId(destination), false, written.blobId(), written.length(), etag,
+                written.sha256Hex(), contentType, metadata, tags, sealing.encryption(), checksum, keys.now(), true);
+        store.inTransaction(h -> new S3Repository(h).putVersion(o)).ifPresent(this::deleteBlobQuietly);
         XmlWriter w = XmlWriter.document("CopyObjectResult", XMLNS);
         w.element("LastModified", isoMillis(o.lastModified())).element("ETag", "\"" + etag + "\"");
-        return respondWith(200, w, Map.of("x-amz-server-side-encryption", "AES256"));
+        checksum.ifPresent(c -> w.element(Checksums.parse(c).getKey().member(), Checksums.parse(c).getValue()));
+        Map<String, String> headers = new LinkedHashMap<>(encryptionHeaders(sealing.encryption()));
+        versionHeader(headers, destination, o.versionId());
+        if (!sourceB.versioning().isEmpty()) {
+            headers.put("x-amz-copy-source-version-id", src.versionId());
+        }
+        return respondWith(200, w, headers);
     }
 
     private record CopySource(Bucket bucket, S3Object object) {
     }
 
-    /** The object x-amz-copy-source names, after checking the caller may read it (s3:GetObject on the source). */
+    /**
+     * The object (or version) x-amz-copy-source names, after checking the caller may read it:
+     * s3:GetObject on the source (s3:GetObjectVersion for a version), and kms:Decrypt on its key.
+     */
     private CopySource copySource(RequestContext ctx, ObjectNode input) {
         String source = header(input, "x-amz-copy-source");
+        String versionId = null;
+        int q = source.indexOf("?versionId=");
+        if (q >= 0) {
+            versionId = java.net.URLDecoder.decode(source.substring(q + 11), java.nio.charset.StandardCharsets.UTF_8);
+            source = source.substring(0, q);
+        }
         String decoded = java.net.URLDecoder.decode(source.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
         if (decoded.startsWith("/")) {
             decoded = decoded.substring(1);
-        }
-        int q = decoded.indexOf("?versionId=");
-        if (q >= 0) {
-            decoded = decoded.substring(0, q);
         }
         int slash = decoded.indexOf('/');
         if (slash <= 0 || slash == decoded.length() - 1) {
@@ -976,30 +1332,20 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         }
         String sourceBucket = decoded.substring(0, slash);
         String sourceKey = decoded.substring(slash + 1);
-        java.util.Map<String, List<String>> conditionKeys = new java.util.HashMap<>();
-        dev.citadel.pipeline.RequestPipeline.globalConditionKeys(ctx, conditionKeys);
-        dev.citadel.pipeline.authz.AuthorizationDecision d = authorizer.authorize(new dev.citadel.pipeline.authz.AuthorizationRequest(
-                ctx.principal(), "s3:GetObject", List.of("arn:aws:s3:::" + sourceBucket + "/" + sourceKey), conditionKeys));
-        if (!d.allowed()) {
-            throw new AwsException("AccessDenied", 403, "Access Denied");
-        }
+        requireAllowed(ctx, versionId == null ? "s3:GetObject" : "s3:GetObjectVersion", objectArn(sourceBucket, sourceKey));
         Bucket b = store.read(h -> new S3Repository(h).bucket(sourceBucket))
                 .orElseThrow(() -> new AwsException("NoSuchBucket", 404, "The specified bucket does not exist"));
-        S3Object o = store.read(h -> new S3Repository(h).object(b.name(), sourceKey))
-                .orElseThrow(() -> new AwsException("NoSuchKey", 404, "The specified key does not exist."));
-        if (!o.kmsKeyArn().equals(s3Key(b).arn())) {
-            kmsKeyFor(ctx, b, o.kmsKeyArn(), "kms:Decrypt", "arn:aws:s3:::" + b.name() + "/" + sourceKey);
-        }
+        S3Object o = requireVersion(b, sourceKey, versionId);
+        checkDecrypt(ctx, b, o);
         return new CopySource(b, o);
     }
 
     JsonNode uploadPartCopy(RequestContext ctx, ObjectNode input) {
         Bucket b = requireBucket(ctx, input);
-        int part = parseIntOr(query(input, "partNumber"), 0);
-        if (part < 1 || part > 10_000) {
-            throw new AwsException("InvalidArgument", 400, "Part number must be an integer between 1 and 10000, inclusive");
-        }
+        int part = partNumber(input);
         S3Repository.Upload upload = requireUpload(b, input);
+        Key sealingKey = sealingKey(ctx, b, uploadEncryption(upload), objectArn(b.name(), upload.key()));
+        Optional<UploadChecksum> checksum = UploadChecksum.of(upload.checksumAlgorithm());
         CopySource cs = copySource(ctx, input);
         long start = 0;
         long end = cs.object().size() - 1;
@@ -1015,6 +1361,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         }
         long length = Math.max(0, end - start + 1);
         BlobStore.Written written;
+        Optional<String> partChecksum;
         try (SeekableByteChannel c = blobs.read(cs.object().blobId(), context(cs.bucket().name(), cs.object().key()))) {
             c.position(start);
             java.io.InputStream in = new java.io.FilterInputStream(java.nio.channels.Channels.newInputStream(c)) {
@@ -1038,32 +1385,219 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
                     return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
                 }
             };
-            written = blobs.write(in, s3Key(b), partContext(b.name(), upload.key(), upload.uploadId(), part));
+            Checksums.Computing computing = checksum.map(u -> new Checksums.Computing(in, u.algorithm())).orElse(null);
+            written = blobs.write(computing != null ? computing : in, sealingKey, partContext(b.name(), upload.key(), upload.uploadId(), part));
+            partChecksum = computing == null ? Optional.empty() : Optional.of(Base64.getEncoder().encodeToString(computing.value()));
         } catch (IOException e) {
             throw new AwsException("InternalError", 500, "We encountered an internal error. Please try again.");
         }
-        S3Repository.Part p = new S3Repository.Part(upload.uploadId(), part, written.blobId(), written.length(), written.md5Hex(), keys.now());
+        S3Repository.Part p = new S3Repository.Part(upload.uploadId(), part, written.blobId(), written.length(), written.md5Hex(), keys.now(),
+                partChecksum);
         store.inTransaction(h -> new S3Repository(h).putPart(p)).ifPresent(this::deleteBlobQuietly);
         XmlWriter w = XmlWriter.document("CopyPartResult", XMLNS);
         w.element("LastModified", isoMillis(p.uploadedAt())).element("ETag", "\"" + written.md5Hex() + "\"");
-        return xml(200, w);
+        checksum.ifPresent(c -> w.element(c.algorithm().member(), p.checksum().orElseThrow()));
+        return respondWith(200, w, encryptionHeaders(uploadEncryption(upload)));
     }
 
-    /** GetObjectTagging: object tags are not stored yet, so the set is empty (the CLI asks before copying). */
+    private static void writeTagSet(XmlWriter w, ObjectNode tags) {
+        w.start("TagSet");
+        tags.properties().forEach(e -> w.start("Tag").element("Key", e.getKey()).element("Value", e.getValue().asText()).end());
+        w.end();
+    }
+
     JsonNode getObjectTagging(RequestContext ctx, ObjectNode input) {
         Bucket b = requireBucket(ctx, input);
-        String key = input.path("Key").asText("");
-        store.read(h -> new S3Repository(h).object(b.name(), key))
-                .orElseThrow(() -> new AwsException("NoSuchKey", 404, "The specified key does not exist."));
+        S3Object o = requireVersion(b, input.path("Key").asText(""), query(input, "versionId"));
         XmlWriter w = XmlWriter.document("Tagging", XMLNS);
-        w.start("TagSet").end();
+        writeTagSet(w, parseJson(o.tags()));
+        Map<String, String> headers = new LinkedHashMap<>();
+        versionHeader(headers, b, o.versionId());
+        return respondWith(200, w, headers);
+    }
+
+    JsonNode putObjectTagging(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        checkContentMd5(input, body(input));
+        String tags = S3Bodies.tagsJson(S3Bodies.tagging(body(input), S3Bodies.MAX_OBJECT_TAGS)).toString();
+        return setObjectTags(b, input, tags, 200);
+    }
+
+    JsonNode deleteObjectTagging(RequestContext ctx, ObjectNode input) {
+        return setObjectTags(requireBucket(ctx, input), input, "{}", 204);
+    }
+
+    private JsonNode setObjectTags(Bucket b, ObjectNode input, String tags, int status) {
+        S3Object o = requireVersion(b, input.path("Key").asText(""), query(input, "versionId"));
+        if (!store.inTransaction(h -> new S3Repository(h).setObjectTags(b.name(), o.key(), o.versionId(), tags))) {
+            throw new AwsException("NoSuchKey", 404, "The specified key does not exist.");
+        }
+        Map<String, String> headers = new LinkedHashMap<>();
+        versionHeader(headers, b, o.versionId());
+        return empty(status, headers);
+    }
+
+    // ---- bucket configuration: versioning, default encryption, tags ----
+
+    JsonNode putBucketVersioning(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        checkContentMd5(input, body(input));
+        String status = S3Bodies.versioning(body(input));
+        store.useTransaction(h -> new S3Repository(h).setVersioning(b.name(), status));
+        return empty(200, Map.of());
+    }
+
+    JsonNode getBucketVersioning(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        XmlWriter w = XmlWriter.document("VersioningConfiguration", XMLNS);
+        if (!b.versioning().isEmpty()) {
+            w.element("Status", b.versioning());
+        }
         return xml(200, w);
     }
 
-    JsonNode listObjects(RequestContext ctx, ObjectNode input, boolean v2) {
+    JsonNode putBucketEncryption(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        checkContentMd5(input, body(input));
+        S3Bodies.DefaultEncryption rule = S3Bodies.encryption(body(input));
+        store.useTransaction(h -> new S3Repository(h).setEncryption(b.name(), Optional.of(rule.toJson().toString())));
+        return empty(200, Map.of());
+    }
+
+    /** SSE-S3 is the default of every bucket, so there is always a configuration to report. */
+    JsonNode getBucketEncryption(RequestContext ctx, ObjectNode input) {
+        S3Bodies.DefaultEncryption rule = defaultEncryption(requireBucket(ctx, input));
+        XmlWriter w = XmlWriter.document("ServerSideEncryptionConfiguration", XMLNS);
+        w.start("Rule").start("ApplyServerSideEncryptionByDefault").element("SSEAlgorithm", rule.algorithm());
+        rule.kmsKeyId().ifPresent(k -> w.element("KMSMasterKeyID", k));
+        w.end().element("BucketKeyEnabled", Boolean.toString(rule.bucketKeyEnabled())).end();
+        return xml(200, w);
+    }
+
+    JsonNode deleteBucketEncryption(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        store.useTransaction(h -> new S3Repository(h).setEncryption(b.name(), Optional.empty()));
+        return empty(204, Map.of());
+    }
+
+    JsonNode putBucketTagging(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        checkContentMd5(input, body(input));
+        String tags = S3Bodies.tagsJson(S3Bodies.tagging(body(input), S3Bodies.MAX_BUCKET_TAGS)).toString();
+        store.useTransaction(h -> new S3Repository(h).setBucketTags(b.name(), Optional.of(tags)));
+        return empty(204, Map.of());
+    }
+
+    JsonNode getBucketTagging(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        String tags = b.tags().orElseThrow(() -> new AwsException("NoSuchTagSet", 404, "The TagSet does not exist"));
+        XmlWriter w = XmlWriter.document("Tagging", XMLNS);
+        writeTagSet(w, parseJson(tags));
+        return xml(200, w);
+    }
+
+    JsonNode deleteBucketTagging(RequestContext ctx, ObjectNode input) {
+        Bucket b = requireBucket(ctx, input);
+        store.useTransaction(h -> new S3Repository(h).setBucketTags(b.name(), Optional.empty()));
+        return empty(204, Map.of());
+    }
+
+    JsonNode listObjectVersions(RequestContext ctx, ObjectNode input) {
         Bucket b = requireBucket(ctx, input);
         String prefix = Optional.ofNullable(query(input, "prefix")).orElse("");
         String delimiter = Optional.ofNullable(query(input, "delimiter")).orElse("");
+        int maxKeys = maxKeys(input);
+        String keyMarker = Optional.ofNullable(query(input, "key-marker")).orElse("");
+        String versionMarker = query(input, "version-id-marker");
+        if (versionMarker != null && keyMarker.isEmpty()) {
+            throw new AwsException("InvalidArgument", 400, "A version-id marker cannot be specified without a key marker.");
+        }
+        long afterSeq = 0;
+        if (versionMarker != null && !versionMarker.isEmpty()) {
+            checkVersionId(versionMarker);
+            String km = keyMarker;
+            afterSeq = store.read(h -> new S3Repository(h).versionSeq(b.name(), km, versionMarker))
+                    .orElseThrow(() -> new AwsException("InvalidArgument", 400, "Invalid version id specified"));
+        }
+        boolean urlEncode = "url".equals(query(input, "encoding-type"));
+        String account = b.accountId();
+        List<S3Object> entries = new java.util.ArrayList<>();
+        TreeSet<String> prefixes = new TreeSet<>();
+        String cursorKey = keyMarker;
+        long cursorSeq = afterSeq;
+        boolean truncated = false;
+        String nextKey = null;
+        String nextVersion = null;
+        boolean more = maxKeys > 0;
+        String skipPrefix = !delimiter.isEmpty() && keyMarker.endsWith(delimiter) && versionMarker == null ? keyMarker : null;
+        while (more && !truncated) {
+            String fromKey = cursorKey;
+            long fromSeq = cursorSeq;
+            List<S3Object> page = store.read(h -> new S3Repository(h).listVersions(b.name(), prefix, fromKey, fromSeq, 1000));
+            more = page.size() == 1000;
+            for (S3Object o : page) {
+                cursorKey = o.key();
+                cursorSeq = store.read(h -> new S3Repository(h).versionSeq(b.name(), o.key(), o.versionId())).orElse(0L);
+                if (skipPrefix != null && o.key().startsWith(skipPrefix)) {
+                    continue;
+                }
+                String common = null;
+                if (!delimiter.isEmpty()) {
+                    int at = o.key().indexOf(delimiter, prefix.length());
+                    if (at >= 0) {
+                        common = o.key().substring(0, at + delimiter.length());
+                        if (prefixes.contains(common)) {
+                            continue;
+                        }
+                    }
+                }
+                if (entries.size() + prefixes.size() >= maxKeys) {
+                    truncated = true;
+                    break;
+                }
+                if (common != null) {
+                    prefixes.add(common);
+                    nextKey = common;
+                    nextVersion = null;
+                } else {
+                    entries.add(o);
+                    nextKey = o.key();
+                    nextVersion = o.versionId();
+                }
+            }
+        }
+        XmlWriter w = XmlWriter.document("ListVersionsResult", XMLNS);
+        w.element("Name", b.name()).element("Prefix", enc(prefix, urlEncode)).element("KeyMarker", enc(keyMarker, urlEncode))
+                .element("VersionIdMarker", Optional.ofNullable(versionMarker).orElse("")).element("MaxKeys", Integer.toString(maxKeys));
+        if (!delimiter.isEmpty()) {
+            w.element("Delimiter", enc(delimiter, urlEncode));
+        }
+        if (urlEncode) {
+            w.element("EncodingType", "url");
+        }
+        w.element("IsTruncated", Boolean.toString(truncated));
+        if (truncated) {
+            w.element("NextKeyMarker", enc(nextKey, urlEncode));
+            if (nextVersion != null) {
+                w.element("NextVersionIdMarker", nextVersion);
+            }
+        }
+        for (S3Object o : entries) {
+            w.start(o.deleteMarker() ? "DeleteMarker" : "Version").element("Key", enc(o.key(), urlEncode)).element("VersionId", o.versionId())
+                    .element("IsLatest", Boolean.toString(o.latest())).element("LastModified", isoMillis(o.lastModified()));
+            if (!o.deleteMarker()) {
+                w.element("ETag", "\"" + o.etag() + "\"").element("Size", Long.toString(o.size())).element("StorageClass", "STANDARD");
+            }
+            w.start("Owner").element("ID", account).element("DisplayName", account).end();
+            w.end();
+        }
+        for (String p : prefixes) {
+            w.start("CommonPrefixes").element("Prefix", enc(p, urlEncode)).end();
+        }
+        return xml(200, w);
+    }
+
+    private static int maxKeys(ObjectNode input) {
         int maxKeys;
         try {
             maxKeys = Math.min(1000, Integer.parseInt(Optional.ofNullable(query(input, "max-keys")).orElse("1000")));
@@ -1073,6 +1607,14 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         if (maxKeys < 0) {
             throw new AwsException("InvalidArgument", 400, "Argument maxKeys must be an integer between 0 and 2147483647");
         }
+        return maxKeys;
+    }
+
+    JsonNode listObjects(RequestContext ctx, ObjectNode input, boolean v2) {
+        Bucket b = requireBucket(ctx, input);
+        String prefix = Optional.ofNullable(query(input, "prefix")).orElse("");
+        String delimiter = Optional.ofNullable(query(input, "delimiter")).orElse("");
+        int maxKeys = maxKeys(input);
         String token = query(input, "continuation-token");
         String after;
         if (v2 && token != null) {
