@@ -103,6 +103,84 @@ class S3AcceptanceTest {
     }
 
     @Test
+    void versionsEncryptionTagsChecksumsAndPresignedPutWithBoto3() throws Exception {
+        ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), List.of("python3",
+                ClientEnvironment.resourceFile("/acceptance/boto3_s3_versions.py").toString()));
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        JsonNode out = new ObjectMapper().readTree(r.stdout());
+        // versioning
+        assertThat(out.path("versioning_initially").asText()).isEmpty();
+        assertThat(out.path("bad_versioning").asText()).startsWith("MalformedXML");
+        assertThat(out.path("versioning").asText()).isEqualTo("Enabled");
+        assertThat(out.path("distinct_versions").asBoolean()).isTrue();
+        assertThat(out.path("latest").asText()).isEqualTo("second");
+        assertThat(out.path("old_version").asText()).isEqualTo("first");
+        assertThat(out.path("head_version_id").asBoolean()).isTrue();
+        assertThat(out.path("delete_marker").toString()).isEqualTo("[true,32]");
+        assertThat(out.path("after_delete").asText()).startsWith("NoSuchKey");
+        assertThat(out.path("listed_after_delete").toString()).isEqualTo("[\"before\"]");
+        assertThat(out.path("versions").toString()).isEqualTo("[[\"before\",true,true],[\"model.bin\",false,false],[\"model.bin\",false,false]]");
+        assertThat(out.path("markers").toString()).isEqualTo("[[\"model.bin\",true]]");
+        assertThat(out.path("get_marker_version").asText()).startsWith("MethodNotAllowed");
+        assertThat(out.path("no_such_version").asText()).startsWith("NoSuchVersion");
+        assertThat(out.path("bad_version_id").asText()).startsWith("InvalidArgument");
+        assertThat(out.path("undeleted").asText()).isEqualTo("second");
+        assertThat(out.path("previous_is_latest").asText()).isEqualTo("first");
+        assertThat(out.path("copy_from_version").toString()).isEqualTo("[\"first\",true]");
+        assertThat(out.path("version_pages").toString()).isEqualTo("[1,1,1]");
+        assertThat(out.path("paged_versions").asInt()).isEqualTo(3);
+        assertThat(out.path("delete_objects_versioned").toString()).isEqualTo("[[\"copied\",true,false],[\"model.bin\",false,true]]");
+        assertThat(out.path("bucket_not_empty_with_versions").asText()).startsWith("BucketNotEmpty");
+        assertThat(out.path("suspended_versions").toString()).isEqualTo("[\"null\"]");
+        assertThat(out.path("suspended_delete").toString()).isEqualTo("[[\"null\",true]]");
+        assertThat(out.path("suspended_null_version_replaced").toString()).isEqualTo("[]");
+        assertThat(out.path("versioned_bucket_deleted").asText()).startsWith("404");
+        // default encryption
+        assertThat(out.path("default_encryption").toString())
+                .isEqualTo("{\"ApplyServerSideEncryptionByDefault\":{\"SSEAlgorithm\":\"AES256\"},\"BucketKeyEnabled\":false}");
+        assertThat(out.path("kms_rule").toString()).isEqualTo("[\"aws:kms\",true,true]");
+        assertThat(out.path("default_kms_put").toString()).isEqualTo("[\"aws:kms\",true,true]");
+        assertThat(out.path("default_kms_head").toString()).isEqualTo("[\"aws:kms\",true,true]");
+        assertThat(out.path("explicit_aes256").asText()).isEqualTo("AES256");
+        assertThat(out.path("multipart_kms").toString()).isEqualTo("[\"aws:kms\",true,true]");
+        assertThat(out.path("bad_rule").asText()).startsWith("InvalidArgument");
+        assertThat(out.path("bad_rule_changed_nothing").asText()).isEqualTo("aws:kms");
+        assertThat(out.path("put_disabled_default_key").asText()).startsWith("KMS.DisabledException");
+        assertThat(out.path("after_delete_encryption").asText()).isEqualTo("AES256");
+        // tags
+        assertThat(out.path("no_bucket_tags").asText()).startsWith("NoSuchTagSet");
+        assertThat(out.path("bucket_tags").toString()).isEqualTo("[[\"cost-center\",\"42\"],[\"team\",\"vision\"]]");
+        assertThat(out.path("duplicate_tag").asText()).startsWith("InvalidTag");
+        assertThat(out.path("bucket_tags_deleted").asText()).startsWith("NoSuchTagSet");
+        assertThat(out.path("tag_count").asInt()).isEqualTo(2);
+        assertThat(out.path("object_tags").toString()).isEqualTo("[[\"owner\",\"data team\"],[\"stage\",\"raw\"]]");
+        assertThat(out.path("object_tags_replaced").toString()).isEqualTo("[[\"stage\",\"clean\"]]");
+        assertThat(out.path("too_many_tags").asText()).startsWith("BadRequest");
+        assertThat(out.path("aws_prefix_tag").asText()).startsWith("InvalidTag");
+        assertThat(out.path("tags_unchanged").toString()).isEqualTo("[[\"stage\",\"clean\"]]");
+        assertThat(out.path("object_tags_deleted").toString()).isEqualTo("[]");
+        assertThat(out.path("tagging_missing_key").asText()).startsWith("NoSuchKey");
+        // checksums
+        assertThat(out.path("put_crc32").asBoolean()).isTrue();
+        assertThat(out.path("get_crc32").toString()).isEqualTo("[true,true]");
+        assertThat(out.path("put_sha256").asBoolean()).isTrue();
+        assertThat(out.path("wrong_sha256").asText()).startsWith("BadDigest");
+        assertThat(out.path("wrong_sha256_changed_nothing").asText()).startsWith("404");
+        assertThat(out.path("malformed_checksum").asText()).startsWith("InvalidRequest");
+        assertThat(out.path("multipart_composite").toString()).isEqualTo("[true,\"COMPOSITE\"]");
+        assertThat(out.path("full_object_checksum").toString()).isEqualTo("[true,true]");
+        assertThat(out.path("part_checksum_missing").asText()).startsWith("InvalidRequest");
+        assertThat(out.path("part_checksum_wrong").asText()).startsWith("InvalidPart");
+        // presigned URLs: SigV4 only; a tampered one changes nothing
+        assertThat(out.path("presigned_sigv2_refused").asInt()).isEqualTo(400);
+        assertThat(out.path("presigned_put_status").asInt()).isEqualTo(200);
+        assertThat(out.path("presigned_get").asText()).isEqualTo("uploaded through a presigned URL");
+        assertThat(out.path("presigned_tampered").asInt()).isEqualTo(403);
+        assertThat(out.path("presigned_tampered_changed_nothing").asText()).startsWith("404");
+        assertThat(out.path("malformed_delete").asText()).startsWith("MalformedXML");
+    }
+
+    @Test
     void awsCliCopiesListsPresignsAndRemoves() throws Exception {
         Path file = Files.createTempFile("citadel-s3", ".bin");
         byte[] data = new byte[20 * (1 << 20) + 7];
