@@ -1066,7 +1066,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
     }
 
     /** If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since, as S3 applies them. */
-    private static boolean preconditionsHold(ObjectNode input, S3Object o, Map<String, String> headers) {
+    static boolean preconditionsHold(ObjectNode input, S3Object o, Map<String, String> headers) {
         String etag = "\"" + o.etag() + "\"";
         String ifMatch = header(input, "if-match");
         if (ifMatch != null && !ifMatch.equals("*") && !ifMatch.replace(" ", "").contains(etag)) {
