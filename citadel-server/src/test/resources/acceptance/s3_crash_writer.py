@@ -1,4 +1,5 @@
-"""Puts objects from 16 threads until stopped; records each acknowledged key and its MD5 (one line, flushed)."""
+"""Puts objects from 100 threads at once (100 PUTs in flight) until stopped; records each acknowledged key and its MD5 (one line,
+flushed)."""
 import hashlib
 import os
 import sys
@@ -11,7 +12,7 @@ from botocore.config import Config
 acks = open(sys.argv[1], "a", buffering=1)
 lock = threading.Lock()
 s3 = boto3.client("s3", config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, connect_timeout=2,
-                                      read_timeout=10))
+                                      read_timeout=30, max_pool_connections=100))
 try:
     s3.create_bucket(Bucket="crash")
 except botocore.exceptions.ClientError:
@@ -19,7 +20,7 @@ except botocore.exceptions.ClientError:
 
 
 def writer(n):
-    for i in range(100):
+    for i in range(50):
         body = os.urandom(64 * 1024 + n * 1000 + i)
         key = "w%02d/%03d" % (n, i)
         try:
@@ -30,7 +31,7 @@ def writer(n):
             acks.write("%s %s\n" % (key, hashlib.md5(body).hexdigest()))
 
 
-threads = [threading.Thread(target=writer, args=(n,)) for n in range(16)]
+threads = [threading.Thread(target=writer, args=(n,)) for n in range(100)]
 for t in threads:
     t.start()
 for t in threads:
