@@ -10,7 +10,8 @@ CREATE TABLE s3_object_versions (
     seq            ${int64} NOT NULL,
     latest         ${int64} NOT NULL CHECK (latest IN (0, 1)),
     delete_marker  ${int64} NOT NULL CHECK (delete_marker IN (0, 1)),
-    -- the sealed contents; null for a delete marker
+    -- the sealed contents; null for a delete marker and for a multipart object, whose contents
+    -- are its parts' blobs in order (s3_version_parts)
     blob_id        TEXT,
     size           ${int64} NOT NULL,
     etag           TEXT NOT NULL,
@@ -32,6 +33,22 @@ CREATE TABLE s3_object_versions (
 ) ${strict};
 
 CREATE INDEX s3_object_versions_latest ON s3_object_versions (bucket, latest, object_key);
+
+-- The contents of a multipart object: its upload's parts, each a sealed blob bound to the upload
+-- and part number, in order (no second sealing of the whole object on completion).
+CREATE TABLE s3_version_parts (
+    bucket       TEXT ${binary} NOT NULL,
+    object_key   TEXT ${binary} NOT NULL,
+    version_id   TEXT ${binary} NOT NULL,
+    part_index   ${int64} NOT NULL,
+    upload_id    TEXT NOT NULL,
+    part_number  ${int64} NOT NULL,
+    blob_id      TEXT NOT NULL,
+    size         ${int64} NOT NULL,
+    CONSTRAINT s3_version_parts_pkey PRIMARY KEY (bucket, object_key, version_id, part_index),
+    CONSTRAINT s3_version_parts_version_fkey FOREIGN KEY (bucket, object_key, version_id)
+        REFERENCES s3_object_versions (bucket, object_key, version_id)
+) ${strict};
 
 INSERT INTO s3_object_versions (bucket, object_key, version_id, seq, latest, delete_marker, blob_id, size, etag, sha256,
         content_type, metadata, tags, kms_key_arn, sse_algorithm, bucket_key, checksum, last_modified)

@@ -46,8 +46,14 @@ public final class S3Repository {
         }
     }
 
+    /** One part of a multipart object's contents: the sealed blob of an upload's part. */
+    public record StoredPart(String uploadId, int partNumber, String blobId, long size) {
+    }
+
     /**
-     * One version of an object, or a delete marker (no blob; size 0).
+     * One version of an object, or a delete marker (no blob; size 0). Its contents are one blob,
+     * or (a multipart object) its parts' blobs in order; listings leave a multipart object's parts
+     * out (neither a blob nor parts), lookups of one version load them.
      *
      * @param tags     the tag set as a JSON object
      * @param checksum the additional checksum, {@code ALGORITHM:base64}
@@ -55,26 +61,40 @@ public final class S3Repository {
      */
     public record S3Object(String bucket, String key, String versionId, boolean deleteMarker, String blobId, long size, String etag,
             String sha256, String contentType, String metadata, String tags, Encryption encryption, Optional<String> checksum,
-            Instant lastModified, boolean latest) {
+            Instant lastModified, boolean latest, List<StoredPart> parts) {
         public S3Object {
+            parts = List.copyOf(parts);
             requireNonNull(bucket, "bucket is null");
             requireNonNull(key, "key is null");
             requireNonNull(versionId, "versionId is null");
             requireNonNull(checksum, "checksum is null");
             requireNonNull(encryption, "encryption is null");
-            if (deleteMarker != (blobId == null)) {
-                throw new IllegalArgumentException("a delete marker has no blob, and a version has one");
+            if (deleteMarker ? blobId != null || !parts.isEmpty() : blobId != null && !parts.isEmpty()) {
+                throw new IllegalArgumentException("a delete marker has no contents, and a version has one blob or its parts");
             }
+        }
+
+        /** A version whose contents are one blob. */
+        public S3Object(String bucket, String key, String versionId, String blobId, long size, String etag, String sha256, String contentType,
+                String metadata, String tags, Encryption encryption, Optional<String> checksum, Instant lastModified) {
+            this(bucket, key, versionId, false, blobId, size, etag, sha256, contentType, metadata, tags, encryption, checksum, lastModified, true,
+                    List.of());
+        }
+
+        /** Every blob holding this version's contents. */
+        public List<String> blobIds() {
+            return blobId != null ? List.of(blobId) : parts.stream().map(StoredPart::blobId).toList();
         }
 
         /** A delete marker for {@code key}. */
         public static S3Object deleteMarker(String bucket, String key, String versionId, Instant at) {
-            return new S3Object(bucket, key, versionId, true, null, 0, "", "", "", "{}", "{}", Encryption.NONE, Optional.empty(), at, true);
+            return new S3Object(bucket, key, versionId, true, null, 0, "", "", "", "{}", "{}", Encryption.NONE, Optional.empty(), at, true,
+                    List.of());
         }
 
         public S3Object withTags(String newTags) {
             return new S3Object(bucket, key, versionId, deleteMarker, blobId, size, etag, sha256, contentType, metadata, newTags, encryption,
-                    checksum, lastModified, latest);
+                    checksum, lastModified, latest, parts);
         }
     }
 
@@ -146,12 +166,10 @@ public final class S3Repository {
 
     /**
      * Adds {@code o} as its key's latest version. A version with the same id (only ever the
-     * {@value #NULL_VERSION} one) is replaced; returns the blob id of what it replaced.
+     * {@value #NULL_VERSION} one) is replaced; returns the blob ids of what it replaced.
      */
-    public Optional<String> putVersion(S3Object o) {
-        Optional<S3Object> previous = version(o.bucket(), o.key(), o.versionId());
-        execute(h.createUpdate("DELETE FROM s3_object_versions WHERE bucket = :b AND object_key = :k AND version_id = :v")
-                .bind("b", o.bucket()).bind("k", o.key()).bind("v", o.versionId()));
+    public List<String> putVersion(S3Object o) {
+        List<String> replaced = removeVersion(o.bucket(), o.key(), o.versionId()).map(S3Object::blobIds).orElse(List.of());
         execute(h.createUpdate("UPDATE s3_object_versions SET latest = 0 WHERE bucket = :b AND object_key = :k AND latest = 1")
                 .bind("b", o.bucket()).bind("k", o.key()));
         long seq = h.createQuery("SELECT COALESCE(MAX(seq), 0) + 1 FROM s3_object_versions WHERE bucket = :b AND object_key = :k")
@@ -164,13 +182,41 @@ public final class S3Repository {
                 .bind("meta", o.metadata()).bind("tags", o.tags()).bind("kms", o.encryption().kmsKeyArn())
                 .bind("sse", o.encryption().algorithm()).bind("bk", o.encryption().bucketKey() ? 1 : 0).bind("checksum", o.checksum().orElse(null))
                 .bind("at", o.lastModified().toEpochMilli()));
-        return previous.map(S3Object::blobId).filter(java.util.Objects::nonNull);
+        int index = 0;
+        for (StoredPart p : o.parts()) {
+            execute(h.createUpdate("INSERT INTO s3_version_parts (bucket, object_key, version_id, part_index, upload_id, part_number, blob_id, size) "
+                            + "VALUES (:b, :k, :v, :i, :u, :n, :blob, :size)")
+                    .bind("b", o.bucket()).bind("k", o.key()).bind("v", o.versionId()).bind("i", index++).bind("u", p.uploadId())
+                    .bind("n", p.partNumber()).bind("blob", p.blobId()).bind("size", p.size()));
+        }
+        return replaced;
+    }
+
+    /** Removes a version's rows (its parts first); returns it, with its parts. */
+    private Optional<S3Object> removeVersion(String bucket, String key, String versionId) {
+        Optional<S3Object> removed = version(bucket, key, versionId);
+        if (removed.isPresent()) {
+            execute(h.createUpdate("DELETE FROM s3_version_parts WHERE bucket = :b AND object_key = :k AND version_id = :v")
+                    .bind("b", bucket).bind("k", key).bind("v", versionId));
+            execute(h.createUpdate("DELETE FROM s3_object_versions WHERE bucket = :b AND object_key = :k AND version_id = :v")
+                    .bind("b", bucket).bind("k", key).bind("v", versionId));
+        }
+        return removed;
+    }
+
+    private Optional<S3Object> withParts(Optional<S3Object> o) {
+        return o.map(v -> v.deleteMarker() || v.blobId() != null ? v : new S3Object(v.bucket(), v.key(), v.versionId(), false, null, v.size(),
+                v.etag(), v.sha256(), v.contentType(), v.metadata(), v.tags(), v.encryption(), v.checksum(), v.lastModified(), v.latest(),
+                h.createQuery("SELECT * FROM s3_version_parts WHERE bucket = :b AND object_key = :k AND version_id = :v ORDER BY part_index")
+                        .bind("b", v.bucket()).bind("k", v.key()).bind("v", v.versionId())
+                        .map((rs, ctx) -> new StoredPart(rs.getString("upload_id"), rs.getInt("part_number"), rs.getString("blob_id"),
+                                rs.getLong("size"))).list()));
     }
 
     /** The key's latest version, which may be a delete marker. */
     public Optional<S3Object> latest(String bucket, String key) {
-        return h.createQuery("SELECT * FROM s3_object_versions WHERE bucket = :b AND object_key = :k AND latest = 1").bind("b", bucket)
-                .bind("k", key).map((rs, ctx) -> object(rs)).findOne();
+        return withParts(h.createQuery("SELECT * FROM s3_object_versions WHERE bucket = :b AND object_key = :k AND latest = 1").bind("b", bucket)
+                .bind("k", key).map((rs, ctx) -> object(rs)).findOne());
     }
 
     /** The key's current object: its latest version unless that is a delete marker. */
@@ -179,8 +225,8 @@ public final class S3Repository {
     }
 
     public Optional<S3Object> version(String bucket, String key, String versionId) {
-        return h.createQuery("SELECT * FROM s3_object_versions WHERE bucket = :b AND object_key = :k AND version_id = :v").bind("b", bucket)
-                .bind("k", key).bind("v", versionId).map((rs, ctx) -> object(rs)).findOne();
+        return withParts(h.createQuery("SELECT * FROM s3_object_versions WHERE bucket = :b AND object_key = :k AND version_id = :v")
+                .bind("b", bucket).bind("k", key).bind("v", versionId).map((rs, ctx) -> object(rs)).findOne());
     }
 
     /**
@@ -188,13 +234,8 @@ public final class S3Repository {
      * Returns what was removed.
      */
     public Optional<S3Object> deleteVersion(String bucket, String key, String versionId) {
-        Optional<S3Object> removed = version(bucket, key, versionId);
-        if (removed.isEmpty()) {
-            return removed;
-        }
-        execute(h.createUpdate("DELETE FROM s3_object_versions WHERE bucket = :b AND object_key = :k AND version_id = :v")
-                .bind("b", bucket).bind("k", key).bind("v", versionId));
-        if (removed.get().latest()) {
+        Optional<S3Object> removed = removeVersion(bucket, key, versionId);
+        if (removed.isPresent() && removed.get().latest()) {
             execute(h.createUpdate("UPDATE s3_object_versions SET latest = 1 WHERE bucket = :b AND object_key = :k AND seq = "
                     + "(SELECT MAX(seq) FROM s3_object_versions WHERE bucket = :b AND object_key = :k)").bind("b", bucket).bind("k", key));
         }
@@ -233,10 +274,10 @@ public final class S3Repository {
                 .bind("k", key).bind("v", versionId).mapTo(Long.class).findOne();
     }
 
-    /** Every blob id the metadata refers to: object versions and the parts of uploads in progress. */
+    /** Every blob id the metadata refers to: object versions, multipart objects' parts and the parts of uploads in progress. */
     public List<String> blobIds() {
-        return h.createQuery("SELECT blob_id FROM s3_object_versions WHERE blob_id IS NOT NULL UNION ALL SELECT blob_id FROM s3_upload_parts")
-                .mapTo(String.class).list();
+        return h.createQuery("SELECT blob_id FROM s3_object_versions WHERE blob_id IS NOT NULL UNION ALL SELECT blob_id FROM s3_version_parts "
+                + "UNION ALL SELECT blob_id FROM s3_upload_parts").mapTo(String.class).list();
     }
 
     /**
@@ -315,6 +356,6 @@ public final class S3Repository {
                 rs.getString("blob_id"), rs.getLong("size"), rs.getString("etag"), rs.getString("sha256"), rs.getString("content_type"),
                 rs.getString("metadata"), rs.getString("tags"), new Encryption(rs.getString("kms_key_arn"), rs.getString("sse_algorithm"),
                 rs.getInt("bucket_key") == 1), Optional.ofNullable(rs.getString("checksum")),
-                instant(rs, "last_modified"), rs.getInt("latest") == 1);
+                instant(rs, "last_modified"), rs.getInt("latest") == 1, List.of());
     }
 }

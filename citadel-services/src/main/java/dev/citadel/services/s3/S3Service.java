@@ -463,8 +463,8 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         String contentType = Optional.ofNullable(header(input, "content-type")).orElse("binary/octet-stream");
         Optional<String> checksum = stored.checksum();
         S3Object o = new S3Object(b.name(), key, newVersionId(b), false, written.blobId(), written.length(), written.md5Hex(),
-                written.sha256Hex(), contentType, metadata.toString(), tags, sealing.encryption(), checksum, keys.now(), true);
-        store.inTransaction(h -> new S3Repository(h).putVersion(o)).ifPresent(this::deleteBlobQuietly);
+                written.sha256Hex(), contentType, metadata.toString(), tags, sealing.encryption(), checksum, keys.now(), true, List.of());
+        store.inTransaction(h -> new S3Repository(h).putVersion(o)).forEach(this::deleteBlobQuietly);
         Map<String, String> headers = new LinkedHashMap<>(encryptionHeaders(sealing.encryption()));
         headers.put("ETag", "\"" + written.md5Hex() + "\"");
         versionHeader(headers, b, o.versionId());
@@ -714,6 +714,14 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         }
     }
 
+    /** The plaintext of a version: its blob, or its parts in order. */
+    private SeekableByteChannel open(String bucket, S3Object o) throws IOException {
+        if (o.blobId() != null) {
+            return blobs.read(o.blobId(), context(bucket, o.key()));
+        }
+        return new PartsChannel(o.parts(), p -> blobs.read(p.blobId(), partContext(bucket, o.key(), p.uploadId(), p.partNumber())));
+    }
+
     JsonNode createMultipartUpload(RequestContext ctx, ObjectNode input) {
         Bucket b = requireBucket(ctx, input);
         String key = input.path("Key").asText("");
@@ -827,50 +835,29 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
                 throw new AwsException("EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed object size.");
             }
         }
-        Optional<byte[]> claimedWhole = checksum.filter(UploadChecksum::fullObject)
-                .flatMap(c -> Optional.ofNullable(header(input, c.algorithm().header())).map(v -> Checksums.decode(c.algorithm(), v)));
         S3Repository.Encryption encryption = uploadEncryption(upload);
+        // The caller must still be able to use the key the parts are sealed under.
         Key key = sealingKey(ctx, b, encryption, objectArn(b.name(), upload.key()));
-        // The object is the parts in order, sealed again as one blob under the object's own context.
-        java.util.Iterator<S3Repository.Part> parts = chosen.iterator();
-        java.util.Enumeration<java.io.InputStream> streams = new java.util.Enumeration<>() {
-            @Override
-            public boolean hasMoreElements() {
-                return parts.hasNext();
-            }
-
-            @Override
-            public java.io.InputStream nextElement() {
-                S3Repository.Part p = parts.next();
-                try {
-                    return java.nio.channels.Channels.newInputStream(blobs.read(p.blobId(), partContext(b.name(), upload.key(),
-                            upload.uploadId(), p.partNumber())));
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }
-        };
-        BlobStore.Written written;
-        Checksums.Computing whole = null;
-        try (java.io.InputStream all = new java.io.SequenceInputStream(streams)) {
-            java.io.InputStream in = all;
-            if (checksum.isPresent() && checksum.get().fullObject()) {
-                whole = new Checksums.Computing(all, checksum.get().algorithm());
-                in = whole;
-            }
-            written = blobs.write(in, key, context(b.name(), upload.key()));
-        } catch (IOException | java.io.UncheckedIOException e) {
-            throw new AwsException("InternalError", 500, "We encountered an internal error. Please try again.");
-        }
+        // The object is its parts, in order, as they were sealed: completing seals nothing again.
+        List<S3Repository.StoredPart> parts = chosen.stream()
+                .map(p -> new S3Repository.StoredPart(upload.uploadId(), p.partNumber(), p.blobId(), p.size())).toList();
+        long size = parts.stream().mapToLong(S3Repository.StoredPart::size).sum();
         Optional<String> objectChecksum = Optional.empty();
-        if (whole != null) {
-            byte[] value = whole.value();
-            if (claimedWhole.isPresent() && !MessageDigest.isEqual(claimedWhole.get(), value)) {
-                deleteBlobQuietly(written.blobId());
-                throw new AwsException("BadDigest", 400, "The " + checksum.get().algorithm().name() + " you specified did not match the calculated "
-                        + "checksum.");
+        if (checksum.isPresent() && checksum.get().fullObject()) {
+            Checksums.Algorithm a = checksum.get().algorithm();
+            byte[] value;
+            try (Checksums.Computing whole = new Checksums.Computing(java.nio.channels.Channels.newInputStream(
+                    new PartsChannel(parts, p -> blobs.read(p.blobId(), partContext(b.name(), upload.key(), p.uploadId(), p.partNumber())))), a)) {
+                whole.transferTo(java.io.OutputStream.nullOutputStream());
+                value = whole.value();
+            } catch (IOException e) {
+                throw new AwsException("InternalError", 500, "We encountered an internal error. Please try again.");
             }
-            objectChecksum = Optional.of(Checksums.format(checksum.get().algorithm(), Base64.getEncoder().encodeToString(value)));
+            String claimed = header(input, a.header());
+            if (claimed != null && !MessageDigest.isEqual(Checksums.decode(a, claimed), value)) {
+                throw new AwsException("BadDigest", 400, "The " + a.name() + " you specified did not match the calculated checksum.");
+            }
+            objectChecksum = Optional.of(Checksums.format(a, Base64.getEncoder().encodeToString(value)));
         } else if (checksum.isPresent()) {
             objectChecksum = Optional.of(Checksums.format(checksum.get().algorithm(), Checksums.composite(checksum.get().algorithm(),
                     chosen.stream().map(p -> p.checksum().orElseThrow()).toList())));
@@ -878,14 +865,15 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         java.io.ByteArrayOutputStream md5s = new java.io.ByteArrayOutputStream();
         chosen.forEach(p -> md5s.writeBytes(HexFormat.of().parseHex(p.etag())));
         String etag = hex(md5(md5s.toByteArray())) + "-" + chosen.size();
-        S3Object o = new S3Object(b.name(), upload.key(), newVersionId(b), false, written.blobId(), written.length(), etag, written.sha256Hex(),
-                upload.contentType(), upload.metadata(), upload.tags(), new S3Repository.Encryption(key.arn(),
-                encryption.algorithm().isEmpty() ? "AES256" : encryption.algorithm(), encryption.bucketKey()), objectChecksum, keys.now(), true);
+        S3Object o = new S3Object(b.name(), upload.key(), newVersionId(b), false, null, size, etag, "", upload.contentType(), upload.metadata(),
+                upload.tags(), new S3Repository.Encryption(key.arn(), encryption.algorithm().isEmpty() ? "AES256" : encryption.algorithm(),
+                encryption.bucketKey()), objectChecksum, keys.now(), true, parts);
+        java.util.Set<String> kept = new java.util.HashSet<>(o.blobIds());
         List<String> obsolete = new java.util.ArrayList<>();
         store.useTransaction(h -> {
             S3Repository repo = new S3Repository(h);
-            repo.putVersion(o).ifPresent(obsolete::add);
-            obsolete.addAll(repo.deleteUpload(upload.uploadId()));
+            obsolete.addAll(repo.putVersion(o));
+            repo.deleteUpload(upload.uploadId()).stream().filter(id -> !kept.contains(id)).forEach(obsolete::add);
         });
         obsolete.forEach(this::deleteBlobQuietly);
         XmlWriter w = XmlWriter.document("CompleteMultipartUploadResult", XMLNS);
@@ -1034,7 +1022,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         // Opened here, so that a key that cannot decrypt is an error response rather than a broken body.
         SeekableByteChannel channel;
         try {
-            channel = blobs.read(o.blobId(), context(b.name(), key));
+            channel = open(b.name(), o);
             channel.position(from);
         } catch (IOException e) {
             throw new AwsException("KMS.KMSInvalidStateException", 400, "The object cannot be decrypted: its KMS key is not usable.");
@@ -1186,16 +1174,16 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         if (versionId.isPresent()) {
             checkVersionId(versionId.get());
             Optional<S3Object> removed = store.inTransaction(h -> new S3Repository(h).deleteVersion(b.name(), key, versionId.get()));
-            removed.map(S3Object::blobId).filter(java.util.Objects::nonNull).ifPresent(this::deleteBlobQuietly);
+            removed.ifPresent(r -> r.blobIds().forEach(this::deleteBlobQuietly));
             return new Deletion(versionId.get(), removed.map(S3Object::deleteMarker).orElse(false));
         }
         if (b.versioning().isEmpty()) {
             store.inTransaction(h -> new S3Repository(h).deleteVersion(b.name(), key, S3Repository.NULL_VERSION))
-                    .map(S3Object::blobId).filter(java.util.Objects::nonNull).ifPresent(this::deleteBlobQuietly);
+                    .ifPresent(r -> r.blobIds().forEach(this::deleteBlobQuietly));
             return new Deletion(S3Repository.NULL_VERSION, false);
         }
         S3Object marker = S3Object.deleteMarker(b.name(), key, newVersionId(b), keys.now());
-        store.inTransaction(h -> new S3Repository(h).putVersion(marker)).ifPresent(this::deleteBlobQuietly);
+        store.inTransaction(h -> new S3Repository(h).putVersion(marker)).forEach(this::deleteBlobQuietly);
         return new Deletion(marker.versionId(), true);
     }
 
@@ -1278,7 +1266,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         BlobStore.Written written;
         Checksums.Computing computing = null;
         // Re-sealed under the destination's key and context as it is read from the source.
-        try (java.io.InputStream in = java.nio.channels.Channels.newInputStream(blobs.read(src.blobId(), context(sourceB.name(), sourceKey)))) {
+        try (java.io.InputStream in = java.nio.channels.Channels.newInputStream(open(sourceB.name(), src))) {
             java.io.InputStream plain = in;
             if (algorithm.isPresent()) {
                 computing = new Checksums.Computing(in, algorithm.get());
@@ -1294,8 +1282,8 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         String metadata = replace ? userMetadata(input).toString() : src.metadata();
         String etag = src.etag().contains("-") ? written.md5Hex() : src.etag();
         S3Object o = new S3Object(destination.name(), key, newVersionId(destination), false, written.blobId(), written.length(), etag,
-                written.sha256Hex(), contentType, metadata, tags, sealing.encryption(), checksum, keys.now(), true);
-        store.inTransaction(h -> new S3Repository(h).putVersion(o)).ifPresent(this::deleteBlobQuietly);
+                written.sha256Hex(), contentType, metadata, tags, sealing.encryption(), checksum, keys.now(), true, List.of());
+        store.inTransaction(h -> new S3Repository(h).putVersion(o)).forEach(this::deleteBlobQuietly);
         XmlWriter w = XmlWriter.document("CopyObjectResult", XMLNS);
         w.element("LastModified", isoMillis(o.lastModified())).element("ETag", "\"" + etag + "\"");
         checksum.ifPresent(c -> w.element(Checksums.parse(c).getKey().member(), Checksums.parse(c).getValue()));
@@ -1362,7 +1350,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         long length = Math.max(0, end - start + 1);
         BlobStore.Written written;
         Optional<String> partChecksum;
-        try (SeekableByteChannel c = blobs.read(cs.object().blobId(), context(cs.bucket().name(), cs.object().key()))) {
+        try (SeekableByteChannel c = open(cs.bucket().name(), cs.object())) {
             c.position(start);
             java.io.InputStream in = new java.io.FilterInputStream(java.nio.channels.Channels.newInputStream(c)) {
                 private long left = length;

@@ -110,10 +110,10 @@ class S3BodiesFuzzTest {
                 headers.put(name, data.consumeString(80));
             }
         }
-        S3Repository.S3Object o = new S3Repository.S3Object("b", "k", "null", false, "00000000000000000000000000000000", 1,
+        S3Repository.S3Object o = new S3Repository.S3Object("b", "k", "null", "00000000000000000000000000000000", 1,
                 "0123456789abcdef0123456789abcdef", "", "binary/octet-stream", "{}", "{}",
                 new S3Repository.Encryption("arn:aws:kms:us-east-1:111122223333:key/k", "AES256", false), Optional.empty(),
-                Instant.ofEpochSecond(data.consumeLong(0, 4_000_000_000L)), true);
+                Instant.ofEpochSecond(data.consumeLong(0, 4_000_000_000L)));
         try {
             S3Service.preconditionsHold(input, o, new java.util.HashMap<>());
         } catch (AwsException e) {
