@@ -169,6 +169,13 @@ try:
     R["presigned_sigv2_refused"] = "accepted"
 except urllib.error.HTTPError as e:
     R["presigned_sigv2_refused"] = e.code
+    R["presigned_sigv2_error"] = e.read().decode()
+try:
+    urllib.request.urlopen(urllib.request.Request(os.environ["AWS_ENDPOINT_URL"] + "/" + E + "/anything"),
+                           context=ctx)
+    R["anonymous"] = "accepted"
+except urllib.error.HTTPError as e:
+    R["anonymous"] = [e.code, e.read().decode()]
 s3v4 = boto3.client("s3", config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"))
 url = s3v4.generate_presigned_url("put_object", Params={"Bucket": E, "Key": "presigned"}, ExpiresIn=300)
 req = urllib.request.Request(url, data=b"uploaded through a presigned URL", method="PUT")

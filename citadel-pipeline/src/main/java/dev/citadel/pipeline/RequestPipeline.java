@@ -278,6 +278,17 @@ public final class RequestPipeline {
                 return s.get();
             }
         }
+        // A path below the root, or a method other than POST without an Action, addresses S3 (the
+        // one REST XML service, addressed path-style); the query services take POST / or ?Action=.
+        boolean queryShaped = request.rawPath().equals("/")
+                && (request.method().equals("POST") || request.rawQuery().startsWith("Action=") || request.rawQuery().contains("&Action="));
+        if (!queryShaped) {
+            for (ServiceDefinition s : registry.services()) {
+                if (s.protocol() == Protocol.REST_XML) {
+                    return s;
+                }
+            }
+        }
         for (ServiceDefinition s : registry.services()) {
             if (s.protocol() == Protocol.AWS_QUERY && s.id().equals("sts")) {
                 return s;

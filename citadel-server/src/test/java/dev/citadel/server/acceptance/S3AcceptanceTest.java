@@ -173,6 +173,10 @@ class S3AcceptanceTest {
         assertThat(out.path("part_checksum_wrong").asText()).startsWith("InvalidPart");
         // presigned URLs: SigV4 only; a tampered one changes nothing
         assertThat(out.path("presigned_sigv2_refused").asInt()).isEqualTo(400);
+        assertThat(out.path("presigned_sigv2_error").asText()).startsWith("<?xml").contains("<Error><Code>InvalidRequest</Code>");
+        // No anonymous access exists: an unsigned request is refused in S3's own error shape.
+        assertThat(out.path("anonymous").get(0).asInt()).isEqualTo(403);
+        assertThat(out.path("anonymous").get(1).asText()).contains("<Error><Code>AccessDenied</Code>");
         assertThat(out.path("presigned_put_status").asInt()).isEqualTo(200);
         assertThat(out.path("presigned_get").asText()).isEqualTo("uploaded through a presigned URL");
         assertThat(out.path("presigned_tampered").asInt()).isEqualTo(403);
