@@ -256,16 +256,20 @@ public final class S3Repository {
                 .map((rs, ctx) -> object(rs)).list();
     }
 
+    /** A version in a listing, with its sequence within its key (to list on after it). */
+    public record ListedVersion(S3Object version, long seq) {
+    }
+
     /**
      * Versions and delete markers whose key starts with {@code prefix}, by key and then newest
      * first, starting after key {@code afterKey} and, within that key, after the version whose
      * sequence is {@code afterSeq} (0: after the whole key).
      */
-    public List<S3Object> listVersions(String bucket, String prefix, String afterKey, long afterSeq, int limit) {
+    public List<ListedVersion> listVersions(String bucket, String prefix, String afterKey, long afterSeq, int limit) {
         return h.createQuery("SELECT * FROM s3_object_versions WHERE bucket = :b AND substr(object_key, 1, :n) = :prefix "
                         + "AND (object_key > :after OR (object_key = :after AND seq < :seq)) ORDER BY object_key, seq DESC LIMIT :limit")
                 .bind("b", bucket).bind("n", prefix.length()).bind("prefix", prefix).bind("after", afterKey).bind("seq", afterSeq)
-                .bind("limit", limit).map((rs, ctx) -> object(rs)).list();
+                .bind("limit", limit).map((rs, ctx) -> new ListedVersion(object(rs), rs.getLong("seq"))).list();
     }
 
     /** The sequence of a version within its key (for listing after it). */

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -247,6 +248,132 @@ class S3AcceptanceTest {
         }
         assertThat(aws("s3", "ls", "s3://hash-bucket/").stdout()).isEmpty();
         aws("s3", "rb", "s3://hash-bucket");
+    }
+
+    /**
+     * Every upload shape of DESIGN.md §4, sent by hand: a signed SHA-256 with Content-MD5,
+     * UNSIGNED-PAYLOAD, aws-chunked with unsigned chunks and a CRC32 trailer, signed chunks, and
+     * signed chunks with a signed trailer. Each stores the same bytes; a wrong chunk signature
+     * stores nothing.
+     */
+    @Test
+    void everyUploadShapeStoresTheSameBytes() throws Exception {
+        RawClient client = new RawClient(server);
+        aws("s3", "mb", "s3://shapes");
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; text.length() < 150_000; i++) {
+            text.append("line ").append(i).append(" of the upload shapes test\n");
+        }
+        byte[] data = text.toString().getBytes(StandardCharsets.UTF_8);
+        String sha = dev.citadel.auth.SigV4.sha256Hex(data);
+        String md5 = java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("MD5").digest(data));
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(data);
+        String crc32 = java.util.Base64.getEncoder().encodeToString(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+
+        assertThat(rawPut(client, "signed-sha256", Map.of("content-md5", md5), sha, data, null, null)).startsWith("HTTP/1.1 200");
+        assertThat(rawPut(client, "unsigned", Map.of(), "UNSIGNED-PAYLOAD", data, null, null)).startsWith("HTTP/1.1 200");
+        assertThat(rawPut(client, "unsigned-trailer", Map.of("x-amz-trailer", "x-amz-checksum-crc32"), "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+                data, "x-amz-checksum-crc32:" + crc32, null)).startsWith("HTTP/1.1 200");
+        assertThat(rawPut(client, "signed-chunks", Map.of(), "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", data, null, null)).startsWith("HTTP/1.1 200");
+        assertThat(rawPut(client, "signed-chunks-trailer", Map.of("x-amz-trailer", "x-amz-checksum-crc32"),
+                "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER", data, "x-amz-checksum-crc32:" + crc32, null)).startsWith("HTTP/1.1 200");
+        String refused = rawPut(client, "bad-chunk-signature", Map.of(), "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", data, null, 1);
+        assertThat(refused).startsWith("HTTP/1.1 403").contains("SignatureDoesNotMatch");
+        String wrongTrailer = rawPut(client, "bad-trailer", Map.of("x-amz-trailer", "x-amz-checksum-crc32"), "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+                data, "x-amz-checksum-crc32:AAAAAA==", null);
+        assertThat(wrongTrailer).startsWith("HTTP/1.1 400").contains("BadDigest");
+
+        Path back = Files.createTempFile("citadel-shape-", ".txt");
+        try {
+            for (String key : List.of("signed-sha256", "unsigned", "unsigned-trailer", "signed-chunks", "signed-chunks-trailer")) {
+                aws("s3", "cp", "s3://shapes/" + key, back.toString());
+                assertThat(Files.readAllBytes(back)).as(key).isEqualTo(data);
+            }
+        } finally {
+            Files.deleteIfExists(back);
+        }
+        assertThat(aws("s3", "ls", "s3://shapes/").stdout()).doesNotContain("bad-");
+        aws("s3", "rm", "--recursive", "s3://shapes/");
+        aws("s3", "rb", "s3://shapes");
+    }
+
+    /**
+     * A PUT sent over a raw TLS socket, its body as the content hash names it: as is, or
+     * aws-chunked in 64 KiB chunks (signed when the hash says so; chunk {@code corrupt} gets a
+     * wrong signature) with an optional trailer line. Returns the whole reply.
+     */
+    private static String rawPut(RawClient client, String key, Map<String, String> extra, String contentSha256, byte[] data, String trailer,
+            Integer corrupt) throws Exception {
+        boolean chunked = contentSha256.startsWith("STREAMING-");
+        boolean signedChunks = contentSha256.startsWith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
+        java.time.Instant now = java.time.Instant.now();
+        Map<String, String> headers = new java.util.LinkedHashMap<>();
+        headers.put("host", client.host());
+        headers.put("x-amz-content-sha256", contentSha256);
+        headers.putAll(extra);
+        if (chunked) {
+            headers.put("content-encoding", "aws-chunked");
+            headers.put("x-amz-decoded-content-length", Integer.toString(data.length));
+        }
+        Map<String, String> signed = new dev.citadel.auth.SigV4Signer(client.accessKeyId, client.secret, "us-east-1", "s3")
+                .signHeaders("PUT", "/shapes/" + key, "", headers, contentSha256, now);
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        if (!chunked) {
+            body.writeBytes(data);
+        } else {
+            String amzDate = dev.citadel.auth.SigV4.amzDate(now);
+            String scope = amzDate.substring(0, 8) + "/us-east-1/s3/aws4_request";
+            byte[] signingKey = dev.citadel.auth.SigV4.signingKey(client.secret.revealBytes(), amzDate.substring(0, 8), "us-east-1", "s3");
+            String auth = signed.get("Authorization");
+            String previous = auth.substring(auth.indexOf("Signature=") + 10);
+            int chunk = 0;
+            for (int off = 0; ; off += 65536) {
+                int n = Math.max(0, Math.min(65536, data.length - off));
+                byte[] part = java.util.Arrays.copyOfRange(data, Math.min(off, data.length), Math.min(off, data.length) + n);
+                String line = Integer.toHexString(n);
+                if (signedChunks) {
+                    String sts = "AWS4-HMAC-SHA256-PAYLOAD\n" + amzDate + "\n" + scope + "\n" + previous + "\n" + dev.citadel.auth.SigV4.EMPTY_SHA256
+                            + "\n" + dev.citadel.auth.SigV4.sha256Hex(part);
+                    String signature = dev.citadel.auth.SigV4.signatureHex(signingKey, sts);
+                    if (corrupt != null && corrupt == chunk) {
+                        signature = "0".repeat(64);
+                    }
+                    previous = signature;
+                    line += ";chunk-signature=" + signature;
+                }
+                body.writeBytes((line + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                body.writeBytes(part);
+                if (n > 0 || trailer == null) {
+                    body.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+                }
+                chunk++;
+                if (n == 0) {
+                    break;
+                }
+            }
+            if (trailer != null) {
+                body.writeBytes((trailer + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                if (signedChunks) {
+                    String sts = "AWS4-HMAC-SHA256-TRAILER\n" + amzDate + "\n" + scope + "\n" + previous + "\n"
+                            + dev.citadel.auth.SigV4.sha256Hex((trailer + "\n").getBytes(StandardCharsets.ISO_8859_1));
+                    body.writeBytes(("x-amz-trailer-signature:" + dev.citadel.auth.SigV4.signatureHex(signingKey, sts) + "\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                }
+                body.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+            }
+        }
+        javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+        tls.init(null, ClientEnvironment.trustManagers(server.clientFiles().caFile()), null);
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket("localhost", server.port())) {
+            StringBuilder request = new StringBuilder("PUT /shapes/" + key + " HTTP/1.1\r\n");
+            signed.forEach((k, v) -> request.append(k).append(": ").append(v).append("\r\n"));
+            request.append("Content-Length: ").append(body.size()).append("\r\nConnection: close\r\n\r\n");
+            socket.getOutputStream().write(request.toString().getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().write(body.toByteArray());
+            socket.getOutputStream().flush();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
 
     private static ClientEnvironment.Result aws(String... args) {

@@ -1521,11 +1521,12 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         while (more && !truncated) {
             String fromKey = cursorKey;
             long fromSeq = cursorSeq;
-            List<S3Object> page = store.read(h -> new S3Repository(h).listVersions(b.name(), prefix, fromKey, fromSeq, 1000));
+            List<S3Repository.ListedVersion> page = store.read(h -> new S3Repository(h).listVersions(b.name(), prefix, fromKey, fromSeq, 1000));
             more = page.size() == 1000;
-            for (S3Object o : page) {
+            for (S3Repository.ListedVersion listed : page) {
+                S3Object o = listed.version();
                 cursorKey = o.key();
-                cursorSeq = store.read(h -> new S3Repository(h).versionSeq(b.name(), o.key(), o.versionId())).orElse(0L);
+                cursorSeq = listed.seq();
                 if (skipPrefix != null && o.key().startsWith(skipPrefix)) {
                     continue;
                 }
