@@ -256,6 +256,10 @@ public final class Citadel implements AutoCloseable {
         StringBuilder sb = new StringBuilder();
         sb.append("Citadel is listening on ").append(endpoint).append(" (TLS 1.2/1.3 only)\n");
         sb.append("  data directory:   ").append(config.dataDir()).append('\n');
+        sb.append("  object contents:  ").append(switch (config.blobStore()) {
+            case BlobStoreConfig.Local local -> config.dataDir().resolve("objects").toString();
+            case BlobStoreConfig.Remote remote -> "bucket " + remote.bucket() + ", prefix '" + remote.prefix() + "' at " + remote.endpoint();
+        }).append(" (sealed)\n");
         sb.append("  management account ").append(bootstrap.managementAccount()).append(", admin user '")
                 .append(config.adminUser()).append("'").append(bootstrap.firstStart() ? " (created now)" : "").append('\n');
         privatePorts.forEach((id, port) -> sb.append("  private endpoint: ").append(id).append(" on port ").append(port).append('\n'));

@@ -221,6 +221,15 @@ class RemoteBlobStoreServerTest {
             }
         }
         assertThat(front.dataDir().resolve("objects")).doesNotExist();
+        String secret = Files.readString(secretDir.resolve("blob-store.secret")).strip();
+        assertThat(front.citadel().banner()).contains("object contents:  bucket " + BLOB_BUCKET + ", prefix '" + PREFIX + "' at https://localhost:")
+                .doesNotContain(secret);
+        try (var files = Files.walk(front.dataDir())) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                assertThat(new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1)).as("%s holds the blob store's secret", f)
+                        .doesNotContain(secret);
+            }
+        }
         assertThat(front.dataDir().resolve("spool")).isEmptyDirectory();
     }
 
