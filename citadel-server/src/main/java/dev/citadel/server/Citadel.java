@@ -8,7 +8,9 @@ import dev.citadel.pipeline.ProtocolAdapter;
 import dev.citadel.pipeline.RequestPipeline;
 import dev.citadel.pipeline.audit.AuditSink;
 import dev.citadel.pipeline.audit.JsonLinesAuditLog;
+import dev.citadel.server.blobs.RemoteBlobStore;
 import dev.citadel.server.bootstrap.ClientFiles;
+import dev.citadel.server.config.BlobStoreConfig;
 import dev.citadel.server.config.ConfigException;
 import dev.citadel.server.config.PrivateEndpoint;
 import dev.citadel.server.config.ServerConfig;
@@ -33,6 +35,7 @@ import dev.citadel.services.kms.EnvelopeSecretSealer;
 import dev.citadel.services.kms.KmsKeys;
 import dev.citadel.services.kms.KmsService;
 import dev.citadel.services.kms.SealedBlobs;
+import dev.citadel.services.s3.BlobStore;
 import dev.citadel.services.s3.LocalBlobStore;
 import dev.citadel.services.s3.S3Service;
 import dev.citadel.services.sts.SessionTokens;
@@ -152,7 +155,7 @@ public final class Citadel implements AutoCloseable {
         KmsService kms = new KmsService(kmsKeys, authorizer);
         authorizer.register(kms);
         registry.registerAll(kms.operations());
-        LocalBlobStore objectStore = new LocalBlobStore(dataDir.resolve("objects"), new SealedBlobs(kmsKeys));
+        BlobStore objectStore = objectStore(config, dataDir, new SealedBlobs(kmsKeys), resources);
         S3Service s3 = new S3Service(store, kmsKeys, objectStore, authorizer);
         s3.sweep();
         authorizer.register(s3);
@@ -190,6 +193,18 @@ public final class Citadel implements AutoCloseable {
         }
         clientFiles.writeEndpointFiles(endpoint, config.region(), caFile);
         return new Citadel(config, resources, server, clientFiles, bootstrap, endpoint, privatePorts);
+    }
+
+    /** Where object contents live: {@code <data-dir>/objects}, or a bucket of an S3-compatible service (its client closed with the server). */
+    private static BlobStore objectStore(ServerConfig config, Path dataDir, SealedBlobs blobs, List<AutoCloseable> resources) {
+        return switch (config.blobStore()) {
+            case BlobStoreConfig.Local local -> new LocalBlobStore(dataDir.resolve("objects"), blobs);
+            case BlobStoreConfig.Remote remote -> {
+                RemoteBlobStore store = RemoteBlobStore.open(remote, dataDir.resolve("spool"), blobs);
+                resources.add(store);
+                yield store;
+            }
+        };
     }
 
     /** Reads and validates each private endpoint's policy; a bad one stops the start with IAM's message. */
@@ -241,6 +256,10 @@ public final class Citadel implements AutoCloseable {
         StringBuilder sb = new StringBuilder();
         sb.append("Citadel is listening on ").append(endpoint).append(" (TLS 1.2/1.3 only)\n");
         sb.append("  data directory:   ").append(config.dataDir()).append('\n');
+        sb.append("  object contents:  ").append(switch (config.blobStore()) {
+            case BlobStoreConfig.Local local -> config.dataDir().resolve("objects").toString();
+            case BlobStoreConfig.Remote remote -> "bucket " + remote.bucket() + ", prefix '" + remote.prefix() + "' at " + remote.endpoint();
+        }).append(" (sealed)\n");
         sb.append("  management account ").append(bootstrap.managementAccount()).append(", admin user '")
                 .append(config.adminUser()).append("'").append(bootstrap.firstStart() ? " (created now)" : "").append('\n');
         privatePorts.forEach((id, port) -> sb.append("  private endpoint: ").append(id).append(" on port ").append(port).append('\n'));

@@ -53,6 +53,13 @@ class ArchitectureTest {
     }
 
     @Test
+    void theAwsSdkStaysInTheServerModule() {
+        noClasses().that().resideOutsideOfPackage("dev.citadel.server..")
+                .should().dependOnClassesThat().resideInAPackage("software.amazon.awssdk..")
+                .check(classes);
+    }
+
+    @Test
     void jettyStaysInTheServerModule() {
         noClasses().that().resideOutsideOfPackage("dev.citadel.server..")
                 .should().dependOnClassesThat().resideInAPackage("org.eclipse.jetty..")

@@ -28,7 +28,8 @@ public record ServerConfig(
         String adminUser,
         Path auditLog,
         List<PrivateEndpoint> privateEndpoints,
-        RootKeyConfig rootKey) {
+        RootKeyConfig rootKey,
+        BlobStoreConfig blobStore) {
 
     public ServerConfig {
         requireNonNull(listen, "listen is null");
@@ -44,6 +45,7 @@ public record ServerConfig(
         requireNonNull(auditLog, "auditLog is null");
         privateEndpoints = List.copyOf(privateEndpoints);
         requireNonNull(rootKey, "rootKey is null");
+        requireNonNull(blobStore, "blobStore is null");
     }
 
     /** Where the root key lives: {@code file}, or {@code pkcs11} with the module, slot index, PIN file and key label. */
@@ -104,7 +106,7 @@ public record ServerConfig(
         String audit = s.get(ConfigKey.AUDIT_LOG);
         Path auditLog = audit.isEmpty() ? dataDir.resolve("audit").resolve("events.jsonl") : Path.of(audit).toAbsolutePath();
         return new ServerConfig(listen, dataDir, region, endpoint, tls, http, skew, metadata(s, dataDir),
-                email, adminUser, auditLog, privateEndpoints(s), rootKey(s));
+                email, adminUser, auditLog, privateEndpoints(s), rootKey(s), BlobStoreConfig.from(s));
     }
 
     private static List<PrivateEndpoint> privateEndpoints(Settings s) {

@@ -109,6 +109,87 @@ class ServerConfigTest {
     }
 
     @Test
+    void theBlobStoreIsLocalByDefault() {
+        assertThat(ServerConfig.from(Settings.defaults()).blobStore()).isEqualTo(new BlobStoreConfig.Local());
+    }
+
+    @Test
+    void everyRemoteBlobStoreKeyMaps() throws Exception {
+        Path secret = ownerOnlySecret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n");
+        Path ca = dir.resolve("ca.pem");
+        ServerConfig c = ServerConfig.from(Settings.defaults()
+                .with("s3.blob-store=remote")
+                .with("s3.remote.endpoint=https://objects.internal:9000")
+                .with("s3.remote.bucket=citadel-blobs")
+                .with("s3.remote.prefix=prod/")
+                .with("s3.remote.region=eu-west-1")
+                .with("s3.remote.access-key-id=AKIAEXAMPLEEXAMPLE12")
+                .with("s3.remote.secret-access-key-file=" + secret)
+                .with("s3.remote.ca-file=" + ca));
+        BlobStoreConfig.Remote r = (BlobStoreConfig.Remote) c.blobStore();
+        assertThat(r.endpoint()).isEqualTo(java.net.URI.create("https://objects.internal:9000"));
+        assertThat(r.bucket()).isEqualTo("citadel-blobs");
+        assertThat(r.prefix()).isEqualTo("prod/");
+        assertThat(r.region()).isEqualTo("eu-west-1");
+        assertThat(r.accessKeyId()).isEqualTo("AKIAEXAMPLEEXAMPLE12");
+        assertThat(r.secretAccessKey().revealUtf8()).isEqualTo("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+        assertThat(r.caFile()).contains(ca);
+        assertThat(r.toString()).doesNotContain("wJalrXUtnFEMI");
+    }
+
+    @Test
+    void theRemoteBlobStoreDefaultsToCitadelsRegionThePrefixBlobsAndTheJvmTrust() throws Exception {
+        Path secret = ownerOnlySecret("secret\n");
+        ServerConfig c = ServerConfig.from(remote(secret).with("region=ap-south-1"));
+        BlobStoreConfig.Remote r = (BlobStoreConfig.Remote) c.blobStore();
+        assertThat(r.region()).isEqualTo("ap-south-1");
+        assertThat(r.prefix()).isEqualTo("blobs/");
+        assertThat(r.caFile()).isEmpty();
+    }
+
+    @Test
+    void badRemoteBlobStoreValuesNameTheirKey() throws Exception {
+        Path secret = ownerOnlySecret("secret\n");
+        assertRefused(remote(secret).with("s3.blob-store=nfs"), "s3.blob-store must be local or remote");
+        assertRefused(Settings.defaults().with("s3.remote.bucket=b"), "s3.remote.bucket is set but s3.blob-store is local");
+        assertRefused(remote(secret).with("s3.remote.endpoint="), "s3.remote.endpoint is required");
+        assertRefused(remote(secret).with("s3.remote.access-key-id="), "s3.remote.access-key-id is required");
+        assertRefused(remote(secret).with("s3.remote.secret-access-key-file="), "s3.remote.secret-access-key-file is required");
+        assertRefused(remote(secret).with("s3.remote.endpoint=http://objects.internal"), "s3.remote.endpoint must be an https:// URL");
+        assertRefused(remote(secret).with("s3.remote.endpoint=https://objects.internal/bucket"), "s3.remote.endpoint must be an https:// URL");
+        assertRefused(remote(secret).with("s3.remote.bucket=Upper_Case"), "s3.remote.bucket must be a bucket name");
+        assertRefused(remote(secret).with("s3.remote.prefix=/abs"), "s3.remote.prefix must be");
+        assertRefused(remote(secret).with("s3.remote.region=mars"), "s3.remote.region must look like us-east-1");
+        assertRefused(remote(secret).with("s3.remote.access-key-id=AK IA"), "s3.remote.access-key-id must be");
+        assertRefused(remote(secret).with("s3.remote.secret-access-key-file=" + dir.resolve("missing")),
+                "s3.remote.secret-access-key-file");
+        Path readable = dir.resolve("readable.secret");
+        Files.writeString(readable, "do-not-print-me\n");
+        Files.setPosixFilePermissions(readable, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        assertThatThrownBy(() -> ServerConfig.from(remote(secret).with("s3.remote.secret-access-key-file=" + readable)))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("chmod 600").hasMessageNotContaining("do-not-print-me");
+        Path empty = ownerOnlySecret("\n");
+        assertRefused(remote(empty), "holds an empty secret");
+    }
+
+    private Settings remote(Path secret) {
+        return Settings.defaults().with("s3.blob-store=remote").with("s3.remote.endpoint=https://objects.internal")
+                .with("s3.remote.bucket=citadel-blobs").with("s3.remote.access-key-id=AKIAEXAMPLEEXAMPLE12")
+                .with("s3.remote.secret-access-key-file=" + secret);
+    }
+
+    private Path ownerOnlySecret(String content) throws Exception {
+        Path file = Files.createTempFile(dir, "secret", ".txt");
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Files.writeString(file, content);
+        return file;
+    }
+
+    private static void assertRefused(Settings settings, String message) {
+        assertThatThrownBy(() -> ServerConfig.from(settings)).isInstanceOf(ConfigException.class).hasMessageContaining(message);
+    }
+
+    @Test
     void setWithoutEqualsIsRefused() {
         assertThatThrownBy(() -> Settings.defaults().with("region")).hasMessageContaining("--set expects KEY=VALUE");
     }
