@@ -20,6 +20,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -155,6 +156,8 @@ def run_target(name, s3, modes, runs, path, size, digest, best):
 
 
 def main():
+    # Stopping the script (kill, Ctrl-C) still stops the servers it started and removes its files.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
     p = argparse.ArgumentParser(description="S3 PUT/GET MB/s of one large object: Citadel, moto 5.2.1, AES-GCM limit.")
     p.add_argument("--size-mib", type=int, default=1024)
     p.add_argument("--runs", type=int, default=2, help="round trips per target and mode; the best is summarized")
