@@ -16,8 +16,8 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 /**
  * The limit: Citadel's own listener (same TLS policy, same limits, same thread pool) with a
- * handler that reads the body and returns a fixed GetCallerIdentity response, doing no
- * authentication, authorization, audit or decoding.
+ * handler that reads the body and returns a fixed response (GetCallerIdentity's, or the object of
+ * the S3 GET benchmark), doing no authentication, authorization, audit or decoding.
  */
 final class BareJetty {
     static final String RESPONSE = """
@@ -31,13 +31,16 @@ final class BareJetty {
     }
 
     static ApiServer start(SslContextFactory.Server tls) throws Exception {
-        byte[] body = RESPONSE.getBytes(StandardCharsets.UTF_8);
+        return start(tls, RESPONSE.getBytes(StandardCharsets.UTF_8), "text/xml");
+    }
+
+    static ApiServer start(SslContextFactory.Server tls, byte[] body, String contentType) throws Exception {
         Handler handler = new Handler.Abstract() {
             @Override
             public boolean handle(Request request, Response response, Callback callback) throws Exception {
                 Content.Source.asInputStream(request).readAllBytes();
                 response.setStatus(200);
-                response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/xml");
+                response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
                 response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
                 response.write(true, ByteBuffer.wrap(body), callback);
                 return true;

@@ -36,18 +36,24 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The load tool: pre-signs GetCallerIdentity requests and drives them over keep-alive
- * connections against Citadel's full pipeline, against the bare Jetty listener (the limit), and
- * against moto 5.2.1's server with IAM enforcement on (the peer), then prints calls per second,
- * latency percentiles and the ratios, as recorded in docs/BENCHMARKS.md.
+ * The load tool: pre-signs one request (GetCallerIdentity, KMS Encrypt of 1 KiB, or S3 GetObject
+ * of a 1 KiB object) and drives it over keep-alive connections against Citadel's full pipeline,
+ * against the bare Jetty listener (the limit), and against moto 5.2.1's server with IAM
+ * enforcement on (the peer), then prints calls per second, latency percentiles and the ratios, as
+ * recorded in docs/BENCHMARKS.md.
  */
 @Command(name = "citadel bench", mixinStandardHelpOptions = true,
-        description = "GetCallerIdentity calls/s: Citadel vs bare Jetty vs moto, same load tool.")
+        description = "API calls/s: Citadel vs bare Jetty vs moto, same load tool.")
 public final class LoadTool implements Callable<Integer> {
     static final String STS_BODY = "Action=GetCallerIdentity&Version=2011-06-15";
     private static final byte[] MARKER = "<Account>".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] KMS_MARKER = "CiphertextBlob".getBytes(StandardCharsets.US_ASCII);
     private static final String KIB_BASE64 = java.util.Base64.getEncoder().encodeToString(new byte[1024]);
+    private static final byte[] S3_MARKER = "CITADEL-BENCH-OBJECT".getBytes(StandardCharsets.US_ASCII);
+    /** The object of the S3 GET benchmark: 1 KiB that starts with the marker a counted call must return. */
+    static final byte[] S3_OBJECT = s3Object();
+    static final String S3_BUCKET = "bench";
+    static final String S3_KEY = "/" + S3_BUCKET + "/object-1k";
 
     @Option(names = "--connections", description = "Keep-alive connections, one thread each (default ${DEFAULT-VALUE}).")
     int connections = 8;
@@ -61,7 +67,8 @@ public final class LoadTool implements Callable<Integer> {
     @Option(names = "--targets", split = ",", description = "Any of citadel, citadel-session, jetty, moto (default ${DEFAULT-VALUE}).")
     List<String> targets = List.of("citadel", "citadel-session", "jetty", "moto");
 
-    @Option(names = "--operation", description = "get-caller-identity (default) or kms-encrypt (Encrypt of 1 KiB under a symmetric key).")
+    @Option(names = "--operation", description = "get-caller-identity (default), kms-encrypt (Encrypt of 1 KiB under a symmetric key) "
+            + "or s3-get (GetObject of a 1 KiB object).")
     String operation = "get-caller-identity";
 
     @Option(names = "--set", description = "A Citadel config KEY=VALUE for the run (repeatable), as for ./citadel server.")
@@ -88,11 +95,18 @@ public final class LoadTool implements Callable<Integer> {
             SigV4Signer signer = new SigV4Signer(creds.get("aws_access_key_id"), SecretBytes.ofUtf8(creds.get("aws_secret_access_key")),
                     "us-east-1", "sts");
             boolean kms = operation.equals("kms-encrypt");
-            if (!kms && !operation.equals("get-caller-identity")) {
-                throw new CommandLine.ParameterException(new CommandLine(this), "--operation must be get-caller-identity or kms-encrypt");
+            boolean s3 = operation.equals("s3-get");
+            if (!kms && !s3 && !operation.equals("get-caller-identity")) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--operation must be get-caller-identity, kms-encrypt or s3-get");
             }
             byte[] signed;
-            if (kms) {
+            SigV4Signer s3Signer = new SigV4Signer(creds.get("aws_access_key_id"), SecretBytes.ofUtf8(creds.get("aws_secret_access_key")),
+                    "us-east-1", "s3");
+            if (s3) {
+                tlsCall(tls, citadel.port(), signedS3(s3Signer, host, "PUT", "/" + S3_BUCKET, new byte[0]));
+                tlsCall(tls, citadel.port(), signedS3(s3Signer, host, "PUT", S3_KEY, S3_OBJECT));
+                signed = signedS3(s3Signer, host, "GET", S3_KEY, null);
+            } else if (kms) {
                 SigV4Signer kmsSigner = new SigV4Signer(creds.get("aws_access_key_id"), SecretBytes.ofUtf8(creds.get("aws_secret_access_key")),
                         "us-east-1", "kms");
                 String created = tlsCall(tls, citadel.port(), signedJson(kmsSigner, host, "TrentService.CreateKey", "{}"));
@@ -101,10 +115,10 @@ public final class LoadTool implements Callable<Integer> {
                 signed = signedPost(signer, host, STS_BODY);
             }
             if (targets.contains("citadel")) {
-                results.add(LoadRun.run("citadel (full pipeline)", "127.0.0.1", citadel.port(), tls, c -> signed, kms ? KMS_MARKER : MARKER,
+                results.add(LoadRun.run("citadel (full pipeline)", "127.0.0.1", citadel.port(), tls, c -> signed, marker(),
                         connections, warmup, measure));
             }
-            if (targets.contains("citadel-session") && !kms) {
+            if (targets.contains("citadel-session") && operation.equals("get-caller-identity")) {
                 // The same call signed with temporary credentials from GetSessionToken: the sealed
                 // session token is opened (then cached) on the authentication path.
                 String issued = tlsCall(tls, citadel.port(), signedPost(signer, host, "Action=GetSessionToken&Version=2011-06-15"));
@@ -115,9 +129,11 @@ public final class LoadTool implements Callable<Integer> {
                         connections, warmup, measure));
             }
             if (targets.contains("jetty")) {
-                try (ApiServer bare = BareJetty.start(TlsContexts.server(dir.resolve("tls/server.pem"), dir.resolve("tls/server-key.pem")))) {
-                    byte[] req = signedPost(signer, "localhost:" + bare.port(), STS_BODY);
-                    results.add(LoadRun.run("bare Jetty handler (limit)", "127.0.0.1", bare.port(), tls, c -> req, MARKER,
+                var serverTls = TlsContexts.server(dir.resolve("tls/server.pem"), dir.resolve("tls/server-key.pem"));
+                try (ApiServer bare = s3 ? BareJetty.start(serverTls, S3_OBJECT, "application/octet-stream") : BareJetty.start(serverTls)) {
+                    byte[] req = s3 ? signedS3(s3Signer, "localhost:" + bare.port(), "GET", S3_KEY, null)
+                            : signedPost(signer, "localhost:" + bare.port(), STS_BODY);
+                    results.add(LoadRun.run("bare Jetty handler (limit)", "127.0.0.1", bare.port(), tls, c -> req, s3 ? S3_MARKER : MARKER,
                             connections, warmup, measure));
                 }
             }
@@ -129,16 +145,24 @@ public final class LoadTool implements Callable<Integer> {
         if (targets.contains("moto")) {
             try (MotoServer moto = MotoServer.start()) {
                 String host = "127.0.0.1:" + moto.port();
-                SigV4Signer key = motoAccessKey(host, moto.port(), operation.equals("kms-encrypt") ? "kms" : "sts");
+                SigV4Signer key = motoAccessKey(host, moto.port(), switch (operation) {
+                    case "kms-encrypt" -> "kms";
+                    case "s3-get" -> "s3";
+                    default -> "sts";
+                });
                 byte[] req;
-                if (operation.equals("kms-encrypt")) {
+                if (operation.equals("s3-get")) {
+                    call(moto.port(), signedS3(key, host, "PUT", "/" + S3_BUCKET, new byte[0]));
+                    call(moto.port(), signedS3(key, host, "PUT", S3_KEY, S3_OBJECT));
+                    req = signedS3(key, host, "GET", S3_KEY, null);
+                } else if (operation.equals("kms-encrypt")) {
                     String created = call(moto.port(), signedJson(key, host, "TrentService.CreateKey", "{}"));
                     req = signedJson(key, host, "TrentService.Encrypt", encryptBody(json(created, "KeyId")));
                 } else {
                     req = signedPost(key, host, STS_BODY);
                 }
-                results.add(LoadRun.run("moto 5.2.1 (IAM auth on)", "127.0.0.1", moto.port(), null, c -> req,
-                        operation.equals("kms-encrypt") ? KMS_MARKER : MARKER, connections, warmup, measure));
+                results.add(LoadRun.run("moto 5.2.1 (IAM auth on)", "127.0.0.1", moto.port(), null, c -> req, marker(),
+                        connections, warmup, measure));
             }
         }
         print(results);
@@ -203,6 +227,45 @@ public final class LoadTool implements Callable<Integer> {
 
     static byte[] signedPost(SigV4Signer signer, String host, String body) {
         return signedPost(signer, host, body, null);
+    }
+
+    private byte[] marker() {
+        return switch (operation) {
+            case "kms-encrypt" -> KMS_MARKER;
+            case "s3-get" -> S3_MARKER;
+            default -> MARKER;
+        };
+    }
+
+    private static byte[] s3Object() {
+        byte[] object = new byte[1024];
+        java.util.Arrays.fill(object, (byte) '.');
+        System.arraycopy(S3_MARKER, 0, object, 0, S3_MARKER.length);
+        return object;
+    }
+
+    /**
+     * A signed path-style S3 request; {@code body} null means none (a GET). Set-up requests (those
+     * with a body) ask the server to close the connection after answering, so that reading the
+     * answer does not depend on its framing.
+     */
+    static byte[] signedS3(SigV4Signer signer, String host, String method, String path, byte[] body) {
+        byte[] bytes = body == null ? new byte[0] : body;
+        String payloadHash = SigV4.sha256Hex(bytes);
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Host", host);
+        headers.put("x-amz-content-sha256", payloadHash);
+        Map<String, String> signed = signer.signHeaders(method, path, "", headers, payloadHash, Instant.now());
+        StringBuilder sb = new StringBuilder(method).append(' ').append(path).append(" HTTP/1.1\r\n");
+        signed.forEach((k, v) -> sb.append(k).append(": ").append(v).append("\r\n"));
+        if (body != null) {
+            sb.append("Content-Length: ").append(bytes.length).append("\r\nConnection: close\r\n");
+        }
+        sb.append("\r\n");
+        byte[] head = sb.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] request = java.util.Arrays.copyOf(head, head.length + bytes.length);
+        System.arraycopy(bytes, 0, request, head.length, bytes.length);
+        return request;
     }
 
     private static String encryptBody(String keyId) {
@@ -271,7 +334,11 @@ public final class LoadTool implements Callable<Integer> {
     }
 
     private void print(List<LoadRun.Result> results) {
-        System.out.printf(Locale.ROOT, operation.equals("kms-encrypt") ? "KMS Encrypt (1 KiB), " : "GetCallerIdentity, ");
+        System.out.printf(Locale.ROOT, switch (operation) {
+            case "kms-encrypt" -> "KMS Encrypt (1 KiB), ";
+            case "s3-get" -> "S3 GetObject (1 KiB object), ";
+            default -> "GetCallerIdentity, ";
+        });
         System.out.printf(Locale.ROOT, "%d keep-alive connections, %d s warm-up, %d s measured per target, %d cores%n%n",
                 connections, warmupSeconds, durationSeconds, Runtime.getRuntime().availableProcessors());
         System.out.println("| target | calls/s | p50 ms | p99 ms | failed | reconnects |");
