@@ -38,6 +38,9 @@ public final class ApiServer implements AutoCloseable {
         http.setSendXPoweredBy(false);
         http.setUriCompliance(UriCompliance.LEGACY);
         http.setHttpCompliance(HttpCompliance.RFC9110);
+        // Header values reach SigV4 exactly as sent: Jetty's header cache would otherwise hand back its own
+        // spelling of a well-known value (text/plain; charset=utf-8 for text/plain; charset=UTF-8).
+        http.setHeaderCacheCaseSensitive(true);
         http.setIdleTimeout(limits.idleTimeout().toMillis());
         SecureRequestCustomizer secure = new SecureRequestCustomizer();
         secure.setSniHostCheck(false);

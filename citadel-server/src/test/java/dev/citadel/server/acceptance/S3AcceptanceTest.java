@@ -271,7 +271,7 @@ class S3AcceptanceTest {
         crc.update(data);
         String crc32 = java.util.Base64.getEncoder().encodeToString(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
 
-        assertThat(rawPut(client, "signed-sha256", Map.of("content-md5", md5), sha, data, null, null)).startsWith("HTTP/1.1 200");
+        assertThat(rawPut(client, "signed-sha256", Map.of("content-md5", md5, "content-type", "text/plain; charset=UTF-8"), sha, data, null, null)).startsWith("HTTP/1.1 200");
         assertThat(rawPut(client, "unsigned", Map.of(), "UNSIGNED-PAYLOAD", data, null, null)).startsWith("HTTP/1.1 200");
         assertThat(rawPut(client, "unsigned-trailer", Map.of("x-amz-trailer", "x-amz-checksum-crc32"), "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
                 data, "x-amz-checksum-crc32:" + crc32, null)).startsWith("HTTP/1.1 200");

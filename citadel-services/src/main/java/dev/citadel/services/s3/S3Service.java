@@ -204,6 +204,53 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         return new ByteArrayInputStream(body(input));
     }
 
+    /** A request body whose read failures are told apart from the blob store's own. */
+    private static final class ClientBody extends java.io.FilterInputStream {
+        /** What a failed read of the client's body is reported as. */
+        private static final class ReadFailure extends IOException {
+            private static final long serialVersionUID = 1L;
+
+            ReadFailure(IOException cause) {
+                super(cause.getMessage(), cause);
+            }
+        }
+
+        ClientBody(java.io.InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return super.read();
+            } catch (ReadFailure e) {
+                throw e;
+            } catch (IOException e) {
+                throw new ReadFailure(e);
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return super.read(b, off, len);
+            } catch (ReadFailure e) {
+                throw e;
+            } catch (IOException e) {
+                throw new ReadFailure(e);
+            }
+        }
+
+        static boolean failedReading(Throwable e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof ReadFailure) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
     /** A stored body: the blob, and its additional checksum ({@code ALGORITHM:base64}) when one was asked for. */
     private record Stored(BlobStore.Written written, Optional<String> checksum) {
     }
@@ -240,7 +287,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
                     + requested.get().algorithm().name().toLowerCase(Locale.ROOT));
         }
         Optional<Checksums.Algorithm> algorithm = requested.map(Checksums.Requested::algorithm).or(() -> required);
-        java.io.InputStream in = bodyStream(input);
+        java.io.InputStream in = new ClientBody(bodyStream(input));
         Checksums.Computing computing = algorithm.map(a -> new Checksums.Computing(in, a)).orElse(null);
         BlobStore.Written written;
         try {
@@ -248,7 +295,11 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         } catch (dev.citadel.auth.AuthException e) {
             throw dev.citadel.pipeline.AuthErrors.toAwsException(e, Protocol.REST_XML);
         } catch (IOException e) {
-            throw new AwsException("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header.");
+            if (ClientBody.failedReading(e)) {
+                throw new AwsException("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header.");
+            }
+            // The blob store failed (a full disk, an unreachable remote service): the server's fault, not the client's.
+            throw new AwsException("InternalError", 500, "We encountered an internal error. Please try again.");
         }
         if (expected != null && !MessageDigest.isEqual(expected, HexFormat.of().parseHex(written.md5Hex()))) {
             deleteBlobQuietly(written.blobId());
