@@ -17,12 +17,16 @@ import java.util.TreeMap;
 /**
  * The envelope every object, image layer, model artifact and audit file is stored in: a header
  * naming the KMS key and carrying a fresh data key wrapped by it, then the content under a
- * segmented streaming AEAD (Tink's AES256_GCM_HKDF_1MB: AES-256-GCM, a key per blob derived with
- * HKDF-SHA256, 1 MiB segments each with its own tag), so a range read decrypts only the segments
- * it touches and memory stays constant whatever the size.
+ * segmented streaming AEAD (Tink's AesGcmHkdfStreaming: AES-256-GCM, a key per blob derived with
+ * HKDF-SHA256, segments each with its own tag), so a range read decrypts only the segments it
+ * touches and memory stays constant whatever the size. Version 1 has 1 MiB segments, version 2
+ * 64 KiB segments; a blob of at most {@value #SMALL} bytes is written as version 2, a larger one
+ * as version 1 (the first {@value #SMALL} bytes are held back until the size class is known).
+ * Opening a blob allocates two segment buffers, so small blobs keep a GET of a small object from
+ * allocating megabytes, and large ones keep the per-segment cost (a GCM setup each) low.
  *
  * <pre>
- * sealed = "CTZB" || version (1 byte, 0x01) || header length H (u16, ≤ 8192) || header
+ * sealed = "CTZB" || version (1 byte: 0x02, or 0x01 for 1 MiB segments) || header length H (u16, ≤ 8192) || header
  * header = key ARN length (u16, 1..2048) || key ARN (UTF-8)
  *       || wrapped data key length (u16, 1..6144) || wrapped data key (a KMS ciphertext blob of the
  *          32-byte stream key under that KMS key, bound to the encryption context)
@@ -36,9 +40,20 @@ import java.util.TreeMap;
  */
 public final class SealedBlobs {
     private static final byte[] MAGIC = "CTZB".getBytes(StandardCharsets.US_ASCII);
-    private static final byte VERSION = 1;
+    private static final byte LARGE = 1;
+    private static final byte SMALL_VERSION = 2;
+    /** The largest blob written with small segments. */
+    static final int SMALL = 256 << 10;
     private static final int MAX_HEADER = 8192;
-    private static final int SEGMENT = 1 << 20;
+
+    /** The segment size of a version, or 0 for an unknown one. */
+    private static int segmentSize(byte version) {
+        return switch (version) {
+            case 1 -> 1 << 20;
+            case 2 -> 64 << 10;
+            default -> 0;
+        };
+    }
     private static final byte[] AAD_PREFIX = "citadel/sealed/v1\0".getBytes(StandardCharsets.US_ASCII);
 
     /** Why a blob did not open: not this format, unknown or unusable key, wrong context, or altered. */
@@ -60,15 +75,67 @@ public final class SealedBlobs {
 
     /** Seals what is written to the returned stream into {@code sink}; closing it finishes the last segment. */
     public OutputStream seal(OutputStream sink, Key key, Map<String, String> context) throws IOException {
+        checkUsable(key);
+        return new OutputStream() {
+            private ByteArrayOutputStream pending = new ByteArrayOutputStream();
+            private OutputStream stream;
+
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                if (stream == null && pending.size() + len <= SMALL) {
+                    pending.write(b, off, len);
+                    return;
+                }
+                if (stream == null) {
+                    stream = seal(sink, key, context, LARGE);
+                    pending.writeTo(stream);
+                    pending = null;
+                }
+                stream.write(b, off, len);
+            }
+
+            @Override
+            public void flush() throws IOException {
+                if (stream != null) {
+                    stream.flush();
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                if (stream == null) {
+                    stream = seal(sink, key, context, SMALL_VERSION);
+                    pending.writeTo(stream);
+                    pending = null;
+                }
+                stream.close();
+            }
+        };
+    }
+
+    private static void checkUsable(Key key) throws SealedBlobException {
         if (!key.state().equals("Enabled") || !key.keyUsage().equals("ENCRYPT_DECRYPT")) {
             throw new SealedBlobException("the KMS key " + key.arn() + " cannot encrypt (" + key.state() + ", " + key.keyUsage() + ")");
         }
+    }
+
+    /** Seals in the given version's format, whatever the size. */
+    OutputStream seal(OutputStream sink, Key key, Map<String, String> context, byte version) throws IOException {
+        if (segmentSize(version) == 0) {
+            throw new IllegalArgumentException("unknown sealed-blob version " + version);
+        }
+        checkUsable(key);
         byte[] dataKey = keys.randomBytes(32);
         byte[] wrapped = keys.encrypt(key, dataKey, context);
-        byte[] prefix = prefix(key.arn(), wrapped);
+        byte[] prefix = prefix(key.arn(), wrapped, version);
         sink.write(prefix);
         try {
-            AesGcmHkdfStreaming aead = new AesGcmHkdfStreaming(dataKey, "HmacSha256", 32, SEGMENT, 0);
+            AesGcmHkdfStreaming aead = new AesGcmHkdfStreaming(dataKey, "HmacSha256", 32, segmentSize(version), 0);
             return aead.newEncryptingStream(new FilterOutputStream(sink) {
                 @Override
                 public void write(byte[] b, int off, int len) throws IOException {
@@ -97,7 +164,7 @@ public final class SealedBlobs {
         ByteBuffer fixed = ByteBuffer.allocate(MAGIC.length + 3);
         readFully(source, fixed);
         int headerLength = fixed.getShort(MAGIC.length + 1) & 0xffff;
-        if (!java.util.Arrays.equals(fixed.array(), 0, MAGIC.length, MAGIC, 0, MAGIC.length) || fixed.get(MAGIC.length) != VERSION
+        if (!java.util.Arrays.equals(fixed.array(), 0, MAGIC.length, MAGIC, 0, MAGIC.length) || segmentSize(fixed.get(MAGIC.length)) == 0
                 || headerLength > MAX_HEADER || headerLength < 4) {
             throw new SealedBlobException("not a sealed blob of a known version");
         }
@@ -115,7 +182,7 @@ public final class SealedBlobs {
         byte[] dataKey = keys.decrypt(wrapped, key, context)
                 .orElseThrow(() -> new SealedBlobException("the data key does not open under this key and encryption context"));
         try {
-            AesGcmHkdfStreaming aead = new AesGcmHkdfStreaming(dataKey, "HmacSha256", 32, SEGMENT, 0);
+            AesGcmHkdfStreaming aead = new AesGcmHkdfStreaming(dataKey, "HmacSha256", 32, segmentSize(fixed.get(MAGIC.length)), 0);
             return aead.newSeekableDecryptingChannel(new OffsetChannel(source, prefix.length), associatedData(prefix, context));
         } catch (GeneralSecurityException e) {
             throw new SealedBlobException("the sealed blob does not open: " + e.getMessage());
@@ -132,7 +199,7 @@ public final class SealedBlobs {
         ByteBuffer b = ByteBuffer.wrap(prefix);
         byte[] magic = new byte[MAGIC.length];
         b.get(magic);
-        if (!java.util.Arrays.equals(magic, MAGIC) || b.get() != VERSION) {
+        if (!java.util.Arrays.equals(magic, MAGIC) || segmentSize(b.get()) == 0) {
             return Optional.empty();
         }
         int headerLength = b.getShort() & 0xffff;
@@ -159,10 +226,10 @@ public final class SealedBlobs {
         return Optional.of(new Header(keyArn, wrapped, end));
     }
 
-    private static byte[] prefix(String keyArn, byte[] wrapped) {
+    private static byte[] prefix(String keyArn, byte[] wrapped, byte version) {
         byte[] arn = keyArn.getBytes(StandardCharsets.UTF_8);
         int headerLength = 2 + arn.length + 2 + wrapped.length;
-        return ByteBuffer.allocate(MAGIC.length + 3 + headerLength).put(MAGIC).put(VERSION).putShort((short) headerLength)
+        return ByteBuffer.allocate(MAGIC.length + 3 + headerLength).put(MAGIC).put(version).putShort((short) headerLength)
                 .putShort((short) arn.length).put(arn).putShort((short) wrapped.length).put(wrapped).array();
     }
 

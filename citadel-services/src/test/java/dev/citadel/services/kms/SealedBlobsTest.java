@@ -94,12 +94,33 @@ class SealedBlobsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, 1, 1_048_575 - 16 - 24, 1 << 20, 3 * (1 << 20) + 5})
+    @ValueSource(ints = {0, 1, 65_535 - 16 - 24, 64 << 10, (64 << 10) + 1, 1_048_575 - 16 - 24, 1 << 20, 3 * (1 << 20) + 5})
     void roundTripsAcrossSegmentBoundaries(int size) throws IOException {
         byte[] plaintext = data(size);
         Path file = sealToFile(plaintext, CONTEXT);
         assertThat(read(file, CONTEXT, 0, size + 10)).isEqualTo(plaintext);
         assertThat(Files.size(file)).isGreaterThan(size);
+    }
+
+    /** Small blobs get 64 KiB segments (version 2), larger ones 1 MiB segments (version 1); both open whole and by range. */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, SealedBlobs.SMALL - 1, SealedBlobs.SMALL, SealedBlobs.SMALL + 1, 2 * (1 << 20) + 77})
+    void theSegmentSizeFollowsTheBlobsSize(int size) throws IOException {
+        byte[] plaintext = data(size);
+        Path file = sealToFile(plaintext, CONTEXT);
+        assertThat(Files.readAllBytes(file)[4]).isEqualTo(size <= SealedBlobs.SMALL ? (byte) 2 : (byte) 1);
+        assertThat(read(file, CONTEXT, 0, size + 1)).isEqualTo(plaintext);
+        for (long pos : new long[] {(64 << 10) - 3, (1 << 20) - 3}) {
+            if (pos < size) {
+                int n = (int) Math.min(10, size - pos);
+                assertThat(read(file, CONTEXT, pos, n)).isEqualTo(java.util.Arrays.copyOfRange(plaintext, (int) pos, (int) pos + n));
+            }
+        }
+        Path other = dir.resolve("other-version-" + size);
+        try (OutputStream out = blobs.seal(Files.newOutputStream(other), key, CONTEXT, size <= SealedBlobs.SMALL ? (byte) 1 : (byte) 2)) {
+            out.write(plaintext);
+        }
+        assertThat(read(other, CONTEXT, 0, size + 1)).as("the other version").isEqualTo(plaintext);
     }
 
     @Test
