@@ -2,6 +2,7 @@ package dev.citadel.server.blobs;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.citadel.core.ReadOnlyChannel;
 import dev.citadel.metadata.kms.KmsRepository.Key;
 import dev.citadel.server.config.BlobStoreConfig;
 import dev.citadel.server.config.ConfigException;
@@ -15,9 +16,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -368,14 +367,12 @@ public final class RemoteBlobStore implements BlobStore, AutoCloseable {
      * {@code readAhead} bytes fetched with one ranged GetObject, refetched when a read falls
      * outside it. The object's id is never reused, so its bytes cannot change under the reader.
      */
-    private final class RangedChannel implements SeekableByteChannel {
+    private final class RangedChannel extends ReadOnlyChannel {
         private final String objectKey;
         private final long size;
-        private long position;
         private byte[] window;
         private long windowStart;
         private int windowLength;
-        private boolean open = true;
 
         RangedChannel(String objectKey, long size) {
             this.objectKey = objectKey;
@@ -383,21 +380,13 @@ public final class RemoteBlobStore implements BlobStore, AutoCloseable {
         }
 
         @Override
-        public int read(ByteBuffer dst) throws IOException {
-            ensureOpen();
-            if (position >= size) {
-                return -1;
-            }
-            if (!dst.hasRemaining()) {
-                return 0;
-            }
+        protected int readAt(long position, ByteBuffer dst) throws IOException {
             if (window == null || position < windowStart || position >= windowStart + windowLength) {
                 fetch(position);
             }
             int offset = (int) (position - windowStart);
             int n = Math.min(dst.remaining(), windowLength - offset);
             dst.put(window, offset, n);
-            position += n;
             return n;
         }
 
@@ -433,52 +422,13 @@ public final class RemoteBlobStore implements BlobStore, AutoCloseable {
         }
 
         @Override
-        public int write(ByteBuffer src) {
-            throw new NonWritableChannelException();
-        }
-
-        @Override
-        public long position() throws IOException {
-            ensureOpen();
-            return position;
-        }
-
-        @Override
-        public SeekableByteChannel position(long newPosition) throws IOException {
-            ensureOpen();
-            if (newPosition < 0) {
-                throw new IllegalArgumentException("negative position");
-            }
-            position = newPosition;
-            return this;
-        }
-
-        @Override
-        public long size() throws IOException {
-            ensureOpen();
+        public long size() {
             return size;
         }
 
         @Override
-        public SeekableByteChannel truncate(long newSize) {
-            throw new NonWritableChannelException();
-        }
-
-        @Override
-        public boolean isOpen() {
-            return open;
-        }
-
-        @Override
-        public void close() {
-            open = false;
+        protected void release() {
             window = null;
-        }
-
-        private void ensureOpen() throws ClosedChannelException {
-            if (!open) {
-                throw new ClosedChannelException();
-            }
         }
     }
 

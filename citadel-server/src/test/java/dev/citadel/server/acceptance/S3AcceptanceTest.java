@@ -216,6 +216,31 @@ class S3AcceptanceTest {
         }
     }
 
+    /**
+     * The AWS CLI v2 ({@code aws s3 sync} both ways) and boto3's managed transfer round-trip 0 B,
+     * 1 B, 8 MiB + 1 and 2 GiB byte-identically. Tagged {@code large}: it does not depend on where
+     * the root key lives, so the SoftHSM2 re-run leaves it out.
+     */
+    @Test
+    @org.junit.jupiter.api.Tag("large")
+    void awsCliAndBoto3RoundTripZeroBytesToTwoGiB() throws Exception {
+        Path work = Files.createTempDirectory("citadel-round-trips-");
+        try {
+            ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), List.of("python3",
+                    ClientEnvironment.resourceFile("/acceptance/s3_round_trips.py").toString(), work.resolve("files").toString()));
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            JsonNode out = new ObjectMapper().readTree(r.stdout());
+            assertThat(out.path("cli").toString()).isEqualTo("{\"empty\":true,\"one\":true,\"past-threshold\":true,\"two-gib\":true}");
+            assertThat(out.path("cli_sizes").asBoolean()).isTrue();
+            assertThat(out.path("boto3").toString()).isEqualTo("{\"empty\":true,\"one\":true,\"past-threshold\":true,\"two-gib\":true}");
+            assertThat(out.path("boto3_multipart_etag").asBoolean()).isTrue();
+        } finally {
+            try (var walk = Files.walk(work)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
     /** A PUT whose body differs from the SHA-256 it was signed with is refused while it streams, and nothing is stored. */
     @Test
     void aBodyThatDoesNotMatchItsSignedHashLeavesNothing() throws Exception {

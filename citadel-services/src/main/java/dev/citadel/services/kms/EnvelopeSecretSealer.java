@@ -72,7 +72,7 @@ public final class EnvelopeSecretSealer implements SecretSealer {
         if (sealed.length > MAX_SEALED) {
             throw new IllegalArgumentException("the sealed value does not open");
         }
-        try (SeekableByteChannel c = blobs.open(new InMemoryChannel(sealed), Map.of(CONTEXT_KEY, context))) {
+        try (SeekableByteChannel c = blobs.open(dev.citadel.core.ReadOnlyChannel.of(sealed), Map.of(CONTEXT_KEY, context))) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             ByteBuffer buffer = ByteBuffer.allocate(4096);
             while (c.read(buffer) > 0) {
@@ -115,63 +115,5 @@ public final class EnvelopeSecretSealer implements SecretSealer {
             }
             return n;
         });
-    }
-
-    /** A read-only channel over a byte array. */
-    private static final class InMemoryChannel implements SeekableByteChannel {
-        private final byte[] data;
-        private int position;
-        private boolean open = true;
-
-        InMemoryChannel(byte[] data) {
-            this.data = data;
-        }
-
-        @Override
-        public int read(ByteBuffer dst) {
-            if (position >= data.length) {
-                return -1;
-            }
-            int n = Math.min(dst.remaining(), data.length - position);
-            dst.put(data, position, n);
-            position += n;
-            return n;
-        }
-
-        @Override
-        public int write(ByteBuffer src) {
-            throw new java.nio.channels.NonWritableChannelException();
-        }
-
-        @Override
-        public long position() {
-            return position;
-        }
-
-        @Override
-        public SeekableByteChannel position(long newPosition) {
-            position = (int) Math.min(newPosition, data.length);
-            return this;
-        }
-
-        @Override
-        public long size() {
-            return data.length;
-        }
-
-        @Override
-        public SeekableByteChannel truncate(long size) {
-            throw new java.nio.channels.NonWritableChannelException();
-        }
-
-        @Override
-        public boolean isOpen() {
-            return open;
-        }
-
-        @Override
-        public void close() {
-            open = false;
-        }
     }
 }

@@ -1,10 +1,9 @@
 package dev.citadel.services.s3;
 
+import dev.citadel.core.ReadOnlyChannel;
 import dev.citadel.metadata.s3.S3Repository.StoredPart;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.SeekableByteChannel;
 import java.util.Arrays;
 import java.util.List;
@@ -14,7 +13,7 @@ import java.util.List;
  * order. A part is opened when a read reaches it (one at a time), so a range touches only the
  * parts and, within them, the segments it covers.
  */
-final class PartsChannel implements SeekableByteChannel {
+final class PartsChannel extends ReadOnlyChannel {
     /** Opens one part's plaintext. */
     interface Opener {
         SeekableByteChannel open(StoredPart part) throws IOException;
@@ -24,10 +23,8 @@ final class PartsChannel implements SeekableByteChannel {
     private final Opener opener;
     private final long[] starts;
     private final long size;
-    private long position;
     private int current = -1;
     private SeekableByteChannel channel;
-    private boolean open = true;
 
     PartsChannel(List<StoredPart> parts, Opener opener) {
         this.parts = List.copyOf(parts);
@@ -48,26 +45,14 @@ final class PartsChannel implements SeekableByteChannel {
     }
 
     @Override
-    public int read(ByteBuffer dst) throws IOException {
-        if (!open) {
-            throw new ClosedChannelException();
-        }
-        if (position >= size) {
-            return -1;
-        }
-        if (!dst.hasRemaining()) {
-            return 0;
-        }
+    protected int readAt(long position, ByteBuffer dst) throws IOException {
         int i = partAt(position);
         while (position - starts[i] >= parts.get(i).size()) {
             i++;
         }
         long within = position - starts[i];
         if (i != current) {
-            if (channel != null) {
-                channel.close();
-                channel = null;
-            }
+            release();
             channel = opener.open(parts.get(i));
             current = i;
             channel.position(within);
@@ -85,36 +70,10 @@ final class PartsChannel implements SeekableByteChannel {
         } finally {
             dst.limit(limit);
         }
-        if (n < 0) {
+        if (n <= 0) {
             throw new IOException("part " + parts.get(i).partNumber() + " ended before its recorded size");
         }
-        position += n;
         return n;
-    }
-
-    @Override
-    public int write(ByteBuffer src) {
-        throw new NonWritableChannelException();
-    }
-
-    @Override
-    public long position() throws IOException {
-        if (!open) {
-            throw new ClosedChannelException();
-        }
-        return position;
-    }
-
-    @Override
-    public SeekableByteChannel position(long newPosition) throws IOException {
-        if (!open) {
-            throw new ClosedChannelException();
-        }
-        if (newPosition < 0) {
-            throw new IllegalArgumentException("negative position");
-        }
-        position = newPosition;
-        return this;
     }
 
     @Override
@@ -123,21 +82,11 @@ final class PartsChannel implements SeekableByteChannel {
     }
 
     @Override
-    public SeekableByteChannel truncate(long newSize) {
-        throw new NonWritableChannelException();
-    }
-
-    @Override
-    public boolean isOpen() {
-        return open;
-    }
-
-    @Override
-    public void close() throws IOException {
-        open = false;
+    protected void release() throws IOException {
         if (channel != null) {
             channel.close();
             channel = null;
+            current = -1;
         }
     }
 }

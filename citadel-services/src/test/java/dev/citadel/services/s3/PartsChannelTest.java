@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.citadel.metadata.s3.S3Repository.StoredPart;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SeekableByteChannel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,7 +25,7 @@ class PartsChannelTest {
             for (int i = 0; i < p.partNumber() - 1; i++) {
                 start += sizes[i];
             }
-            return new InMemory(Arrays.copyOfRange(whole, start, start + (int) p.size()));
+            return dev.citadel.core.ReadOnlyChannel.of(Arrays.copyOfRange(whole, start, start + (int) p.size()));
         });
     }
 
@@ -74,67 +73,12 @@ class PartsChannelTest {
     @Test
     void aPartShorterThanRecordedIsAnError() {
         List<StoredPart> parts = List.of(new StoredPart("u", 1, "b", 10));
-        PartsChannel c = new PartsChannel(parts, p -> new InMemory(new byte[4]));
+        PartsChannel c = new PartsChannel(parts, p -> dev.citadel.core.ReadOnlyChannel.of(new byte[4]));
         assertThatThrownBy(() -> {
             ByteBuffer out = ByteBuffer.allocate(10);
             while (out.hasRemaining()) {
                 c.read(out);
             }
         }).isInstanceOf(IOException.class).hasMessageContaining("ended before");
-    }
-
-    private static final class InMemory implements SeekableByteChannel {
-        private final byte[] data;
-        private int position;
-
-        InMemory(byte[] data) {
-            this.data = data;
-        }
-
-        @Override
-        public int read(ByteBuffer dst) {
-            if (position >= data.length) {
-                return -1;
-            }
-            int n = Math.min(dst.remaining(), data.length - position);
-            dst.put(data, position, n);
-            position += n;
-            return n;
-        }
-
-        @Override
-        public int write(ByteBuffer src) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public long position() {
-            return position;
-        }
-
-        @Override
-        public SeekableByteChannel position(long p) {
-            position = (int) p;
-            return this;
-        }
-
-        @Override
-        public long size() {
-            return data.length;
-        }
-
-        @Override
-        public SeekableByteChannel truncate(long size) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public boolean isOpen() {
-            return true;
-        }
-
-        @Override
-        public void close() {
-        }
     }
 }
