@@ -192,6 +192,22 @@ except urllib.error.HTTPError as e:
     R["presigned_tampered"] = e.code
 R["presigned_tampered_changed_nothing"] = code(lambda: s3.head_object(Bucket=E, Key="presigned2"))
 
+# --- DeleteObjects decides each key alone: refused keys are AccessDenied, the others are deleted ---
+iam = boto3.client("iam")
+iam.create_user(UserName="prefix-cleaner")
+iam.put_user_policy(UserName="prefix-cleaner", PolicyName="mine-only", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::%s/mine/*" % E}]}))
+ak = iam.create_access_key(UserName="prefix-cleaner")["AccessKey"]
+cleaner = boto3.session.Session(aws_access_key_id=ak["AccessKeyId"], aws_secret_access_key=ak["SecretAccessKey"]).client(
+    "s3", config=Config(s3={"addressing_style": "path"}))
+s3.put_object(Bucket=E, Key="mine/a", Body=b"a")
+s3.put_object(Bucket=E, Key="theirs/b", Body=b"b")
+partial = cleaner.delete_objects(Bucket=E, Delete={"Objects": [{"Key": "mine/a"}, {"Key": "theirs/b"}]})
+R["per_key_deleted"] = [d["Key"] for d in partial.get("Deleted", [])]
+R["per_key_errors"] = [(e["Key"], e["Code"]) for e in partial.get("Errors", [])]
+R["per_key_refused_kept"] = s3.get_object(Bucket=E, Key="theirs/b")["Body"].read().decode()
+R["per_key_allowed_gone"] = code(lambda: s3.head_object(Bucket=E, Key="mine/a"))
+
 # --- bad input ---
 R["malformed_delete"] = code(lambda: s3.delete_objects(Bucket=E, Delete={"Objects": []}))
 print(json.dumps(R))

@@ -186,6 +186,12 @@ public final class RequestPipeline {
         return op.spec().maxBodyBytes() > 0 ? op.spec().maxBodyBytes() : defaultMaxBodyBytes;
     }
 
+    /**
+     * The input member that names, for an operation authorized resource by resource, the
+     * resources the caller may not act on (always set by the pipeline, never by the request).
+     */
+    public static final String REFUSED_RESOURCES = "__refusedResources";
+
     private void authorize(RequestContext ctx, OperationSpec spec, ObjectNode input) {
         if (spec.authorization() == OperationSpec.Authorization.NONE_REQUIRED) {
             return;
@@ -194,6 +200,16 @@ public final class RequestPipeline {
         Map<String, List<String>> keys = new HashMap<>(spec.conditionKeys().resolve(ctx, input));
         globalConditionKeys(ctx, keys);
         String action = spec.iamAction(input);
+        if (spec.eachResource()) {
+            // Decided one by one; the handler gets the refused resources and acts on none of them.
+            com.fasterxml.jackson.databind.node.ArrayNode refused = input.putArray(REFUSED_RESOURCES);
+            for (String resource : resources) {
+                if (!authorizer.authorize(new AuthorizationRequest(ctx.principal(), action, List.of(resource), keys)).allowed()) {
+                    refused.add(resource);
+                }
+            }
+            return;
+        }
         AuthorizationDecision decision = authorizer.authorize(new AuthorizationRequest(ctx.principal(), action, resources, keys));
         if (!decision.allowed()) {
             String message = "User: " + ctx.principal().arn() + " is not authorized to perform: " + action

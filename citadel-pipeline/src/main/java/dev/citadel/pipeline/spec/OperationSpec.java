@@ -21,6 +21,9 @@ import java.util.regex.Pattern;
  * @param variant               another action that governs the call instead of {@code iamAction}
  *                              when the request carries a given query parameter (S3's
  *                              {@code versionId}: s3:GetObject becomes s3:GetObjectVersion)
+ * @param eachResource          each resource is decided alone and the call goes ahead with those
+ *                              refused named to the handler (S3's DeleteObjects reports them as
+ *                              AccessDenied one by one); the handler must act on none of them
  */
 public record OperationSpec(
         String service,
@@ -33,7 +36,8 @@ public record OperationSpec(
         long maxBodyBytes,
         Set<String> sensitiveInputFields,
         boolean streamingBody,
-        java.util.Optional<ActionVariant> variant) {
+        java.util.Optional<ActionVariant> variant,
+        boolean eachResource) {
 
     /** The action that governs a request carrying the query parameter {@code parameter}. */
     public record ActionVariant(String parameter, String action) {
@@ -103,6 +107,7 @@ public record OperationSpec(
         private Set<String> sensitive = Set.of();
         private boolean streamingBody;
         private java.util.Optional<ActionVariant> variant = java.util.Optional.empty();
+        private boolean eachResource;
 
         private Builder(String service, String name) {
             this.service = service;
@@ -153,6 +158,12 @@ public record OperationSpec(
             return this;
         }
 
+        /** Each resource is authorized alone; the handler gets the refused ones (see {@link OperationSpec#eachResource}). */
+        public Builder authorizeEachResource() {
+            this.eachResource = true;
+            return this;
+        }
+
         public Builder sensitive(String... fields) {
             this.sensitive = Set.of(fields);
             return this;
@@ -163,7 +174,7 @@ public record OperationSpec(
                 throw new IllegalStateException(service + ":" + name + " has no resource resolver; use ResourceResolver.ALL for '*'");
             }
             return new OperationSpec(service, name, iamAction, authorization, resources, conditionKeys, readOnly,
-                    maxBodyBytes, sensitive, streamingBody, variant);
+                    maxBodyBytes, sensitive, streamingBody, variant, eachResource);
         }
     }
 }

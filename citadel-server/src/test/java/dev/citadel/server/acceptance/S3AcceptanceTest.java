@@ -183,6 +183,11 @@ class S3AcceptanceTest {
         assertThat(out.path("presigned_tampered").asInt()).isEqualTo(403);
         assertThat(out.path("presigned_tampered_changed_nothing").asText()).startsWith("404");
         assertThat(out.path("malformed_delete").asText()).startsWith("MalformedXML");
+        // DeleteObjects: each key decided alone
+        assertThat(out.path("per_key_deleted").toString()).isEqualTo("[\"mine/a\"]");
+        assertThat(out.path("per_key_errors").toString()).isEqualTo("[[\"theirs/b\",\"AccessDenied\"]]");
+        assertThat(out.path("per_key_refused_kept").asText()).isEqualTo("b");
+        assertThat(out.path("per_key_allowed_gone").asText()).startsWith("404");
     }
 
     @Test

@@ -113,7 +113,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
                 versioned("HeadObject", "s3:GetObject", "s3:GetObjectVersion", true, this::getObject),
                 versioned("DeleteObject", "s3:DeleteObject", "s3:DeleteObjectVersion", false, this::deleteObject),
                 Operation.of(OperationSpec.builder("s3", "DeleteObjects").action("s3:DeleteObject").resources(deletedObjects())
-                        .maxBodyBytes(2 << 20).build(), this::deleteObjects),
+                        .authorizeEachResource().maxBodyBytes(2 << 20).build(), this::deleteObjects),
                 op("CopyObject", "s3:PutObject", object(), false, this::copyObject),
                 op("UploadPartCopy", "s3:PutObject", object(), false, this::uploadPartCopy),
                 versioned("GetObjectTagging", "s3:GetObjectTagging", "s3:GetObjectVersionTagging", true, this::getObjectTagging),
@@ -1253,14 +1253,20 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
     }
 
     /**
-     * DeleteObjects: the pipeline has checked s3:DeleteObject on every key; a key named with a
-     * version also needs s3:DeleteObjectVersion, and is reported as AccessDenied alone when that
-     * is refused.
+     * DeleteObjects: the pipeline has decided s3:DeleteObject for each key on its own and names
+     * the refused ones; a key named with a version also needs s3:DeleteObjectVersion. A refused
+     * key is reported as AccessDenied alone and the others are deleted, as in S3.
      */
     JsonNode deleteObjects(RequestContext ctx, ObjectNode input) {
         Bucket b = requireBucket(ctx, input);
         checkContentMd5(input, body(input));
         S3Bodies.DeleteRequest request = S3Bodies.delete(body(input));
+        JsonNode refusedNode = input.get(dev.citadel.pipeline.RequestPipeline.REFUSED_RESOURCES);
+        if (refusedNode == null || !refusedNode.isArray()) {
+            throw new IllegalStateException("DeleteObjects reached its handler without per-key authorization");
+        }
+        java.util.Set<String> refused = new java.util.HashSet<>();
+        refusedNode.forEach(r -> refused.add(r.asText()));
         XmlWriter w = XmlWriter.document("DeleteResult", XMLNS);
         for (S3Bodies.ToDelete o : request.objects()) {
             String key = o.key();
@@ -1269,9 +1275,11 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
                         .element("Message", key.isEmpty() ? "The key must be specified." : "Your key is too long").end();
                 continue;
             }
-            if (o.versionId().isPresent() && !allowed(ctx, "s3:DeleteObjectVersion", objectArn(b.name(), key))) {
-                w.start("Error").element("Key", key).element("VersionId", o.versionId().get()).element("Code", "AccessDenied")
-                        .element("Message", "Access Denied").end();
+            if (refused.contains(objectArn(b.name(), key))
+                    || o.versionId().isPresent() && !allowed(ctx, "s3:DeleteObjectVersion", objectArn(b.name(), key))) {
+                w.start("Error").element("Key", key);
+                o.versionId().ifPresent(v -> w.element("VersionId", v));
+                w.element("Code", "AccessDenied").element("Message", "Access Denied").end();
                 continue;
             }
             Deletion d;
