@@ -76,6 +76,7 @@ public final class RequestPipeline {
         ObjectNode input;
         JsonNode output;
         AwsException error;
+        List<String> resources = List.of();
     }
 
     public EncodedResponse handle(IncomingRequest request) {
@@ -176,7 +177,7 @@ public final class RequestPipeline {
         RequestContext ctx = new RequestContext(t.requestId, t.receivedAt, region, service, spec, principal,
                 request.connection(), Optional.ofNullable(request.header("user-agent")).orElse(""));
 
-        authorize(ctx, spec, call.input());
+        authorize(ctx, spec, call.input(), t);
         JsonNode output = operation.handle(ctx, call.input());
         t.output = output;
         return adapter.encode(service, call.operation(), output, t.requestId);
@@ -192,11 +193,12 @@ public final class RequestPipeline {
      */
     public static final String REFUSED_RESOURCES = "__refusedResources";
 
-    private void authorize(RequestContext ctx, OperationSpec spec, ObjectNode input) {
+    private void authorize(RequestContext ctx, OperationSpec spec, ObjectNode input, Trace trace) {
         if (spec.authorization() == OperationSpec.Authorization.NONE_REQUIRED) {
             return;
         }
         List<String> resources = spec.resources().resolve(ctx, input);
+        trace.resources = resources;
         Map<String, List<String>> keys = new HashMap<>(spec.conditionKeys().resolve(ctx, input));
         globalConditionKeys(ctx, keys);
         String action = spec.iamAction(input);
@@ -349,7 +351,9 @@ public final class RequestPipeline {
                 Optional.ofNullable(t.error).map(AwsException::code), Optional.ofNullable(t.error).map(AwsException::getMessage),
                 t.requestId, readOnly, t.principal == null ? "" : t.principal.account().value(),
                 request.connection().tlsVersion(), request.connection().cipherSuite(), truncate(host, 256),
-                request.connection().endpointId());
+                request.connection().endpointId(),
+                t.resources.stream().filter(r -> r.startsWith("arn:")).map(AuditEvent.Resource::of).toList(),
+                t.spec == null || !t.spec.dataEvent());
     }
 
     private static JsonNode userIdentity(Principal p) {

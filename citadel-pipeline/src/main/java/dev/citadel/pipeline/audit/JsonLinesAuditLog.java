@@ -118,10 +118,19 @@ public final class JsonLinesAuditLog implements AuditSink {
         n.put("requestID", e.requestId());
         n.put("eventID", e.eventId());
         n.put("readOnly", e.readOnly());
+        if (!e.resources().isEmpty()) {
+            var resources = n.putArray("resources");
+            for (AuditEvent.Resource r : e.resources()) {
+                ObjectNode o = resources.addObject();
+                r.accountId().ifPresent(a -> o.put("accountId", a));
+                o.put("type", r.type());
+                o.put("ARN", r.arn());
+            }
+        }
         n.put("eventType", "AwsApiCall");
-        n.put("managementEvent", true);
+        n.put("managementEvent", e.managementEvent());
         n.put("recipientAccountId", e.recipientAccountId());
-        n.put("eventCategory", "Management");
+        n.put("eventCategory", e.managementEvent() ? "Management" : "Data");
         if (!e.vpcEndpointId().isEmpty()) {
             n.put("vpcEndpointId", e.vpcEndpointId());
         }

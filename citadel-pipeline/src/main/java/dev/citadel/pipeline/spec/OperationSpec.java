@@ -24,6 +24,8 @@ import java.util.regex.Pattern;
  * @param eachResource          each resource is decided alone and the call goes ahead with those
  *                              refused named to the handler (S3's DeleteObjects reports them as
  *                              AccessDenied one by one); the handler must act on none of them
+ * @param dataEvent             a data event in CloudTrail's sense (S3 object-level calls,
+ *                              InvokeEndpoint): recorded with eventCategory Data, not Management
  */
 public record OperationSpec(
         String service,
@@ -37,7 +39,8 @@ public record OperationSpec(
         Set<String> sensitiveInputFields,
         boolean streamingBody,
         java.util.Optional<ActionVariant> variant,
-        boolean eachResource) {
+        boolean eachResource,
+        boolean dataEvent) {
 
     /** The action that governs a request carrying the query parameter {@code parameter}. */
     public record ActionVariant(String parameter, String action) {
@@ -108,6 +111,7 @@ public record OperationSpec(
         private boolean streamingBody;
         private java.util.Optional<ActionVariant> variant = java.util.Optional.empty();
         private boolean eachResource;
+        private boolean dataEvent;
 
         private Builder(String service, String name) {
             this.service = service;
@@ -164,6 +168,12 @@ public record OperationSpec(
             return this;
         }
 
+        /** A data event (object-level), recorded with eventCategory Data. */
+        public Builder dataEvent() {
+            this.dataEvent = true;
+            return this;
+        }
+
         public Builder sensitive(String... fields) {
             this.sensitive = Set.of(fields);
             return this;
@@ -174,7 +184,7 @@ public record OperationSpec(
                 throw new IllegalStateException(service + ":" + name + " has no resource resolver; use ResourceResolver.ALL for '*'");
             }
             return new OperationSpec(service, name, iamAction, authorization, resources, conditionKeys, readOnly,
-                    maxBodyBytes, sensitive, streamingBody, variant, eachResource);
+                    maxBodyBytes, sensitive, streamingBody, variant, eachResource, dataEvent);
         }
     }
 }

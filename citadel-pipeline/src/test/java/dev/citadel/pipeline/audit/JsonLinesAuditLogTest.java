@@ -22,7 +22,7 @@ class JsonLinesAuditLogTest {
         return new AuditEvent("e-" + requestId, Instant.parse("2026-11-22T10:00:00Z"), "sts.amazonaws.com", "GetCallerIdentity",
                 "us-east-1", "127.0.0.1", "aws-cli/2.9", Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.of("SignatureDoesNotMatch"), Optional.of("bad"), requestId, true, "", "TLSv1.3", "TLS_AES_128_GCM_SHA256",
-                "localhost:8443", "");
+                "localhost:8443", "", java.util.List.of(), true);
     }
 
     @Test
@@ -40,6 +40,29 @@ class JsonLinesAuditLogTest {
             assertThat(e.path("eventCategory").asText()).isEqualTo("Management");
         }
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    }
+
+    @Test
+    void dataEventsCarryTheirCategoryAndTypedResources() throws Exception {
+        Path file = dir.resolve("data-events.jsonl");
+        AuditEvent base = event("r2");
+        AuditEvent dataEvent = new AuditEvent(base.eventId(), base.eventTime(), "s3.amazonaws.com", "PutObject", base.awsRegion(),
+                base.sourceIpAddress(), base.userAgent(), base.userIdentity(), base.requestParameters(), base.responseElements(),
+                Optional.empty(), Optional.empty(), "r2", false, "111122223333", base.tlsVersion(), base.cipherSuite(),
+                base.clientProvidedHostHeader(), "", java.util.List.of(AuditEvent.Resource.of("arn:aws:s3:::models/resnet/weights.bin"),
+                        AuditEvent.Resource.of("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")), false);
+        try (JsonLinesAuditLog log = new JsonLinesAuditLog(file)) {
+            log.record(dataEvent);
+        }
+        JsonNode e = new ObjectMapper().readTree(Files.readAllLines(file).getFirst());
+        assertThat(e.path("eventCategory").asText()).isEqualTo("Data");
+        assertThat(e.path("managementEvent").asBoolean()).isFalse();
+        assertThat(e.path("resources").toString()).isEqualTo("[{\"type\":\"AWS::S3::Object\",\"ARN\":\"arn:aws:s3:::models/resnet/weights.bin\"},"
+                + "{\"accountId\":\"111122223333\",\"type\":\"AWS::KMS::Key\","
+                + "\"ARN\":\"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\"}]");
+        assertThat(AuditEvent.Resource.of("arn:aws:s3:::models").type()).isEqualTo("AWS::S3::Bucket");
+        assertThat(AuditEvent.Resource.of("arn:aws:iam::111122223333:role/trainer").type()).isEqualTo("AWS::IAM::Role");
+        assertThat(AuditEvent.Resource.of("arn:aws:kms:us-east-1:111122223333:alias/models").type()).isEqualTo("AWS::KMS::Alias");
     }
 
     @Test

@@ -188,6 +188,24 @@ class S3AcceptanceTest {
         assertThat(out.path("per_key_errors").toString()).isEqualTo("[[\"theirs/b\",\"AccessDenied\"]]");
         assertThat(out.path("per_key_refused_kept").asText()).isEqualTo("b");
         assertThat(out.path("per_key_allowed_gone").asText()).startsWith("404");
+        // On the record: object-level calls are data events, bucket-level ones management events, each with its typed resources.
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> events = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(server.dataDir().resolve("audit").resolve("events.jsonl"))) {
+            events.add(json.readTree(line));
+        }
+        JsonNode put = events.stream().filter(e -> e.path("eventName").asText().equals("PutObject")
+                && e.path("resources").path(0).path("ARN").asText().equals("arn:aws:s3:::encrypted-data/tagged")).findFirst().orElseThrow();
+        assertThat(put.path("eventCategory").asText()).isEqualTo("Data");
+        assertThat(put.path("managementEvent").asBoolean()).isFalse();
+        assertThat(put.path("resources").path(0).path("type").asText()).isEqualTo("AWS::S3::Object");
+        JsonNode create = events.stream().filter(e -> e.path("eventName").asText().equals("CreateBucket")
+                && e.path("resources").path(0).path("ARN").asText().equals("arn:aws:s3:::encrypted-data")).findFirst().orElseThrow();
+        assertThat(create.path("eventCategory").asText()).isEqualTo("Management");
+        assertThat(create.path("resources").path(0).path("type").asText()).isEqualTo("AWS::S3::Bucket");
+        JsonNode partial = events.stream().filter(e -> e.path("eventName").asText().equals("DeleteObjects")
+                && e.path("userIdentity").path("userName").asText().equals("prefix-cleaner")).findFirst().orElseThrow();
+        assertThat(partial.path("resources").toString()).contains("arn:aws:s3:::encrypted-data/mine/a", "arn:aws:s3:::encrypted-data/theirs/b");
     }
 
     @Test

@@ -107,25 +107,25 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
                 op("ListObjects", "s3:ListBucket", bucket(), true, (c, i) -> listObjects(c, i, false)),
                 op("ListObjectsV2", "s3:ListBucket", bucket(), true, (c, i) -> listObjects(c, i, true)),
                 op("ListObjectVersions", "s3:ListBucketVersions", bucket(), true, this::listObjectVersions),
-                Operation.of(OperationSpec.builder("s3", "PutObject").resources(object()).maxBodyBytes(MAX_PUT_BYTES).streamingBody().build(),
-                        this::putObject),
+                Operation.of(OperationSpec.builder("s3", "PutObject").resources(object()).maxBodyBytes(MAX_PUT_BYTES).streamingBody().dataEvent()
+                        .build(), this::putObject),
                 versioned("GetObject", "s3:GetObject", "s3:GetObjectVersion", true, this::getObject),
                 versioned("HeadObject", "s3:GetObject", "s3:GetObjectVersion", true, this::getObject),
                 versioned("DeleteObject", "s3:DeleteObject", "s3:DeleteObjectVersion", false, this::deleteObject),
                 Operation.of(OperationSpec.builder("s3", "DeleteObjects").action("s3:DeleteObject").resources(deletedObjects())
-                        .authorizeEachResource().maxBodyBytes(2 << 20).build(), this::deleteObjects),
-                op("CopyObject", "s3:PutObject", object(), false, this::copyObject),
-                op("UploadPartCopy", "s3:PutObject", object(), false, this::uploadPartCopy),
+                        .authorizeEachResource().maxBodyBytes(2 << 20).dataEvent().build(), this::deleteObjects),
+                objectOp("CopyObject", "s3:PutObject", false, this::copyObject),
+                objectOp("UploadPartCopy", "s3:PutObject", false, this::uploadPartCopy),
                 versioned("GetObjectTagging", "s3:GetObjectTagging", "s3:GetObjectVersionTagging", true, this::getObjectTagging),
                 versioned("PutObjectTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging", false, this::putObjectTagging),
                 versioned("DeleteObjectTagging", "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging", false, this::deleteObjectTagging),
-                op("CreateMultipartUpload", "s3:PutObject", object(), false, this::createMultipartUpload),
+                objectOp("CreateMultipartUpload", "s3:PutObject", false, this::createMultipartUpload),
                 Operation.of(OperationSpec.builder("s3", "UploadPart").action("s3:PutObject").resources(object()).maxBodyBytes(MAX_PUT_BYTES)
-                        .streamingBody().build(), this::uploadPart),
+                        .streamingBody().dataEvent().build(), this::uploadPart),
                 Operation.of(OperationSpec.builder("s3", "CompleteMultipartUpload").action("s3:PutObject").resources(object())
-                        .maxBodyBytes(1 << 20).build(), this::completeMultipartUpload),
-                op("AbortMultipartUpload", "s3:AbortMultipartUpload", object(), false, this::abortMultipartUpload),
-                op("ListParts", "s3:ListMultipartUploadParts", object(), true, this::listParts),
+                        .maxBodyBytes(1 << 20).dataEvent().build(), this::completeMultipartUpload),
+                objectOp("AbortMultipartUpload", "s3:AbortMultipartUpload", false, this::abortMultipartUpload),
+                objectOp("ListParts", "s3:ListMultipartUploadParts", true, this::listParts),
                 op("ListMultipartUploads", "s3:ListBucketMultipartUploads", bucket(), true, this::listMultipartUploads));
     }
 
@@ -137,10 +137,19 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         return Operation.of(b.build(), handler);
     }
 
-    /** An object operation governed by {@code versionAction} instead when the request names a version (?versionId=). */
+    /** An object-level operation: a data event in CloudTrail's sense. */
+    private static Operation objectOp(String name, String action, boolean readOnly, Operation.Handler handler) {
+        OperationSpec.Builder b = OperationSpec.builder("s3", name).action(action).resources(object()).maxBodyBytes(64 * 1024).dataEvent();
+        if (readOnly) {
+            b.readOnly();
+        }
+        return Operation.of(b.build(), handler);
+    }
+
+    /** An object-level operation governed by {@code versionAction} instead when the request names a version (?versionId=). */
     private static Operation versioned(String name, String action, String versionAction, boolean readOnly, Operation.Handler handler) {
         OperationSpec.Builder b = OperationSpec.builder("s3", name).action(action).actionWhen("versionId", versionAction).resources(object())
-                .maxBodyBytes(64 * 1024);
+                .maxBodyBytes(64 * 1024).dataEvent();
         if (readOnly) {
             b.readOnly();
         }
