@@ -11,6 +11,7 @@ import dev.citadel.core.Ids;
 import dev.citadel.pipeline.audit.AuditEvent;
 import dev.citadel.pipeline.audit.AuditSink;
 import dev.citadel.pipeline.audit.Redactor;
+import dev.citadel.pipeline.audit.SensitiveData;
 import dev.citadel.pipeline.authz.AuthorizationDecision;
 import dev.citadel.pipeline.authz.AuthorizationRequest;
 import dev.citadel.pipeline.authz.Authorizer;
@@ -48,10 +49,14 @@ public final class RequestPipeline {
     private final long defaultMaxBodyBytes;
     private final Clock clock;
     private final Map<String, Long> serviceBodyLimits = new HashMap<>();
+    private final SensitiveData.Mode sensitiveData;
+    private final Map<SensitiveData.Kind, java.util.concurrent.atomic.LongAdder> sensitiveFindings = new java.util.EnumMap<>(
+            SensitiveData.Kind.class);
 
     public RequestPipeline(String region, OperationRegistry registry, RequestAuthenticator authenticator,
             Authorizer authorizer, AuditSink audit, Map<Protocol, ProtocolAdapter> adapters, long defaultMaxBodyBytes,
-            Clock clock) {
+            Clock clock, SensitiveData.Mode sensitiveData) {
+        this.sensitiveData = requireNonNull(sensitiveData, "sensitiveData is null");
         this.region = requireNonNull(region, "region is null");
         this.registry = requireNonNull(registry, "registry is null");
         this.authenticator = requireNonNull(authenticator, "authenticator is null");
@@ -60,6 +65,9 @@ public final class RequestPipeline {
         this.adapters = Map.copyOf(adapters);
         this.defaultMaxBodyBytes = defaultMaxBodyBytes;
         this.clock = requireNonNull(clock, "clock is null");
+        for (SensitiveData.Kind k : SensitiveData.Kind.values()) {
+            sensitiveFindings.put(k, new java.util.concurrent.atomic.LongAdder());
+        }
         for (Operation op : registry.operations()) {
             serviceBodyLimits.merge(op.spec().service(), bodyLimit(op), Math::max);
         }
@@ -77,6 +85,7 @@ public final class RequestPipeline {
         JsonNode output;
         AwsException error;
         List<String> resources = List.of();
+        List<SensitiveData.Finding> findings = List.of();
     }
 
     public EncodedResponse handle(IncomingRequest request) {
@@ -178,6 +187,7 @@ public final class RequestPipeline {
                 request.connection(), Optional.ofNullable(request.header("user-agent")).orElse(""));
 
         authorize(ctx, spec, call.input(), t);
+        checkSensitiveData(service, call.input(), t);
         JsonNode output = operation.handle(ctx, call.input());
         t.output = output;
         return adapter.encode(service, call.operation(), output, t.requestId);
@@ -185,6 +195,36 @@ public final class RequestPipeline {
 
     private long bodyLimit(Operation op) {
         return op.spec().maxBodyBytes() > 0 ? op.spec().maxBodyBytes() : defaultMaxBodyBytes;
+    }
+
+    /**
+     * Scans the free-form fields of an authorized request: the findings go on its audit event
+     * (with the values masked there); in refuse mode the request is refused before its handler
+     * runs, naming the field and never the value.
+     */
+    private void checkSensitiveData(ServiceDefinition service, ObjectNode input, Trace t) {
+        if (sensitiveData == SensitiveData.Mode.OFF) {
+            return;
+        }
+        List<SensitiveData.Finding> findings = SensitiveData.scanInput(input);
+        if (findings.isEmpty()) {
+            return;
+        }
+        t.findings = findings;
+        findings.forEach(f -> sensitiveFindings.get(f.kind()).increment());
+        if (sensitiveData == SensitiveData.Mode.REFUSE) {
+            SensitiveData.Finding first = findings.getFirst();
+            throw new AwsException(service.protocol() == Protocol.REST_XML ? "InvalidArgument" : "ValidationException", 400,
+                    "The value of " + first.field() + " looks like " + first.kind().description()
+                            + "; this server does not accept such data in free-form fields.");
+        }
+    }
+
+    /** How many findings of each kind the sensitive-data detectors have made since start (a metric). */
+    public Map<SensitiveData.Kind, Long> sensitiveDataFindings() {
+        Map<SensitiveData.Kind, Long> out = new java.util.EnumMap<>(SensitiveData.Kind.class);
+        sensitiveFindings.forEach((k, v) -> out.put(k, v.sum()));
+        return out;
     }
 
     /**
@@ -341,9 +381,11 @@ public final class RequestPipeline {
         Optional<JsonNode> identity = Optional.ofNullable(t.principal).map(RequestPipeline::userIdentity);
         java.util.Set<String> sensitive = t.spec == null ? java.util.Set.of() : t.spec.sensitiveInputFields();
         boolean readOnly = t.spec != null && t.spec.readOnly();
-        Optional<JsonNode> params = Optional.ofNullable(Redactor.redact(t.input, sensitive));
+        Optional<JsonNode> params = Optional.ofNullable(Redactor.redact(t.input, sensitive)).map(p -> SensitiveData.mask(p, t.findings));
         Optional<JsonNode> response = readOnly || t.error != null ? Optional.empty()
-                : Optional.ofNullable(Redactor.redact(t.output, sensitive));
+                : Optional.ofNullable(Redactor.redact(t.output, sensitive))
+                        // A response often repeats what the request wrote (CreateUser returns its tags): masked alike.
+                        .map(r -> sensitiveData == SensitiveData.Mode.OFF ? r : SensitiveData.mask(r, SensitiveData.scanInput(r)));
         String host = Optional.ofNullable(request.header("host")).orElse("");
         return new AuditEvent(Ids.requestId(), t.receivedAt, service.eventSource(),
                 t.operation.isEmpty() ? "Unknown" : t.operation, region, request.connection().sourceIp(),
@@ -353,7 +395,7 @@ public final class RequestPipeline {
                 request.connection().tlsVersion(), request.connection().cipherSuite(), truncate(host, 256),
                 request.connection().endpointId(),
                 t.resources.stream().filter(r -> r.startsWith("arn:")).map(AuditEvent.Resource::of).toList(),
-                t.spec == null || !t.spec.dataEvent());
+                t.spec == null || !t.spec.dataEvent(), t.findings);
     }
 
     private static JsonNode userIdentity(Principal p) {

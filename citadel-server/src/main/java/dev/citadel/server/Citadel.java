@@ -167,7 +167,7 @@ public final class Citadel implements AutoCloseable {
         Map<Protocol, ProtocolAdapter> adapters = ProtocolAdapters.all();
         RequestPipeline pipeline = new RequestPipeline(config.region(), registry,
                 new AccessKeyAuthenticator(accounts, sessionTokens, clock, config.maxClockSkew()),
-                authorizer, audit, adapters, config.http().maxBodyBytes(), clock);
+                authorizer, audit, adapters, config.http().maxBodyBytes(), clock, config.sensitiveData());
 
         InetSocketAddress bind = new InetSocketAddress(config.listen().getHostString(), config.listen().getPort());
         ApiServer server = new ApiServer(bind, config.http(), tls, new ApiHandler(pipeline, ""));

@@ -17,6 +17,8 @@ import java.util.Optional;
  * @param resources         the resources the request named (as authorized), with their types
  * @param managementEvent   a management event (control plane); false for a data event (S3
  *                          object-level calls), whose eventCategory is Data
+ * @param sensitiveData     what the sensitive-data detectors found in free-form fields (field and
+ *                          kind only; the values are masked in requestParameters)
  */
 public record AuditEvent(
         String eventId,
@@ -39,7 +41,8 @@ public record AuditEvent(
         String clientProvidedHostHeader,
         String vpcEndpointId,
         java.util.List<Resource> resources,
-        boolean managementEvent) {
+        boolean managementEvent,
+        java.util.List<SensitiveData.Finding> sensitiveData) {
 
     public static final String EVENT_VERSION = "1.11";
 
@@ -112,5 +115,6 @@ public record AuditEvent(
         requireNonNull(clientProvidedHostHeader, "clientProvidedHostHeader is null");
         requireNonNull(vpcEndpointId, "vpcEndpointId is null");
         resources = java.util.List.copyOf(resources);
+        sensitiveData = java.util.List.copyOf(sensitiveData);
     }
 }

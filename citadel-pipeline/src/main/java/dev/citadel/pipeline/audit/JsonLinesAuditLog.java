@@ -115,6 +115,12 @@ public final class JsonLinesAuditLog implements AuditSink {
         e.errorMessage().ifPresent(m -> n.put("errorMessage", m));
         n.set("requestParameters", e.requestParameters().orElse(null));
         n.set("responseElements", e.responseElements().orElse(null));
+        if (!e.sensitiveData().isEmpty()) {
+            var findings = n.putObject("additionalEventData").putArray("sensitiveDataFindings");
+            for (SensitiveData.Finding f : e.sensitiveData()) {
+                findings.addObject().put("field", f.field()).put("type", f.kind().name());
+            }
+        }
         n.put("requestID", e.requestId());
         n.put("eventID", e.eventId());
         n.put("readOnly", e.readOnly());

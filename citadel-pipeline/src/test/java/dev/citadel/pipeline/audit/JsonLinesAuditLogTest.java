@@ -22,7 +22,7 @@ class JsonLinesAuditLogTest {
         return new AuditEvent("e-" + requestId, Instant.parse("2026-11-22T10:00:00Z"), "sts.amazonaws.com", "GetCallerIdentity",
                 "us-east-1", "127.0.0.1", "aws-cli/2.9", Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.of("SignatureDoesNotMatch"), Optional.of("bad"), requestId, true, "", "TLSv1.3", "TLS_AES_128_GCM_SHA256",
-                "localhost:8443", "", java.util.List.of(), true);
+                "localhost:8443", "", java.util.List.of(), true, java.util.List.of());
     }
 
     @Test
@@ -50,7 +50,8 @@ class JsonLinesAuditLogTest {
                 base.sourceIpAddress(), base.userAgent(), base.userIdentity(), base.requestParameters(), base.responseElements(),
                 Optional.empty(), Optional.empty(), "r2", false, "111122223333", base.tlsVersion(), base.cipherSuite(),
                 base.clientProvidedHostHeader(), "", java.util.List.of(AuditEvent.Resource.of("arn:aws:s3:::models/resnet/weights.bin"),
-                        AuditEvent.Resource.of("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")), false);
+                        AuditEvent.Resource.of("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")), false,
+                java.util.List.of());
         try (JsonLinesAuditLog log = new JsonLinesAuditLog(file)) {
             log.record(dataEvent);
         }

@@ -44,6 +44,7 @@ public enum ConfigKey {
     S3_REMOTE_SECRET_ACCESS_KEY_FILE("s3.remote.secret-access-key-file", "", "File whose first line is the secret access key of that access key id (0600; kept out of the config file and the command line). Required with s3.blob-store = remote."),
     S3_REMOTE_CA_FILE("s3.remote.ca-file", "", "PEM file with the CA certificates to trust for the service's TLS certificate. Empty: the JVM's default trust store."),
     AUDIT_LOG("audit.log", "", "File that receives one JSON audit record per request. Empty: <data-dir>/audit/events.jsonl."),
+    AUDIT_SENSITIVE_DATA("audit.sensitive-data", "warn", "What to do when a free-form field (names, tags, descriptions, environment values, hyperparameters, S3 user metadata) holds what looks like a card number, IBAN, AWS key, private key, e-mail address or national id: 'warn' (the request goes ahead; its audit event names the field and kind, with the value masked), 'refuse' (ValidationException naming the field, never the value) or 'off'."),
     PRIVATE_ENDPOINTS("private-endpoints", "", "Extra TLS listeners standing for VPC endpoints, comma-separated 'vpce-id@host:port'. Requests through one carry aws:SourceVpce = its id and are bounded by its endpoint policy."),
     PRIVATE_ENDPOINT_POLICIES("private-endpoint-policies", "", "Endpoint policies, comma-separated 'vpce-id=/path/policy.json' (a resource-style policy with a Principal). An endpoint without one allows everything its callers' own policies allow, as AWS's default endpoint policy does.");
 

@@ -29,7 +29,8 @@ public record ServerConfig(
         Path auditLog,
         List<PrivateEndpoint> privateEndpoints,
         RootKeyConfig rootKey,
-        BlobStoreConfig blobStore) {
+        BlobStoreConfig blobStore,
+        dev.citadel.pipeline.audit.SensitiveData.Mode sensitiveData) {
 
     public ServerConfig {
         requireNonNull(listen, "listen is null");
@@ -46,6 +47,7 @@ public record ServerConfig(
         privateEndpoints = List.copyOf(privateEndpoints);
         requireNonNull(rootKey, "rootKey is null");
         requireNonNull(blobStore, "blobStore is null");
+        requireNonNull(sensitiveData, "sensitiveData is null");
     }
 
     /** Where the root key lives: {@code file}, or {@code pkcs11} with the module, slot index, PIN file and key label. */
@@ -106,7 +108,16 @@ public record ServerConfig(
         String audit = s.get(ConfigKey.AUDIT_LOG);
         Path auditLog = audit.isEmpty() ? dataDir.resolve("audit").resolve("events.jsonl") : Path.of(audit).toAbsolutePath();
         return new ServerConfig(listen, dataDir, region, endpoint, tls, http, skew, metadata(s, dataDir),
-                email, adminUser, auditLog, privateEndpoints(s), rootKey(s), BlobStoreConfig.from(s));
+                email, adminUser, auditLog, privateEndpoints(s), rootKey(s), BlobStoreConfig.from(s), sensitiveData(s.get(ConfigKey.AUDIT_SENSITIVE_DATA)));
+    }
+
+    private static dev.citadel.pipeline.audit.SensitiveData.Mode sensitiveData(String value) {
+        return switch (value) {
+            case "warn" -> dev.citadel.pipeline.audit.SensitiveData.Mode.WARN;
+            case "refuse" -> dev.citadel.pipeline.audit.SensitiveData.Mode.REFUSE;
+            case "off" -> dev.citadel.pipeline.audit.SensitiveData.Mode.OFF;
+            default -> throw new ConfigException("audit.sensitive-data must be warn, refuse or off, got '" + value + "'");
+        };
     }
 
     private static List<PrivateEndpoint> privateEndpoints(Settings s) {

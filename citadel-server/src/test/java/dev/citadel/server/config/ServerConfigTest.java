@@ -98,6 +98,7 @@ class ServerConfigTest {
         assertRefused("listen=localhost", "listen must be host:port");
         assertRefused("listen=127.0.0.1:70000", "listen port must be between 0 and 65535");
         assertRefused("region=mars", "region must look like us-east-1");
+        assertRefused("audit.sensitive-data=maybe", "audit.sensitive-data must be warn, refuse or off");
         assertRefused("http.max-header-bytes=12", "http.max-header-bytes must be between");
         assertRefused("http.idle-timeout=30", "http.idle-timeout must be a duration");
         assertRefused("http.idle-timeout=2d", "http.idle-timeout must be a duration");
