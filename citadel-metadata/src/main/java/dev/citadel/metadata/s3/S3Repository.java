@@ -169,6 +169,7 @@ public final class S3Repository {
      * {@value #NULL_VERSION} one) is replaced; returns the blob ids of what it replaced.
      */
     public List<String> putVersion(S3Object o) {
+        lockBucket(o.bucket());
         List<String> replaced = removeVersion(o.bucket(), o.key(), o.versionId()).map(S3Object::blobIds).orElse(List.of());
         execute(h.createUpdate("UPDATE s3_object_versions SET latest = 0 WHERE bucket = :b AND object_key = :k AND latest = 1")
                 .bind("b", o.bucket()).bind("k", o.key()));
@@ -190,6 +191,15 @@ public final class S3Repository {
                     .bind("n", p.partNumber()).bind("blob", p.blobId()).bind("size", p.size()));
         }
         return replaced;
+    }
+
+    /**
+     * Locks the bucket's row for the rest of the transaction, so that writers of its versions
+     * queue on PostgreSQL (READ COMMITTED) instead of both seeing the same latest version and
+     * sequence; SQLite's IMMEDIATE transactions queue them already.
+     */
+    private void lockBucket(String bucket) {
+        execute(h.createUpdate("UPDATE s3_buckets SET name = name WHERE name = :b").bind("b", bucket));
     }
 
     /** Removes a version's rows (its parts first); returns it, with its parts. */
@@ -234,6 +244,7 @@ public final class S3Repository {
      * Returns what was removed.
      */
     public Optional<S3Object> deleteVersion(String bucket, String key, String versionId) {
+        lockBucket(bucket);
         Optional<S3Object> removed = removeVersion(bucket, key, versionId);
         if (removed.isPresent() && removed.get().latest()) {
             execute(h.createUpdate("UPDATE s3_object_versions SET latest = 1 WHERE bucket = :b AND object_key = :k AND seq = "
