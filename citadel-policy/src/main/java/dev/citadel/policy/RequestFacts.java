@@ -28,6 +28,17 @@ public record RequestFacts(String action, String resource, String principalArn, 
         context = Map.copyOf(lower);
     }
 
+    /**
+     * A request made by an AWS service principal ({@code cloudtrail.amazonaws.com}) on its own
+     * behalf, as Citadel's own services make them (delivering a trail's files): it matches
+     * {@code "Principal": {"Service": …}} statements naming that service, and {@code "*"}; it
+     * belongs to no account. Only Citadel's own code makes such facts; no authenticated request
+     * can.
+     */
+    public static RequestFacts ofService(String servicePrincipal, String action, String resource, Map<String, List<String>> context) {
+        return new RequestFacts(action, resource, servicePrincipal, "", "", context);
+    }
+
     /** The values of a context key, or null when the request does not carry it. */
     public List<String> values(String key) {
         return context.get(key.toLowerCase(Locale.ROOT));

@@ -52,6 +52,9 @@ public final class StatementMatcher {
             if (p.equals("*") || p.equals("AWS:*")) {
                 return true;
             }
+            if (p.startsWith("Service:") && f.principalAccount().isEmpty() && p.substring(8).equals(f.principalArn())) {
+                return true;
+            }
             if (!p.startsWith("AWS:")) {
                 continue;
             }

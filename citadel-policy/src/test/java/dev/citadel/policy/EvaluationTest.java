@@ -31,6 +31,24 @@ class EvaluationTest {
 
     static final String ALLOW_S3 = "{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}";
 
+    /** A service principal (Citadel's own deliveries) matches statements naming that service, and nothing naming an account or user. */
+    @Test
+    void servicePrincipalsMatchOnlyTheirService() {
+        Policy bucket = PolicyParser.parse("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":"
+                + "\"cloudtrail.amazonaws.com\"},\"Action\":\"s3:PutObject\",\"Resource\":\"arn:aws:s3:::logs/AWSLogs/*\"},{\"Effect\":\"Allow\","
+                + "\"Principal\":{\"AWS\":\"arn:aws:iam::" + ACCOUNT + ":root\"},\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}]}",
+                PolicyParser.Kind.RESOURCE);
+        PolicyEvaluator.Source source = new PolicyEvaluator.Source("bucket policy", bucket);
+        assertThat(PolicyEvaluator.evaluateAlone(source, RequestFacts.ofService("cloudtrail.amazonaws.com", "s3:PutObject",
+                "arn:aws:s3:::logs/AWSLogs/1/x", Map.of())).allowed()).isTrue();
+        assertThat(PolicyEvaluator.evaluateAlone(source, RequestFacts.ofService("config.amazonaws.com", "s3:PutObject",
+                "arn:aws:s3:::logs/AWSLogs/1/x", Map.of())).allowed()).isFalse();
+        assertThat(PolicyEvaluator.evaluateAlone(source, RequestFacts.ofService("cloudtrail.amazonaws.com", "s3:GetObject",
+                "arn:aws:s3:::logs/k", Map.of())).allowed()).as("the account's statement is not the service's").isFalse();
+        assertThat(PolicyEvaluator.evaluateAlone(source, facts("s3:PutObject", "arn:aws:s3:::logs/AWSLogs/1/x", Map.of())).allowed())
+                .as("a user is not the service").isFalse();
+    }
+
     @Test
     void nothingAttachedIsImplicitDeny() {
         Decision d = decide(facts("s3:GetObject", "arn:aws:s3:::b/k", Map.of()), List.of());

@@ -144,7 +144,8 @@ public final class Citadel implements AutoCloseable {
                 .service(OrganizationsService.DEFINITION)
                 .service(IamService.DEFINITION)
                 .service(KmsService.DEFINITION)
-                .service(S3Service.DEFINITION);
+                .service(S3Service.DEFINITION)
+                .service(dev.citadel.services.cloudtrail.CloudTrailService.DEFINITION);
         PolicyAuthorizer authorizer = new PolicyAuthorizer(accounts, endpointPolicies(config));
         SessionTokens sessionTokens = new SessionTokens(sealer, accounts.ids());
         MfaVerifier mfa = new MfaVerifier(accounts, sealer);
@@ -160,6 +161,7 @@ public final class Citadel implements AutoCloseable {
         s3.sweep();
         authorizer.register(s3);
         registry.registerAll(s3.operations());
+        registry.registerAll(new dev.citadel.services.cloudtrail.CloudTrailService(store, s3, clock).operations());
         registry.freeze();
 
         AuditSink audit = new JsonLinesAuditLog(config.auditLog());

@@ -1,0 +1,383 @@
+package dev.citadel.services.cloudtrail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.citadel.core.AwsException;
+import dev.citadel.metadata.DuplicateKeyException;
+import dev.citadel.metadata.MetadataStore;
+import dev.citadel.metadata.cloudtrail.TrailRepository;
+import dev.citadel.metadata.cloudtrail.TrailRepository.Trail;
+import dev.citadel.pipeline.Operation;
+import dev.citadel.pipeline.RequestContext;
+import dev.citadel.pipeline.spec.OperationSpec;
+import dev.citadel.pipeline.spec.ResourceResolver;
+import dev.citadel.pipeline.spec.ServiceDefinition;
+import dev.citadel.policy.PolicyEvaluator;
+import dev.citadel.policy.RequestFacts;
+import dev.citadel.services.Inputs;
+import dev.citadel.services.iam.PolicyAuthorizer;
+import dev.citadel.wire.Protocol;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * AWS CloudTrail (awsJson1_1, {@code CloudTrail_20131101}), the trails: CreateTrail, GetTrail,
+ * DescribeTrails, UpdateTrail, DeleteTrail, StartLogging, StopLogging, GetTrailStatus and
+ * Put/GetEventSelectors. A trail names the bucket its log files go to; as in AWS, the bucket
+ * must exist and its bucket policy must let the service principal {@code cloudtrail.amazonaws.com}
+ * read the bucket ACL and write under {@code [prefix/]AWSLogs/<account>/}, or the trail is refused
+ * (InsufficientS3BucketPolicyException). Delivering files to it is the audit issue's next part.
+ */
+public final class CloudTrailService {
+    public static final ServiceDefinition DEFINITION = new ServiceDefinition("cloudtrail", "cloudtrail", "cloudtrail", Protocol.AWS_JSON_1_1,
+            "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101", "2013-11-01", "", "cloudtrail.amazonaws.com", false);
+    public static final String SERVICE_PRINCIPAL = "cloudtrail.amazonaws.com";
+    /** Trails per account and region, as AWS allows. */
+    static final int MAX_TRAILS = 5;
+    private static final String INVALID = "InvalidParameterException";
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?![._-])){1,126}[A-Za-z0-9]");
+    private static final Pattern TRAIL_ARN = Pattern.compile("arn:aws:cloudtrail:([a-z0-9-]+):(\\d{12}):trail/(.+)");
+    private static final String DEFAULT_SELECTORS = "[{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true,\"DataResources\":[],"
+            + "\"ExcludeManagementEventSources\":[]}]";
+
+    private final MetadataStore store;
+    private final PolicyAuthorizer.ResourcePolicies buckets;
+    private final Clock clock;
+
+    /** @param buckets the owner and bucket policy of a bucket ARN (S3's view) */
+    public CloudTrailService(MetadataStore store, PolicyAuthorizer.ResourcePolicies buckets, Clock clock) {
+        this.store = store;
+        this.buckets = buckets;
+        this.clock = clock;
+    }
+
+    public List<Operation> operations() {
+        return List.of(
+                op("CreateTrail", "Name", false, this::createTrail),
+                op("GetTrail", "Name", true, this::getTrail),
+                op("DescribeTrails", null, true, this::describeTrails),
+                op("UpdateTrail", "Name", false, this::updateTrail),
+                op("DeleteTrail", "Name", false, this::deleteTrail),
+                op("StartLogging", "Name", false, (c, i) -> setLogging(c, i, true)),
+                op("StopLogging", "Name", false, (c, i) -> setLogging(c, i, false)),
+                op("GetTrailStatus", "Name", true, this::getTrailStatus),
+                op("PutEventSelectors", "TrailName", false, this::putEventSelectors),
+                op("GetEventSelectors", "TrailName", true, this::getEventSelectors));
+    }
+
+    /** An operation on the trail its {@code member} names (by name or ARN); DescribeTrails ({@code member} null) is on "*". */
+    private static Operation op(String name, String member, boolean readOnly, Operation.Handler handler) {
+        ResourceResolver resources = member == null ? ResourceResolver.ALL : (ctx, input) -> List.of(trailArn(ctx, nameOf(input, member)));
+        OperationSpec.Builder b = OperationSpec.builder("cloudtrail", name).resources(resources).maxBodyBytes(256 * 1024);
+        if (readOnly) {
+            b.readOnly();
+        }
+        return Operation.of(b.build(), handler);
+    }
+
+    /** The trail name a request gives (a name or a trail ARN), or "" when absent. */
+    private static String nameOf(ObjectNode input, String member) {
+        String given = input.path(member).asText("");
+        java.util.regex.Matcher m = TRAIL_ARN.matcher(given);
+        return m.matches() ? m.group(3) : given;
+    }
+
+    private static String trailArn(RequestContext ctx, String name) {
+        return "arn:aws:cloudtrail:" + ctx.region() + ":" + ctx.principal().account().value() + ":trail/" + name;
+    }
+
+    private static String requireName(ObjectNode input, String member) {
+        String given = input.path(member).asText("");
+        if (given.isEmpty()) {
+            throw new AwsException("InvalidTrailNameException", 400, "Trail name cannot be empty.");
+        }
+        String name = nameOf(input, member);
+        if (!NAME.matcher(name).matches()) {
+            throw new AwsException("InvalidTrailNameException", 400, "Trail name or ARN can only contain uppercase letters, lowercase letters, "
+                    + "numbers, periods (.), hyphens (-), and underscores (_), must start and end with a letter or number, and must be "
+                    + "between 3 and 128 characters long.");
+        }
+        return name;
+    }
+
+    private Trail requireTrail(RequestContext ctx, ObjectNode input, String member) {
+        String name = requireName(input, member);
+        String account = ctx.principal().account().value();
+        return store.read(h -> new TrailRepository(h).trail(account, name))
+                .orElseThrow(() -> new AwsException("TrailNotFoundException", 400, "Unknown trail: " + trailArn(ctx, name)
+                        + " for the user: " + account));
+    }
+
+    // ---- trails ----
+
+    JsonNode createTrail(RequestContext ctx, ObjectNode input) {
+        String name = requireName(input, "Name");
+        Inputs in = new Inputs(input, INVALID);
+        String bucket = in.requiredString("S3BucketName", 3, 63, null);
+        String prefix = in.optionalString("S3KeyPrefix", 0, 200, null).orElse("");
+        checkPrefix(prefix);
+        String kms = in.optionalString("KmsKeyId", 1, 2048, null).orElse("");
+        boolean global = bool(input, "IncludeGlobalServiceEvents", true);
+        boolean multi = bool(input, "IsMultiRegionTrail", false);
+        boolean validation = bool(input, "EnableLogFileValidation", false);
+        refuseUnsupported(input);
+        if (multi && !global) {
+            throw new AwsException("InvalidParameterCombinationException", 400, "Multi-Region trail must include global service events.");
+        }
+        String account = ctx.principal().account().value();
+        String arn = trailArn(ctx, name);
+        checkBucket(account, arn, bucket, prefix);
+        Trail trail = new Trail(account, name, arn, ctx.region(), bucket, prefix, global, multi, validation, kms, DEFAULT_SELECTORS, false,
+                Optional.empty(), Optional.empty(), clock.instant());
+        try {
+            store.useTransaction(h -> {
+                TrailRepository repo = new TrailRepository(h);
+                if (repo.trails(account).size() >= MAX_TRAILS) {
+                    throw new AwsException("MaximumNumberOfTrailsExceededException", 400, "User: " + account + " already has " + MAX_TRAILS
+                            + " trails in " + ctx.region() + ".");
+                }
+                repo.insert(trail);
+            });
+        } catch (DuplicateKeyException e) {
+            throw new AwsException("TrailAlreadyExistsException", 400, "Trail " + name + " already exists for customer: " + account);
+        }
+        return describe(trail, false);
+    }
+
+    JsonNode updateTrail(RequestContext ctx, ObjectNode input) {
+        Trail t = requireTrail(ctx, input, "Name");
+        Inputs in = new Inputs(input, INVALID);
+        String bucket = in.optionalString("S3BucketName", 3, 63, null).orElse(t.s3Bucket());
+        String prefix = in.optionalString("S3KeyPrefix", 0, 200, null).orElse(t.s3KeyPrefix());
+        checkPrefix(prefix);
+        String kms = in.optionalString("KmsKeyId", 0, 2048, null).orElse(t.kmsKeyId());
+        boolean global = bool(input, "IncludeGlobalServiceEvents", t.includeGlobalEvents());
+        boolean multi = bool(input, "IsMultiRegionTrail", t.multiRegion());
+        boolean validation = bool(input, "EnableLogFileValidation", t.logFileValidation());
+        refuseUnsupported(input);
+        if (multi && !global) {
+            throw new AwsException("InvalidParameterCombinationException", 400, "Multi-Region trail must include global service events.");
+        }
+        if (!bucket.equals(t.s3Bucket()) || !prefix.equals(t.s3KeyPrefix())) {
+            checkBucket(t.accountId(), t.arn(), bucket, prefix);
+        }
+        Trail updated = new Trail(t.accountId(), t.name(), t.arn(), t.homeRegion(), bucket, prefix, global, multi, validation, kms,
+                t.eventSelectors(), t.logging(), t.startedAt(), t.stoppedAt(), t.createdAt());
+        store.useTransaction(h -> new TrailRepository(h).update(updated));
+        return describe(updated, false);
+    }
+
+    JsonNode deleteTrail(RequestContext ctx, ObjectNode input) {
+        Trail t = requireTrail(ctx, input, "Name");
+        store.useTransaction(h -> new TrailRepository(h).delete(t.accountId(), t.name()));
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    JsonNode getTrail(RequestContext ctx, ObjectNode input) {
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.set("Trail", describe(requireTrail(ctx, input, "Name"), true));
+        return out;
+    }
+
+    JsonNode describeTrails(RequestContext ctx, ObjectNode input) {
+        String account = ctx.principal().account().value();
+        JsonNode names = input.path("trailNameList");
+        java.util.Set<String> wanted = new java.util.HashSet<>();
+        names.forEach(n -> {
+            java.util.regex.Matcher m = TRAIL_ARN.matcher(n.asText(""));
+            wanted.add(m.matches() ? m.group(3) : n.asText(""));
+        });
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode list = out.putArray("trailList");
+        for (Trail t : store.read(h -> new TrailRepository(h).trails(account))) {
+            if (wanted.isEmpty() || wanted.contains(t.name())) {
+                list.add(describe(t, true));
+            }
+        }
+        return out;
+    }
+
+    JsonNode setLogging(RequestContext ctx, ObjectNode input, boolean on) {
+        Trail t = requireTrail(ctx, input, "Name");
+        Instant now = clock.instant();
+        Trail updated = new Trail(t.accountId(), t.name(), t.arn(), t.homeRegion(), t.s3Bucket(), t.s3KeyPrefix(), t.includeGlobalEvents(),
+                t.multiRegion(), t.logFileValidation(), t.kmsKeyId(), t.eventSelectors(), on, on ? Optional.of(now) : t.startedAt(),
+                on ? t.stoppedAt() : Optional.of(now), t.createdAt());
+        store.useTransaction(h -> new TrailRepository(h).update(updated));
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    JsonNode getTrailStatus(RequestContext ctx, ObjectNode input) {
+        Trail t = requireTrail(ctx, input, "Name");
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("IsLogging", t.logging());
+        t.startedAt().ifPresent(at -> out.put("StartLoggingTime", epochSeconds(at)).put("TimeLoggingStarted", at.toString()));
+        t.stoppedAt().ifPresent(at -> out.put("StopLoggingTime", epochSeconds(at)).put("TimeLoggingStopped", at.toString()));
+        return out;
+    }
+
+    // ---- event selectors ----
+
+    private static final java.util.Set<String> DATA_TYPES = java.util.Set.of("AWS::S3::Object", "AWS::SageMaker::Endpoint");
+
+    JsonNode putEventSelectors(RequestContext ctx, ObjectNode input) {
+        Trail t = requireTrail(ctx, input, "TrailName");
+        if (input.has("AdvancedEventSelectors")) {
+            throw new AwsException("UnsupportedOperationException", 400, "Advanced event selectors are not available in Citadel; use "
+                    + "EventSelectors.");
+        }
+        JsonNode given = input.path("EventSelectors");
+        if (!given.isArray() || given.isEmpty() || given.size() > 5) {
+            throw selectors("You must specify between 1 and 5 event selectors.");
+        }
+        ArrayNode normalized = JsonNodeFactory.instance.arrayNode();
+        for (JsonNode s : given) {
+            String rw = s.path("ReadWriteType").asText("All");
+            if (!List.of("ReadOnly", "WriteOnly", "All").contains(rw)) {
+                throw selectors("ReadWriteType must be ReadOnly, WriteOnly or All.");
+            }
+            ObjectNode n = normalized.addObject();
+            n.put("ReadWriteType", rw);
+            n.put("IncludeManagementEvents", s.path("IncludeManagementEvents").asBoolean(true));
+            ArrayNode resources = n.putArray("DataResources");
+            for (JsonNode r : s.path("DataResources")) {
+                String type = r.path("Type").asText("");
+                if (!DATA_TYPES.contains(type)) {
+                    throw selectors("Value " + type + " for DataResources.Type is invalid.");
+                }
+                ArrayNode values = JsonNodeFactory.instance.arrayNode();
+                for (JsonNode v : r.path("Values")) {
+                    String value = v.asText("");
+                    boolean ok = type.equals("AWS::S3::Object")
+                            ? value.equals("arn:aws:s3") || value.matches("arn:aws:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.*")
+                            : value.equals("arn:aws:sagemaker") || value.startsWith("arn:aws:sagemaker:");
+                    if (!ok) {
+                        throw selectors("Value " + value + " for DataResources.Values is invalid.");
+                    }
+                    values.add(value);
+                }
+                if (values.size() > 250) {
+                    throw selectors("A trail can name at most 250 data resources.");
+                }
+                resources.addObject().put("Type", type).set("Values", values);
+            }
+            ArrayNode excluded = n.putArray("ExcludeManagementEventSources");
+            for (JsonNode e : s.path("ExcludeManagementEventSources")) {
+                if (!List.of("kms.amazonaws.com", "rdsdata.amazonaws.com").contains(e.asText(""))) {
+                    throw selectors("Value " + e.asText("") + " for ExcludeManagementEventSources is invalid.");
+                }
+                excluded.add(e.asText());
+            }
+        }
+        Trail updated = new Trail(t.accountId(), t.name(), t.arn(), t.homeRegion(), t.s3Bucket(), t.s3KeyPrefix(), t.includeGlobalEvents(),
+                t.multiRegion(), t.logFileValidation(), t.kmsKeyId(), normalized.toString(), t.logging(), t.startedAt(), t.stoppedAt(),
+                t.createdAt());
+        store.useTransaction(h -> new TrailRepository(h).update(updated));
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("TrailARN", t.arn());
+        out.set("EventSelectors", normalized);
+        return out;
+    }
+
+    JsonNode getEventSelectors(RequestContext ctx, ObjectNode input) {
+        Trail t = requireTrail(ctx, input, "TrailName");
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("TrailARN", t.arn());
+        try {
+            out.set("EventSelectors", new com.fasterxml.jackson.databind.ObjectMapper().readTree(t.eventSelectors()));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("stored event selectors are not JSON", e);
+        }
+        return out;
+    }
+
+    private static AwsException selectors(String message) {
+        return new AwsException("InvalidEventSelectorsException", 400, message);
+    }
+
+    // ---- helpers ----
+
+    private static boolean bool(ObjectNode input, String member, boolean otherwise) {
+        JsonNode n = input.get(member);
+        if (n == null || n.isNull()) {
+            return otherwise;
+        }
+        if (!n.isBoolean()) {
+            throw new AwsException(INVALID, 400, member + " must be a boolean.");
+        }
+        return n.booleanValue();
+    }
+
+    private static void refuseUnsupported(ObjectNode input) {
+        for (String member : List.of("SnsTopicName", "CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn")) {
+            if (input.hasNonNull(member) && !input.path(member).asText("").isEmpty()) {
+                throw new AwsException("UnsupportedOperationException", 400, member + " is not available in Citadel: trails deliver to S3.");
+            }
+        }
+        if (input.path("IsOrganizationTrail").asBoolean(false)) {
+            throw new AwsException("UnsupportedOperationException", 400, "Organization trails are not available yet; the operator trail "
+                    + "records every account.");
+        }
+    }
+
+    private static void checkPrefix(String prefix) {
+        if (prefix.startsWith("/") || prefix.contains("//") || prefix.endsWith("/")) {
+            throw new AwsException("InvalidS3PrefixException", 400, "Prefix " + prefix + " is not valid.");
+        }
+    }
+
+    /**
+     * The trail's bucket must exist and its policy must let cloudtrail.amazonaws.com read the
+     * bucket ACL and put objects under {@code [prefix/]AWSLogs/<account>/}, as AWS requires.
+     */
+    private void checkBucket(String account, String trailArn, String bucket, String prefix) {
+        Optional<PolicyAuthorizer.ResourceOwner> owner = buckets.owner("arn:aws:s3:::" + bucket);
+        if (owner.isEmpty()) {
+            throw new AwsException("S3BucketDoesNotExistException", 400, "S3 bucket " + bucket + " does not exist.");
+        }
+        String key = (prefix.isEmpty() ? "" : prefix + "/") + "AWSLogs/" + account + "/CloudTrail/example.json.gz";
+        Map<String, List<String>> context = Map.of("aws:SourceArn", List.of(trailArn), "aws:SourceAccount", List.of(account),
+                "s3:x-amz-acl", List.of("bucket-owner-full-control"), "aws:SecureTransport", List.of("true"));
+        boolean allowed = owner.get().policy().map(policy ->
+                PolicyEvaluator.evaluateAlone(policy, RequestFacts.ofService(SERVICE_PRINCIPAL, "s3:GetBucketAcl", "arn:aws:s3:::" + bucket, context))
+                        .allowed()
+                && PolicyEvaluator.evaluateAlone(policy, RequestFacts.ofService(SERVICE_PRINCIPAL, "s3:PutObject",
+                        "arn:aws:s3:::" + bucket + "/" + key, context)).allowed()).orElse(false);
+        if (!allowed) {
+            throw new AwsException("InsufficientS3BucketPolicyException", 400, "Incorrect S3 bucket policy is detected for bucket: " + bucket);
+        }
+    }
+
+    private static ObjectNode describe(Trail t, boolean full) {
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
+        n.put("Name", t.name());
+        n.put("S3BucketName", t.s3Bucket());
+        if (!t.s3KeyPrefix().isEmpty()) {
+            n.put("S3KeyPrefix", t.s3KeyPrefix());
+        }
+        n.put("IncludeGlobalServiceEvents", t.includeGlobalEvents());
+        n.put("IsMultiRegionTrail", t.multiRegion());
+        n.put("TrailARN", t.arn());
+        n.put("LogFileValidationEnabled", t.logFileValidation());
+        if (!t.kmsKeyId().isEmpty()) {
+            n.put("KmsKeyId", t.kmsKeyId());
+        }
+        n.put("IsOrganizationTrail", false);
+        if (full) {
+            n.put("HomeRegion", t.homeRegion());
+            n.put("HasCustomEventSelectors", !t.eventSelectors().equals(DEFAULT_SELECTORS));
+            n.put("HasInsightSelectors", false);
+        }
+        return n;
+    }
+
+    private static double epochSeconds(Instant at) {
+        return at.toEpochMilli() / 1000.0;
+    }
+}
