@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.citadel.server.acceptance.ClientEnvironment;
 import dev.citadel.server.bootstrap.ClientFiles;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,50 +19,15 @@ import org.junit.jupiter.api.Test;
  * reads back intact, and nothing partial is listed.
  */
 class S3CrashTest {
-    private static Process startServer(Path dataDir, int port) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "dev.citadel.server.CitadelMain", "server", "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port);
-        pb.redirectErrorStream(true).redirectOutput(dataDir.resolveSibling(dataDir.getFileName() + ".log").toFile());
-        Process p = pb.start();
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
-        while (Instant.now().isBefore(deadline)) {
-            if (!p.isAlive()) {
-                throw new IllegalStateException("the server process stopped: " + Files.readString(dataDir.resolveSibling(dataDir.getFileName() + ".log")));
-            }
-            if (Files.exists(dataDir.resolve("client/env"))) {
-                try (Socket s = new Socket("127.0.0.1", port)) {
-                    return p;
-                } catch (IOException notYet) {
-                    // keep waiting
-                }
-            }
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
-        p.destroyForcibly();
-        throw new IllegalStateException("the server did not start within 90 s");
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-
     @Test
+    @org.junit.jupiter.api.Tag("runs-once")
     void acknowledgedObjectsSurviveKillNineAndNothingPartialIsListed() throws Exception {
         Path root = Files.createTempDirectory("citadel-crash-");
         Path dataDir = root.resolve("data");
         Path acks = root.resolve("acks.txt");
         Files.createFile(acks);
-        int port = freePort();
-        Process server = startServer(dataDir, port);
+        int port = ChildServer.freePort();
+        Process server = ChildServer.start(dataDir, port);
         Process writer = null;
         try {
             ClientFiles files = new ClientFiles(dataDir);
@@ -82,7 +45,7 @@ class S3CrashTest {
             List<String> acknowledged = Files.readAllLines(acks);
             assertThat(acknowledged.size()).as("acknowledged before the kill").isGreaterThanOrEqualTo(200).isLessThan(5000);
 
-            server = startServer(dataDir, port);
+            server = ChildServer.start(dataDir, port);
             ClientEnvironment.Result r = ClientEnvironment.run(files, List.of("python3", ClientEnvironment.resourceFile("/acceptance/s3_crash_check.py").toString(), acks.toString()));
             assertThat(r.exitCode()).as(r.stderr()).isZero();
             JsonNode out = new ObjectMapper().readTree(r.stdout());

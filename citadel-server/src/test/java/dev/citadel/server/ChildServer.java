@@ -1,0 +1,51 @@
+package dev.citadel.server;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+
+/** A Citadel server in a child JVM (so that a test can kill -9 it), started on a data directory and port. */
+final class ChildServer {
+    private ChildServer() {
+    }
+
+    /** Starts the server and waits until it accepts connections (at most 90 s). */
+    static Process start(Path dataDir, int port) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "dev.citadel.server.CitadelMain", "server", "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port);
+        pb.redirectErrorStream(true).redirectOutput(dataDir.resolveSibling(dataDir.getFileName() + ".log").toFile());
+        Process p = pb.start();
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
+        while (Instant.now().isBefore(deadline)) {
+            if (!p.isAlive()) {
+                throw new IllegalStateException("the server process stopped: " + Files.readString(dataDir.resolveSibling(dataDir.getFileName() + ".log")));
+            }
+            if (Files.exists(dataDir.resolve("client/env"))) {
+                try (Socket s = new Socket("127.0.0.1", port)) {
+                    return p;
+                } catch (IOException notYet) {
+                    // keep waiting
+                }
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        p.destroyForcibly();
+        throw new IllegalStateException("the server did not start within 90 s");
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
