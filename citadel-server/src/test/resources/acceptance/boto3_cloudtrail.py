@@ -61,4 +61,30 @@ R["sns_refused"] = code(lambda: ct.update_trail(Name="management", SnsTopicName=
 ct.delete_trail(Name="management")
 R["deleted"] = code(lambda: ct.get_trail(Name="management"))
 R["delete_missing"] = code(lambda: ct.delete_trail(Name="management"))
+# --- event history: LookupEvents shows refused and malformed requests with their error codes ---
+import datetime
+iam = boto3.client("iam")
+iam.create_user(UserName="no-rights")
+key = iam.create_access_key(UserName="no-rights")["AccessKey"]
+nobody = boto3.session.Session(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+R["refused_call"] = code(lambda: nobody.client("s3", config=Config(s3={"addressing_style": "path"})).list_buckets())
+bogus = boto3.session.Session(aws_access_key_id="AKIAAAAAAAAAAAAAAAAA", aws_secret_access_key="x" * 40)
+R["malformed_call"] = code(lambda: bogus.client("sts").get_caller_identity())
+refused = ct.lookup_events(LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": "no-rights"}])["Events"]
+R["lookup_refused"] = [(e["EventName"], json.loads(e["CloudTrailEvent"]).get("errorCode")) for e in refused]
+unauthenticated = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": "sts.amazonaws.com"}])["Events"]
+R["lookup_malformed"] = sorted({json.loads(e["CloudTrailEvent"]).get("errorCode", "") for e in unauthenticated})
+by_name = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateTrail"}])["Events"]
+R["lookup_create_trail"] = [len(by_name), sorted({json.loads(e["CloudTrailEvent"]).get("errorCode", "ok") for e in by_name})]
+by_resource = ct.lookup_events(LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": arn}])["Events"]
+R["lookup_by_resource"] = sorted({e["EventName"] for e in by_resource})
+pages = list(ct.get_paginator("lookup_events").paginate(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateTrail"}],
+                                                        PaginationConfig={"PageSize": 2}))
+R["lookup_paged"] = [len(p["Events"]) for p in pages]
+R["lookup_paged_distinct"] = len({e["EventId"] for p in pages for e in p["Events"]})
+R["lookup_two_attributes"] = code(lambda: ct.lookup_events(LookupAttributes=[
+    {"AttributeKey": "EventName", "AttributeValue": "CreateTrail"}, {"AttributeKey": "Username", "AttributeValue": "admin"}]))
+now = datetime.datetime.now(datetime.timezone.utc)
+R["lookup_bad_range"] = code(lambda: ct.lookup_events(StartTime=now, EndTime=now - datetime.timedelta(hours=1)))
+R["lookup_future_empty"] = len(ct.lookup_events(StartTime=now + datetime.timedelta(hours=1), EndTime=now + datetime.timedelta(hours=2))["Events"])
 print(json.dumps(R))

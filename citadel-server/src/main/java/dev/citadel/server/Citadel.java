@@ -161,7 +161,9 @@ public final class Citadel implements AutoCloseable {
         s3.sweep();
         authorizer.register(s3);
         registry.registerAll(s3.operations());
-        registry.registerAll(new dev.citadel.services.cloudtrail.CloudTrailService(store, s3, clock).operations());
+        dev.citadel.services.cloudtrail.EventIndexer history = new dev.citadel.services.cloudtrail.EventIndexer(store, config.auditLog(),
+                bootstrap.managementAccount());
+        registry.registerAll(new dev.citadel.services.cloudtrail.CloudTrailService(store, s3, history, clock).operations());
         registry.freeze();
 
         AuditSink audit = new JsonLinesAuditLog(config.auditLog());

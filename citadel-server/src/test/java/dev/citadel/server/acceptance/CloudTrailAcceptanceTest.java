@@ -37,6 +37,20 @@ class CloudTrailAcceptanceTest {
             assertThat(out.path("sns_refused").asText()).startsWith("UnsupportedOperationException");
             assertThat(out.path("deleted").asText()).startsWith("TrailNotFoundException");
             assertThat(out.path("delete_missing").asText()).startsWith("TrailNotFoundException");
+            // event history
+            assertThat(out.path("refused_call").asText()).startsWith("AccessDenied");
+            assertThat(out.path("malformed_call").asText()).startsWith("InvalidClientTokenId");
+            assertThat(out.path("lookup_refused").toString()).isEqualTo("[[\"ListBuckets\",\"AccessDenied\"]]");
+            assertThat(out.path("lookup_malformed").toString()).contains("\"InvalidClientTokenId\"");
+            assertThat(out.path("lookup_create_trail").toString())
+                    .isEqualTo("[6,[\"InsufficientS3BucketPolicyException\",\"InvalidTrailNameException\",\"S3BucketDoesNotExistException\","
+                            + "\"TrailAlreadyExistsException\",\"ok\"]]");
+            assertThat(out.path("lookup_by_resource").toString()).contains("\"CreateTrail\"", "\"StartLogging\"", "\"DeleteTrail\"");
+            assertThat(out.path("lookup_paged").toString()).isEqualTo("[2,2,2]");
+            assertThat(out.path("lookup_paged_distinct").asInt()).isEqualTo(6);
+            assertThat(out.path("lookup_two_attributes").asText()).startsWith("InvalidLookupAttributesException");
+            assertThat(out.path("lookup_bad_range").asText()).startsWith("InvalidTimeRangeException");
+            assertThat(out.path("lookup_future_empty").asInt()).isZero();
         }
     }
 }

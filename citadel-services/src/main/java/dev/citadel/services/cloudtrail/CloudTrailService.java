@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.citadel.core.AwsException;
 import dev.citadel.metadata.DuplicateKeyException;
 import dev.citadel.metadata.MetadataStore;
+import dev.citadel.metadata.cloudtrail.EventIndexRepository;
 import dev.citadel.metadata.cloudtrail.TrailRepository;
 import dev.citadel.metadata.cloudtrail.TrailRepository.Trail;
 import dev.citadel.pipeline.Operation;
@@ -48,12 +49,17 @@ public final class CloudTrailService {
 
     private final MetadataStore store;
     private final PolicyAuthorizer.ResourcePolicies buckets;
+    private final EventIndexer history;
     private final Clock clock;
 
-    /** @param buckets the owner and bucket policy of a bucket ARN (S3's view) */
-    public CloudTrailService(MetadataStore store, PolicyAuthorizer.ResourcePolicies buckets, Clock clock) {
+    /**
+     * @param buckets the owner and bucket policy of a bucket ARN (S3's view)
+     * @param history the event history LookupEvents reads
+     */
+    public CloudTrailService(MetadataStore store, PolicyAuthorizer.ResourcePolicies buckets, EventIndexer history, Clock clock) {
         this.store = store;
         this.buckets = buckets;
+        this.history = history;
         this.clock = clock;
     }
 
@@ -68,10 +74,11 @@ public final class CloudTrailService {
                 op("StopLogging", "Name", false, (c, i) -> setLogging(c, i, false)),
                 op("GetTrailStatus", "Name", true, this::getTrailStatus),
                 op("PutEventSelectors", "TrailName", false, this::putEventSelectors),
-                op("GetEventSelectors", "TrailName", true, this::getEventSelectors));
+                op("GetEventSelectors", "TrailName", true, this::getEventSelectors),
+                op("LookupEvents", null, true, this::lookupEvents));
     }
 
-    /** An operation on the trail its {@code member} names (by name or ARN); DescribeTrails ({@code member} null) is on "*". */
+    /** An operation on the trail its {@code member} names (by name or ARN); DescribeTrails and LookupEvents ({@code member} null) are on "*". */
     private static Operation op(String name, String member, boolean readOnly, Operation.Handler handler) {
         ResourceResolver resources = member == null ? ResourceResolver.ALL : (ctx, input) -> List.of(trailArn(ctx, nameOf(input, member)));
         OperationSpec.Builder b = OperationSpec.builder("cloudtrail", name).resources(resources).maxBodyBytes(256 * 1024);
@@ -220,6 +227,110 @@ public final class CloudTrailService {
         t.startedAt().ifPresent(at -> out.put("StartLoggingTime", epochSeconds(at)).put("TimeLoggingStarted", at.toString()));
         t.stoppedAt().ifPresent(at -> out.put("StopLoggingTime", epochSeconds(at)).put("TimeLoggingStopped", at.toString()));
         return out;
+    }
+
+    // ---- event history ----
+
+    /** LookupEvents' attribute keys and the index's column for each. */
+    private static final Map<String, String> LOOKUP_ATTRIBUTES = Map.of("EventId", "event_id", "EventName", "event_name", "ReadOnly", "read_only",
+            "Username", "username", "ResourceType", "resource_type", "ResourceName", "resource_name", "EventSource", "event_source",
+            "AccessKeyId", "access_key_id");
+
+    /**
+     * LookupEvents: the account's management events (refused and malformed requests included),
+     * newest first, by one lookup attribute and a time range (the last 90 days by default), 50 at
+     * most per page. The history is brought up to date with the audit log first.
+     */
+    JsonNode lookupEvents(RequestContext ctx, ObjectNode input) {
+        JsonNode attributes = input.path("LookupAttributes");
+        if (attributes.size() > 1) {
+            throw new AwsException("InvalidLookupAttributesException", 400, "You cannot specify more than one lookup attribute.");
+        }
+        Optional<String> column = Optional.empty();
+        String value = "";
+        if (attributes.size() == 1) {
+            JsonNode a = attributes.get(0);
+            column = Optional.ofNullable(LOOKUP_ATTRIBUTES.get(a.path("AttributeKey").asText("")));
+            value = a.path("AttributeValue").asText("");
+            if (column.isEmpty() || value.isEmpty() || value.length() > 2000) {
+                throw new AwsException("InvalidLookupAttributesException", 400, "The lookup attribute key or value is not valid.");
+            }
+        }
+        if (input.hasNonNull("EventCategory") && !input.path("EventCategory").asText().isEmpty()) {
+            throw new AwsException("InvalidEventCategoryException", 400, "Insights events are not recorded by Citadel.");
+        }
+        Instant now = clock.instant();
+        Instant end = time(input, "EndTime").orElse(now);
+        Instant start = time(input, "StartTime").orElse(now.minus(java.time.Duration.ofDays(90)));
+        if (start.isAfter(end)) {
+            throw new AwsException("InvalidTimeRangeException", 400, "Start time must be before the end time.");
+        }
+        int max = 50;
+        if (input.hasNonNull("MaxResults")) {
+            max = input.path("MaxResults").asInt(0);
+            if (max < 1 || max > 50) {
+                throw new AwsException("InvalidMaxResultsException", 400, "MaxResults must be between 1 and 50.");
+            }
+        }
+        Optional<Instant> beforeTime = Optional.empty();
+        String beforeId = "";
+        String token = input.path("NextToken").asText("");
+        if (!token.isEmpty()) {
+            try {
+                String decoded = new String(java.util.Base64.getUrlDecoder().decode(token), java.nio.charset.StandardCharsets.UTF_8);
+                int bar = decoded.indexOf('|');
+                beforeTime = Optional.of(Instant.ofEpochMilli(Long.parseLong(decoded.substring(0, bar))));
+                beforeId = decoded.substring(bar + 1);
+            } catch (RuntimeException e) {
+                throw new AwsException("InvalidNextTokenException", 400, "Invalid NextToken.");
+            }
+        }
+        try {
+            history.catchUp();
+        } catch (java.io.IOException e) {
+            throw new AwsException("InternalError", 500, "The event history could not be read.");
+        }
+        EventIndexRepository.Query q = new EventIndexRepository.Query(ctx.principal().account().value(), column, value, start, end, beforeTime,
+                beforeId, max + 1);
+        List<EventIndexRepository.IndexedEvent> found = store.read(h -> new EventIndexRepository(h).lookup(q));
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode events = out.putArray("Events");
+        for (EventIndexRepository.IndexedEvent e : found.subList(0, Math.min(max, found.size()))) {
+            ObjectNode n = events.addObject();
+            n.put("EventId", e.eventId()).put("EventName", e.eventName()).put("ReadOnly", Boolean.toString(e.readOnly()));
+            if (!e.accessKeyId().isEmpty()) {
+                n.put("AccessKeyId", e.accessKeyId());
+            }
+            n.put("EventTime", e.eventTime().getEpochSecond()).put("EventSource", e.eventSource());
+            if (!e.username().isEmpty()) {
+                n.put("Username", e.username());
+            }
+            ArrayNode resources = n.putArray("Resources");
+            for (String line : e.resources().split("\n")) {
+                int space = line.indexOf(' ');
+                if (space > 0) {
+                    resources.addObject().put("ResourceType", line.substring(0, space)).put("ResourceName", line.substring(space + 1));
+                }
+            }
+            n.put("CloudTrailEvent", e.record());
+        }
+        if (found.size() > max) {
+            EventIndexRepository.IndexedEvent last = found.get(max - 1);
+            out.put("NextToken", java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+                    (last.eventTime().toEpochMilli() + "|" + last.eventId()).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        }
+        return out;
+    }
+
+    private static Optional<Instant> time(ObjectNode input, String member) {
+        JsonNode n = input.get(member);
+        if (n == null || n.isNull()) {
+            return Optional.empty();
+        }
+        if (!n.isNumber()) {
+            throw new AwsException("InvalidTimeRangeException", 400, member + " must be a timestamp.");
+        }
+        return Optional.of(Instant.ofEpochMilli((long) (n.asDouble() * 1000)));
     }
 
     // ---- event selectors ----
