@@ -6,11 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.citadel.server.acceptance.ClientEnvironment;
 import dev.citadel.server.bootstrap.ClientFiles;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -28,21 +25,9 @@ class S3CrashTest {
         Files.createFile(acks);
         int port = ChildServer.freePort();
         Process server = ChildServer.start(dataDir, port);
-        Process writer = null;
         try {
             ClientFiles files = new ClientFiles(dataDir);
-            ProcessBuilder pb = new ProcessBuilder("python3", ClientEnvironment.resourceFile("/acceptance/s3_crash_writer.py").toString(), acks.toString());
-            pb.environment().keySet().removeIf(k -> k.startsWith("AWS_"));
-            pb.environment().putAll(ClientEnvironment.variables(files));
-            pb.redirectErrorStream(true).redirectOutput(root.resolve("writer.log").toFile());
-            writer = pb.start();
-            Instant deadline = Instant.now().plus(Duration.ofSeconds(120));
-            while (Files.readAllLines(acks).size() < 200 && Instant.now().isBefore(deadline) && writer.isAlive()) {
-                Thread.sleep(50);
-            }
-            server.destroyForcibly().waitFor();
-            writer.waitFor();
-            List<String> acknowledged = Files.readAllLines(acks);
+            List<String> acknowledged = ChildServer.killDuring(server, dataDir, "/acceptance/s3_crash_writer.py", acks, 200);
             assertThat(acknowledged.size()).as("acknowledged before the kill").isGreaterThanOrEqualTo(200).isLessThan(5000);
 
             server = ChildServer.start(dataDir, port);
@@ -54,13 +39,8 @@ class S3CrashTest {
             assertThat(out.path("partial").size()).as("listed objects that were partial").isZero();
             assertThat(out.path("listed").asInt()).isGreaterThanOrEqualTo(acknowledged.size());
         } finally {
-            if (writer != null) {
-                writer.destroyForcibly();
-            }
             server.destroyForcibly().waitFor();
-            try (var walk = Files.walk(root)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            ChildServer.deleteTree(root);
         }
     }
 }
