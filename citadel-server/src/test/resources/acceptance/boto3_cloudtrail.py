@@ -87,4 +87,13 @@ R["lookup_two_attributes"] = code(lambda: ct.lookup_events(LookupAttributes=[
 now = datetime.datetime.now(datetime.timezone.utc)
 R["lookup_bad_range"] = code(lambda: ct.lookup_events(StartTime=now, EndTime=now - datetime.timedelta(hours=1)))
 R["lookup_future_empty"] = len(ct.lookup_events(StartTime=now + datetime.timedelta(hours=1), EndTime=now + datetime.timedelta(hours=2))["Events"])
+# --- digest signing keys, in the form validate-logs loads them (PKCS#1 DER, fingerprint = MD5 of it) ---
+import hashlib
+import rsa
+keys = ct.list_public_keys()["PublicKeyList"]
+R["public_keys"] = len(keys)
+R["public_key_pkcs1"] = rsa.PublicKey.load_pkcs1(keys[0]["Value"], format="DER").n.bit_length()
+R["public_key_fingerprint"] = keys[0]["Fingerprint"] == hashlib.md5(keys[0]["Value"]).hexdigest()
+R["public_keys_stable"] = ct.list_public_keys(StartTime=now - datetime.timedelta(hours=1),
+                                              EndTime=now + datetime.timedelta(hours=2))["PublicKeyList"][0]["Fingerprint"] == keys[0]["Fingerprint"]
 print(json.dumps(R))

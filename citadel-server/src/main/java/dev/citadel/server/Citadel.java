@@ -163,7 +163,9 @@ public final class Citadel implements AutoCloseable {
         registry.registerAll(s3.operations());
         dev.citadel.services.cloudtrail.EventIndexer history = new dev.citadel.services.cloudtrail.EventIndexer(store, config.auditLog(),
                 bootstrap.managementAccount());
-        registry.registerAll(new dev.citadel.services.cloudtrail.CloudTrailService(store, s3, history, clock).operations());
+        dev.citadel.services.cloudtrail.DigestSigningKeys signingKeys = new dev.citadel.services.cloudtrail.DigestSigningKeys(store, sealer, random,
+                clock);
+        registry.registerAll(new dev.citadel.services.cloudtrail.CloudTrailService(store, s3, history, signingKeys, clock).operations());
         registry.freeze();
 
         AuditSink audit = new JsonLinesAuditLog(config.auditLog());

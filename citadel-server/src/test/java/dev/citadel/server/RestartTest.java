@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import org.junit.jupiter.api.Test;
 
 /** A restart reuses the data directory: the same accounts, keys, CA and client credentials. */
+@org.junit.jupiter.api.Tag("runs-once")
 class RestartTest {
     @Test
     void restartReusesEverythingTheFirstStartMade() throws Exception {

@@ -51,6 +51,10 @@ class CloudTrailAcceptanceTest {
             assertThat(out.path("lookup_two_attributes").asText()).startsWith("InvalidLookupAttributesException");
             assertThat(out.path("lookup_bad_range").asText()).startsWith("InvalidTimeRangeException");
             assertThat(out.path("lookup_future_empty").asInt()).isZero();
+            assertThat(out.path("public_keys").asInt()).isEqualTo(1);
+            assertThat(out.path("public_key_pkcs1").asInt()).isEqualTo(2048);
+            assertThat(out.path("public_key_fingerprint").asBoolean()).isTrue();
+            assertThat(out.path("public_keys_stable").asBoolean()).isTrue();
         }
     }
 }

@@ -50,16 +50,20 @@ public final class CloudTrailService {
     private final MetadataStore store;
     private final PolicyAuthorizer.ResourcePolicies buckets;
     private final EventIndexer history;
+    private final DigestSigningKeys signingKeys;
     private final Clock clock;
 
     /**
      * @param buckets the owner and bucket policy of a bucket ARN (S3's view)
      * @param history the event history LookupEvents reads
+     * @param signingKeys the keys that sign digest files (ListPublicKeys)
      */
-    public CloudTrailService(MetadataStore store, PolicyAuthorizer.ResourcePolicies buckets, EventIndexer history, Clock clock) {
+    public CloudTrailService(MetadataStore store, PolicyAuthorizer.ResourcePolicies buckets, EventIndexer history, DigestSigningKeys signingKeys,
+            Clock clock) {
         this.store = store;
         this.buckets = buckets;
         this.history = history;
+        this.signingKeys = signingKeys;
         this.clock = clock;
     }
 
@@ -75,7 +79,8 @@ public final class CloudTrailService {
                 op("GetTrailStatus", "Name", true, this::getTrailStatus),
                 op("PutEventSelectors", "TrailName", false, this::putEventSelectors),
                 op("GetEventSelectors", "TrailName", true, this::getEventSelectors),
-                op("LookupEvents", null, true, this::lookupEvents));
+                op("LookupEvents", null, true, this::lookupEvents),
+                op("ListPublicKeys", null, true, this::listPublicKeys));
     }
 
     /** An operation on the trail its {@code member} names (by name or ARN); DescribeTrails and LookupEvents ({@code member} null) are on "*". */
@@ -226,6 +231,33 @@ public final class CloudTrailService {
         out.put("IsLogging", t.logging());
         t.startedAt().ifPresent(at -> out.put("StartLoggingTime", epochSeconds(at)).put("TimeLoggingStarted", at.toString()));
         t.stoppedAt().ifPresent(at -> out.put("StopLoggingTime", epochSeconds(at)).put("TimeLoggingStopped", at.toString()));
+        return out;
+    }
+
+    // ---- digest signing keys ----
+
+    /**
+     * ListPublicKeys: the region's digest-signing public keys valid at some time in the range
+     * (the current one when no range is given), as PKCS#1 DER with their fingerprints.
+     */
+    JsonNode listPublicKeys(RequestContext ctx, ObjectNode input) {
+        signingKeys.current(ctx.region());
+        Instant now = clock.instant();
+        Instant start = time(input, "StartTime").orElse(now);
+        Instant end = time(input, "EndTime").orElse(now);
+        if (start.isAfter(end)) {
+            throw new AwsException("InvalidTimeRangeException", 400, "Start time must be before the end time.");
+        }
+        if (input.hasNonNull("NextToken") && !input.path("NextToken").asText().isEmpty()) {
+            throw new AwsException("InvalidTokenException", 400, "Invalid NextToken.");
+        }
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode list = out.putArray("PublicKeyList");
+        for (dev.citadel.metadata.cloudtrail.SigningKeyRepository.SigningKey k : signingKeys.validBetween(ctx.region(), start, end)) {
+            list.addObject().put("Value", java.util.Base64.getEncoder().encodeToString(k.publicKey()))
+                    .put("ValidityStartTime", k.validFrom().getEpochSecond()).put("ValidityEndTime", k.validTo().getEpochSecond())
+                    .put("Fingerprint", k.fingerprint());
+        }
         return out;
     }
 
