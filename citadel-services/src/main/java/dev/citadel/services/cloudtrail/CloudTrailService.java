@@ -121,6 +121,11 @@ public final class CloudTrailService {
     private Trail requireTrail(RequestContext ctx, ObjectNode input, String member) {
         String name = requireName(input, member);
         String account = ctx.principal().account().value();
+        java.util.regex.Matcher arn = TRAIL_ARN.matcher(input.path(member).asText(""));
+        if (arn.matches() && (!arn.group(2).equals(account) || !arn.group(1).equals(ctx.region()))) {
+            // Another account's or region's trail: not visible here (and never looked up under the caller's name).
+            throw new AwsException("TrailNotFoundException", 400, "Unknown trail: " + input.path(member).asText("") + " for the user: " + account);
+        }
         return store.read(h -> new TrailRepository(h).trail(account, name))
                 .orElseThrow(() -> new AwsException("TrailNotFoundException", 400, "Unknown trail: " + trailArn(ctx, name)
                         + " for the user: " + account));
@@ -129,6 +134,9 @@ public final class CloudTrailService {
     // ---- trails ----
 
     JsonNode createTrail(RequestContext ctx, ObjectNode input) {
+        if (TRAIL_ARN.matcher(input.path("Name").asText("")).matches()) {
+            throw new AwsException("InvalidTrailNameException", 400, "A trail is created by name, not by ARN.");
+        }
         String name = requireName(input, "Name");
         Inputs in = new Inputs(input, INVALID);
         String bucket = in.requiredString("S3BucketName", 3, 63, null);
