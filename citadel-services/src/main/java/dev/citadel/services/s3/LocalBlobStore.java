@@ -18,7 +18,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -160,11 +159,5 @@ public final class LocalBlobStore implements BlobStore {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    /** The blob id of a path inside the store, if it is one. */
-    static Optional<String> idOf(Path p) {
-        String name = p.getFileName().toString();
-        return ID.matcher(name).matches() ? Optional.of(name) : Optional.empty();
     }
 }
