@@ -130,6 +130,10 @@ public final class SensitiveData {
             return out;
         }
         for (Map.Entry<String, JsonNode> e : input.properties()) {
+            if (e.getKey().equals("__body")) {
+                scanTaggingBody(e.getValue(), out);
+                continue;
+            }
             if (e.getKey().startsWith("__")) {
                 continue;
             }
@@ -153,6 +157,29 @@ public final class SensitiveData {
             walk(e.getValue(), e.getKey(), FREE_FORM.contains(e.getKey().toLowerCase(Locale.ROOT)), out);
         }
         return out;
+    }
+
+    /**
+     * S3's tagging bodies (PutObjectTagging, PutBucketTagging) carry tags as XML in the body; their
+     * keys and values are free-form. Other bodies, and bodies that do not parse, are left to their
+     * operation (which refuses malformed XML itself).
+     */
+    private static void scanTaggingBody(JsonNode body, List<Finding> out) {
+        if (!(body instanceof com.fasterxml.jackson.databind.node.POJONode pojo) || !(pojo.getPojo() instanceof byte[] bytes)
+                || bytes.length == 0 || bytes.length > 256 * 1024) {
+            return;
+        }
+        String head = new String(bytes, 0, Math.min(bytes.length, 256), java.nio.charset.StandardCharsets.UTF_8);
+        if (!head.contains("<Tagging")) {
+            return;
+        }
+        JsonNode tagging;
+        try {
+            tagging = dev.citadel.wire.RestXml.read(bytes).path("Tagging");
+        } catch (RuntimeException malformed) {
+            return;
+        }
+        walk(tagging.path("TagSet"), "Tagging.TagSet", true, out);
     }
 
     private static void walk(JsonNode node, String path, boolean freeForm, List<Finding> out) {

@@ -52,6 +52,19 @@ class SensitiveDataTest {
     }
 
     @Test
+    void s3TaggingBodiesAreScanned() {
+        com.fasterxml.jackson.databind.node.ObjectNode input = JSON.createObjectNode();
+        input.put("Bucket", "models");
+        input.set("__body", new com.fasterxml.jackson.databind.node.POJONode(
+                "<Tagging><TagSet><Tag><Key>owner</Key><Value>jane@example.com</Value></Tag></TagSet></Tagging>".getBytes(
+                        java.nio.charset.StandardCharsets.UTF_8)));
+        assertThat(SensitiveData.scanInput(input)).containsExactly(new SensitiveData.Finding("Tagging.TagSet.Tag.Value", Kind.EMAIL_ADDRESS));
+        input.set("__body", new com.fasterxml.jackson.databind.node.POJONode("<Delete><Object><Key>jane@example.com</Key></Object></Delete>"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        assertThat(SensitiveData.scanInput(input)).as("only tagging bodies").isEmpty();
+    }
+
+    @Test
     void aSensitiveMapKeyIsMaskedToo() throws Exception {
         JsonNode input = JSON.readTree("{\"HyperParameters\": {\"jane@example.com\": \"1\"}}");
         List<SensitiveData.Finding> findings = SensitiveData.scanInput(input);

@@ -40,6 +40,13 @@ class SensitiveDataAcceptanceTest {
             ClientEnvironment.Result get = aws(server, "iam", "get-user", "--user-name", "tagged");
             assertThat(get.stderr()).contains("NoSuchEntity");
             assertThat(aws(server, "iam", "create-user", "--user-name", "plain", "--tags", "Key=owner,Value=vision-team").exitCode()).isZero();
+            // S3 carries tags in an XML body: scanned alike.
+            assertThat(aws(server, "s3api", "create-bucket", "--bucket", "tagged-bucket").exitCode()).isZero();
+            ClientEnvironment.Result tagging = aws(server, "s3api", "put-bucket-tagging", "--bucket", "tagged-bucket", "--tagging",
+                    "TagSet=[{Key=owner,Value=" + EMAIL + "}]");
+            assertThat(tagging.exitCode()).isNotZero();
+            assertThat(tagging.stderr()).contains("InvalidArgument").contains("Tagging.TagSet").doesNotContain(EMAIL);
+            assertThat(aws(server, "s3api", "get-bucket-tagging", "--bucket", "tagged-bucket").stderr()).contains("NoSuchTagSet");
             assertThat(Files.readString(server.dataDir().resolve("audit").resolve("events.jsonl"))).doesNotContain(EMAIL);
         }
     }
