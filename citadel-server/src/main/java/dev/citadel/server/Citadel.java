@@ -165,11 +165,17 @@ public final class Citadel implements AutoCloseable {
                 bootstrap.managementAccount());
         dev.citadel.services.cloudtrail.DigestSigningKeys signingKeys = new dev.citadel.services.cloudtrail.DigestSigningKeys(store, sealer, random,
                 clock);
-        registry.registerAll(new dev.citadel.services.cloudtrail.CloudTrailService(store, s3, history, signingKeys, clock).operations());
+        String operatorTrailArn = operatorTrail(config, store, clock, s3, bootstrap.managementAccount());
+        registry.registerAll(new dev.citadel.services.cloudtrail.CloudTrailService(store, s3, history, signingKeys, clock, operatorTrailArn)
+                .operations());
+        dev.citadel.services.cloudtrail.TrailDelivery delivery = new dev.citadel.services.cloudtrail.TrailDelivery(store, config.auditLog(), s3,
+                signingKeys, clock, random, operatorTrailArn, config.trails().deliveryInterval(), config.trails().digestInterval());
         registry.freeze();
 
         AuditSink audit = new JsonLinesAuditLog(config.auditLog());
         resources.add(audit);
+        delivery.start();
+        resources.add(delivery); // closed before the audit log and the store
         Map<Protocol, ProtocolAdapter> adapters = ProtocolAdapters.all();
         RequestPipeline pipeline = new RequestPipeline(config.region(), registry,
                 new AccessKeyAuthenticator(accounts, sessionTokens, clock, config.maxClockSkew()),
@@ -199,6 +205,27 @@ public final class Citadel implements AutoCloseable {
         }
         clientFiles.writeEndpointFiles(endpoint, config.region(), caFile);
         return new Citadel(config, resources, server, clientFiles, bootstrap, endpoint, privatePorts);
+    }
+
+    /**
+     * The operator trail: its bucket (made with CloudTrail's bucket policy when missing) and the
+     * trail itself, both in the management account, as the configuration names them. Returns its
+     * ARN, or "" when the configuration has none.
+     */
+    private static String operatorTrail(ServerConfig config, MetadataStore store, Clock clock, S3Service s3, String account) {
+        String name = config.trails().operatorTrail();
+        if (name.isEmpty()) {
+            return "";
+        }
+        String bucket = config.trails().operatorBucket().isEmpty() ? "citadel-audit-" + account : config.trails().operatorBucket();
+        String arn = "arn:aws:cloudtrail:" + config.region() + ":" + account + ":trail/" + name;
+        try {
+            s3.ensureOperatorBucket(account, config.region(), bucket,
+                    dev.citadel.services.cloudtrail.CloudTrailService.bucketPolicy(bucket, account, arn));
+        } catch (IllegalStateException e) {
+            throw new ConfigException(e.getMessage());
+        }
+        return dev.citadel.services.cloudtrail.CloudTrailService.ensureOperatorTrail(store, clock, account, config.region(), name, bucket);
     }
 
     /** Where object contents live: {@code <data-dir>/objects}, or a bucket of an S3-compatible service (its client closed with the server). */

@@ -72,6 +72,11 @@ public final class TrailRepository {
                 .map((rs, ctx) -> trail(rs)).list();
     }
 
+    /** Every trail of every account (what delivery walks). */
+    public List<Trail> all() {
+        return h.createQuery("SELECT * FROM cloudtrail_trails ORDER BY account_id, name").map((rs, ctx) -> trail(rs)).list();
+    }
+
     public boolean delete(String accountId, String name) {
         return execute(h.createUpdate("DELETE FROM cloudtrail_trails WHERE account_id = :a AND name = :n").bind("a", accountId).bind("n", name)) == 1;
     }

@@ -30,7 +30,8 @@ public record ServerConfig(
         List<PrivateEndpoint> privateEndpoints,
         RootKeyConfig rootKey,
         BlobStoreConfig blobStore,
-        dev.citadel.pipeline.audit.SensitiveData.Mode sensitiveData) {
+        dev.citadel.pipeline.audit.SensitiveData.Mode sensitiveData,
+        Trails trails) {
 
     public ServerConfig {
         requireNonNull(listen, "listen is null");
@@ -48,6 +49,33 @@ public record ServerConfig(
         requireNonNull(rootKey, "rootKey is null");
         requireNonNull(blobStore, "blobStore is null");
         requireNonNull(sensitiveData, "sensitiveData is null");
+        requireNonNull(trails, "trails is null");
+    }
+
+    /**
+     * CloudTrail delivery: how often log files and digests go out, and the operator trail (its name,
+     * or "" for none, and its bucket, or "" for {@code citadel-audit-<management account>}).
+     */
+    public record Trails(Duration deliveryInterval, Duration digestInterval, String operatorTrail, String operatorBucket) {
+        public Trails {
+            requireNonNull(deliveryInterval, "deliveryInterval is null");
+            requireNonNull(digestInterval, "digestInterval is null");
+            requireNonNull(operatorTrail, "operatorTrail is null");
+            requireNonNull(operatorBucket, "operatorBucket is null");
+        }
+    }
+
+    private static Trails trails(Settings s) {
+        String name = s.get(ConfigKey.AUDIT_OPERATOR_TRAIL);
+        if (!name.isEmpty() && !name.matches("[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?![._-])){1,126}[A-Za-z0-9]")) {
+            throw new ConfigException("audit.operator-trail must be a trail name (3 to 128 letters, digits, '.', '_' or '-'), got '" + name + "'");
+        }
+        String bucket = s.get(ConfigKey.AUDIT_OPERATOR_TRAIL_BUCKET);
+        if (!bucket.isEmpty() && (!bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]") || bucket.contains(".."))) {
+            throw new ConfigException("audit.operator-trail-bucket must be a bucket name, got '" + bucket + "'");
+        }
+        return new Trails(s.getDuration(ConfigKey.AUDIT_DELIVERY_INTERVAL, Duration.ofSeconds(1), Duration.ofHours(1)),
+                s.getDuration(ConfigKey.AUDIT_DIGEST_INTERVAL, Duration.ofSeconds(1), Duration.ofHours(1)), name, bucket);
     }
 
     /** Where the root key lives: {@code file}, or {@code pkcs11} with the module, slot index, PIN file and key label. */
@@ -108,7 +136,8 @@ public record ServerConfig(
         String audit = s.get(ConfigKey.AUDIT_LOG);
         Path auditLog = audit.isEmpty() ? dataDir.resolve("audit").resolve("events.jsonl") : Path.of(audit).toAbsolutePath();
         return new ServerConfig(listen, dataDir, region, endpoint, tls, http, skew, metadata(s, dataDir),
-                email, adminUser, auditLog, privateEndpoints(s), rootKey(s), BlobStoreConfig.from(s), sensitiveData(s.get(ConfigKey.AUDIT_SENSITIVE_DATA)));
+                email, adminUser, auditLog, privateEndpoints(s), rootKey(s), BlobStoreConfig.from(s), sensitiveData(s.get(ConfigKey.AUDIT_SENSITIVE_DATA)),
+                trails(s));
     }
 
     private static dev.citadel.pipeline.audit.SensitiveData.Mode sensitiveData(String value) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.citadel.core.AwsException;
 import dev.citadel.metadata.DuplicateKeyException;
 import dev.citadel.metadata.MetadataStore;
+import dev.citadel.metadata.cloudtrail.DeliveryRepository;
 import dev.citadel.metadata.cloudtrail.EventIndexRepository;
 import dev.citadel.metadata.cloudtrail.TrailRepository;
 import dev.citadel.metadata.cloudtrail.TrailRepository.Trail;
@@ -33,7 +34,9 @@ import java.util.regex.Pattern;
  * Put/GetEventSelectors. A trail names the bucket its log files go to; as in AWS, the bucket
  * must exist and its bucket policy must let the service principal {@code cloudtrail.amazonaws.com}
  * read the bucket ACL and write under {@code [prefix/]AWSLogs/<account>/}, or the trail is refused
- * (InsufficientS3BucketPolicyException). Delivering files to it is the audit issue's next part.
+ * (InsufficientS3BucketPolicyException). {@link TrailDelivery} delivers the log and digest files;
+ * the operator trail, kept by the configuration, refuses StopLogging, UpdateTrail,
+ * PutEventSelectors and DeleteTrail from everyone (OperationNotPermittedException).
  */
 public final class CloudTrailService {
     public static final ServiceDefinition DEFINITION = new ServiceDefinition("cloudtrail", "cloudtrail", "cloudtrail", Protocol.AWS_JSON_1_1,
@@ -52,14 +55,17 @@ public final class CloudTrailService {
     private final EventIndexer history;
     private final DigestSigningKeys signingKeys;
     private final Clock clock;
+    private final String operatorTrailArn;
 
     /**
      * @param buckets the owner and bucket policy of a bucket ARN (S3's view)
      * @param history the event history LookupEvents reads
      * @param signingKeys the keys that sign digest files (ListPublicKeys)
+     * @param operatorTrailArn the operator trail, which no API call may stop, change or delete ("" when there is none)
      */
     public CloudTrailService(MetadataStore store, PolicyAuthorizer.ResourcePolicies buckets, EventIndexer history, DigestSigningKeys signingKeys,
-            Clock clock) {
+            Clock clock, String operatorTrailArn) {
+        this.operatorTrailArn = operatorTrailArn;
         this.store = store;
         this.buckets = buckets;
         this.history = history;
@@ -163,6 +169,10 @@ public final class CloudTrailService {
                             + " trails in " + ctx.region() + ".");
                 }
                 repo.insert(trail);
+                DeliveryRepository delivery = new DeliveryRepository(h);
+                delivery.forget(arn);
+                // Delivery starts where the audit log ends now: earlier events predate the trail.
+                delivery.save(new DeliveryRepository.State(arn, history.logSize(), Optional.empty(), Optional.empty(), "", Optional.empty(), ""));
             });
         } catch (DuplicateKeyException e) {
             throw new AwsException("TrailAlreadyExistsException", 400, "Trail " + name + " already exists for customer: " + account);
@@ -172,6 +182,7 @@ public final class CloudTrailService {
 
     JsonNode updateTrail(RequestContext ctx, ObjectNode input) {
         Trail t = requireTrail(ctx, input, "Name");
+        refuseOperatorTrail(t);
         Inputs in = new Inputs(input, INVALID);
         String bucket = in.optionalString("S3BucketName", 3, 63, null).orElse(t.s3Bucket());
         String prefix = in.optionalString("S3KeyPrefix", 0, 200, null).orElse(t.s3KeyPrefix());
@@ -195,7 +206,11 @@ public final class CloudTrailService {
 
     JsonNode deleteTrail(RequestContext ctx, ObjectNode input) {
         Trail t = requireTrail(ctx, input, "Name");
-        store.useTransaction(h -> new TrailRepository(h).delete(t.accountId(), t.name()));
+        refuseOperatorTrail(t);
+        store.useTransaction(h -> {
+            new TrailRepository(h).delete(t.accountId(), t.name());
+            new DeliveryRepository(h).forget(t.arn());
+        });
         return JsonNodeFactory.instance.objectNode();
     }
 
@@ -225,6 +240,9 @@ public final class CloudTrailService {
 
     JsonNode setLogging(RequestContext ctx, ObjectNode input, boolean on) {
         Trail t = requireTrail(ctx, input, "Name");
+        if (!on) {
+            refuseOperatorTrail(t);
+        }
         Instant now = clock.instant();
         Trail updated = new Trail(t.accountId(), t.name(), t.arn(), t.homeRegion(), t.s3Bucket(), t.s3KeyPrefix(), t.includeGlobalEvents(),
                 t.multiRegion(), t.logFileValidation(), t.kmsKeyId(), t.eventSelectors(), on, on ? Optional.of(now) : t.startedAt(),
@@ -239,7 +257,60 @@ public final class CloudTrailService {
         out.put("IsLogging", t.logging());
         t.startedAt().ifPresent(at -> out.put("StartLoggingTime", epochSeconds(at)).put("TimeLoggingStarted", at.toString()));
         t.stoppedAt().ifPresent(at -> out.put("StopLoggingTime", epochSeconds(at)).put("TimeLoggingStopped", at.toString()));
+        store.read(h -> new DeliveryRepository(h).state(t.arn())).ifPresent(d -> {
+            d.latestDelivery().ifPresent(at -> out.put("LatestDeliveryTime", epochSeconds(at)));
+            d.latestAttempt().ifPresent(at -> out.put("LatestDeliveryAttemptTime", at.toString())
+                    .put("LatestDeliveryAttemptSucceeded", d.latestError().isEmpty() ? at.toString() : ""));
+            if (!d.latestError().isEmpty()) {
+                out.put("LatestDeliveryError", d.latestError());
+            }
+            d.latestDigest().ifPresent(at -> out.put("LatestDigestDeliveryTime", epochSeconds(at)));
+            if (!d.latestDigestError().isEmpty()) {
+                out.put("LatestDigestDeliveryError", d.latestDigestError());
+            }
+        });
         return out;
+    }
+
+    /** The operator trail is kept by the server's configuration: no API call stops, changes or deletes it, whoever makes it. */
+    private void refuseOperatorTrail(Trail t) {
+        if (t.arn().equals(operatorTrailArn)) {
+            throw new AwsException("OperationNotPermittedException", 400, "The operator trail " + t.name() + " is kept by Citadel's "
+                    + "configuration (audit.operator-trail); it cannot be stopped, changed or deleted through the API.");
+        }
+    }
+
+    /**
+     * Creates the operator trail at start, or brings it back to what the configuration says: in
+     * the management account, every region, log file validation on, logging, delivering to
+     * {@code bucket} (which the caller made with CloudTrail's bucket policy). Returns its ARN.
+     */
+    public static String ensureOperatorTrail(MetadataStore store, Clock clock, String account, String region, String name, String bucket) {
+        String arn = "arn:aws:cloudtrail:" + region + ":" + account + ":trail/" + name;
+        Instant now = clock.instant();
+        store.useTransaction(h -> {
+            TrailRepository repo = new TrailRepository(h);
+            Optional<Trail> existing = repo.trail(account, name);
+            if (existing.isEmpty()) {
+                repo.insert(new Trail(account, name, arn, region, bucket, "", true, true, true, "", DEFAULT_SELECTORS, true, Optional.of(now),
+                        Optional.empty(), now));
+                return;
+            }
+            Trail t = existing.get();
+            repo.update(new Trail(account, name, arn, region, bucket, "", true, true, true, t.kmsKeyId(), DEFAULT_SELECTORS, true,
+                    t.logging() ? t.startedAt() : Optional.of(now), t.stoppedAt(), t.createdAt()));
+        });
+        return arn;
+    }
+
+    /** The bucket policy CloudTrail needs on a trail's bucket, as AWS documents it. */
+    public static String bucketPolicy(String bucket, String account, String trailArn) {
+        return "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"AWSCloudTrailAclCheck\",\"Effect\":\"Allow\",\"Principal\":"
+                + "{\"Service\":\"cloudtrail.amazonaws.com\"},\"Action\":\"s3:GetBucketAcl\",\"Resource\":\"arn:aws:s3:::" + bucket + "\","
+                + "\"Condition\":{\"StringEquals\":{\"aws:SourceArn\":\"" + trailArn + "\"}}},{\"Sid\":\"AWSCloudTrailWrite\",\"Effect\":"
+                + "\"Allow\",\"Principal\":{\"Service\":\"cloudtrail.amazonaws.com\"},\"Action\":\"s3:PutObject\",\"Resource\":"
+                + "\"arn:aws:s3:::" + bucket + "/AWSLogs/" + account + "/*\",\"Condition\":{\"StringEquals\":{\"s3:x-amz-acl\":"
+                + "\"bucket-owner-full-control\",\"aws:SourceArn\":\"" + trailArn + "\"}}}]}";
     }
 
     // ---- digest signing keys ----
@@ -379,6 +450,7 @@ public final class CloudTrailService {
 
     JsonNode putEventSelectors(RequestContext ctx, ObjectNode input) {
         Trail t = requireTrail(ctx, input, "TrailName");
+        refuseOperatorTrail(t);
         if (input.has("AdvancedEventSelectors")) {
             throw new AwsException("UnsupportedOperationException", 400, "Advanced event selectors are not available in Citadel; use "
                     + "EventSelectors.");

@@ -116,6 +116,15 @@ public final class EventIndexer {
                 e.path("readOnly").asBoolean(false), resources.toString(), line));
     }
 
+    /** The audit log's current length (0 before its first event): where a trail created now starts delivering. */
+    public long logSize() {
+        try {
+            return Files.size(log);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
     /** Whether the log exists yet (a fresh server writes it on its first request). */
     public boolean logExists() {
         return Files.exists(log);

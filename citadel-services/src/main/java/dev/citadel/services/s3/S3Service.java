@@ -532,6 +532,140 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         return empty(200, headers);
     }
 
+    /**
+     * A write by an AWS service principal on its own behalf, such as CloudTrail delivering a log or
+     * digest file. As in AWS, only the bucket policy can allow it: it must grant {@code principal}
+     * s3:PutObject on the object under the given condition context ({@code aws:SourceArn},
+     * {@code aws:SourceAccount}, {@code s3:x-amz-acl}). The object is sealed under {@code kmsKeyId}
+     * (a key of {@code keyAccount}) when one is named, otherwise under the bucket's default
+     * encryption; a customer key's policy must grant the principal kms:GenerateDataKey*. Refusals
+     * are AwsExceptions with S3's or KMS's codes, and nothing is written.
+     */
+    public void putAsService(String principal, Map<String, List<String>> context, String bucket, String key, byte[] body, String contentType,
+            Map<String, String> userMetadata, String keyAccount, String kmsKeyId) {
+        Bucket b = store.read(h -> new S3Repository(h).bucket(bucket)).orElseThrow(() ->
+                new AwsException("NoSuchBucket", 404, "The specified bucket does not exist"));
+        String arn = objectArn(bucket, key);
+        boolean allowed = owner("arn:aws:s3:::" + bucket).flatMap(dev.citadel.services.iam.PolicyAuthorizer.ResourceOwner::policy)
+                .map(policy -> dev.citadel.policy.PolicyEvaluator.evaluateAlone(policy,
+                        dev.citadel.policy.RequestFacts.ofService(principal, "s3:PutObject", arn, context)).allowed())
+                .orElse(false);
+        if (!allowed) {
+            throw new AwsException("AccessDenied", 403, "The bucket policy of " + bucket + " does not allow " + principal + " to write " + key);
+        }
+        S3Bodies.DefaultEncryption defaults = defaultEncryption(b);
+        Sealing sealing;
+        if (!kmsKeyId.isEmpty()) {
+            Key k = serviceKey(principal, keyAccount, kmsKeyId, arn);
+            sealing = new Sealing(k, new S3Repository.Encryption(k.arn(), "aws:kms", false));
+        } else if (defaults.algorithm().equals("aws:kms") && defaults.kmsKeyId().isPresent()) {
+            Key k = serviceKey(principal, b.accountId(), defaults.kmsKeyId().get(), arn);
+            sealing = new Sealing(k, new S3Repository.Encryption(k.arn(), "aws:kms", defaults.bucketKeyEnabled()));
+        } else {
+            Key k = s3Key(b);
+            sealing = new Sealing(k, new S3Repository.Encryption(k.arn(), defaults.algorithm(), defaults.algorithm().equals("aws:kms")
+                    && defaults.bucketKeyEnabled()));
+        }
+        BlobStore.Written written;
+        try {
+            written = blobs.write(new ByteArrayInputStream(body), sealing.key(), context(bucket, key));
+        } catch (dev.citadel.auth.AuthException | IOException e) {
+            throw new AwsException("InternalError", 500, "The object could not be stored.");
+        }
+        ObjectNode metadata = JsonNodeFactory.instance.objectNode();
+        userMetadata.forEach(metadata::put);
+        S3Object o = new S3Object(bucket, key, newVersionId(b), false, written.blobId(), written.length(), written.md5Hex(), written.sha256Hex(),
+                contentType, metadata.toString(), "{}", sealing.encryption(), Optional.empty(), keys.now(), true, List.of());
+        store.inTransaction(h -> new S3Repository(h).putVersion(o)).forEach(this::deleteBlobQuietly);
+    }
+
+    /**
+     * Makes a bucket of the operator's at start (the operator trail's) with its bucket policy, when
+     * it does not exist yet; an existing bucket of the operator's is left as it is. A bucket of that
+     * name owned by another account stops the start: its name is the operator's configuration.
+     */
+    public void ensureOperatorBucket(String account, String region, String name, String policy) {
+        if (!BUCKET.matcher(name).matches() || name.contains("..")) {
+            throw new IllegalArgumentException("'" + name + "' is not a valid bucket name");
+        }
+        store.useTransaction(h -> {
+            S3Repository repo = new S3Repository(h);
+            Optional<Bucket> existing = repo.bucket(name);
+            if (existing.isPresent()) {
+                if (!existing.get().accountId().equals(account)) {
+                    throw new IllegalStateException("bucket " + name + " belongs to account " + existing.get().accountId()
+                            + ", not to the operator's account " + account + "; configure another bucket for the operator trail");
+                }
+                return;
+            }
+            repo.insertBucket(new Bucket(name, account, region, keys.now()));
+            repo.setBucketPolicy(name, Optional.of(policy));
+        });
+        owners.remove(name);
+    }
+
+    /** A customer key a service seals with on its own behalf: it must exist, be enabled, and its key policy must grant the service. */
+    private Key serviceKey(String principal, String account, String keyId, String objectArn) {
+        String owner = account;
+        String ref = keyId;
+        if (keyId.startsWith("arn:aws:kms:")) {
+            String[] parts = keyId.split(":", 6);
+            owner = parts.length == 6 ? parts[4] : account;
+            ref = parts.length == 6 ? parts[5] : keyId;
+        }
+        String keyOwner = owner;
+        String name = ref.startsWith("key/") ? ref.substring(4) : ref;
+        Key key = (name.startsWith("alias/") ? keys.aliasTarget(keyOwner, name).flatMap(keys::key)
+                : keys.key(name).filter(k -> k.accountId().equals(keyOwner)))
+                .orElseThrow(() -> new AwsException("KMS.NotFoundException", 400, "Invalid keyId " + keyId));
+        if (!key.state().equals("Enabled")) {
+            throw new AwsException("KMS.DisabledException", 400, key.arn() + " is " + key.state() + ".");
+        }
+        dev.citadel.policy.Policy policy;
+        try {
+            policy = dev.citadel.policy.PolicyParser.parse(key.policy(), dev.citadel.policy.PolicyParser.Kind.RESOURCE);
+        } catch (dev.citadel.policy.MalformedPolicyException e) {
+            throw new AwsException("KMS.AccessDeniedException", 400, "The key policy of " + key.arn() + " cannot be read.");
+        }
+        Map<String, List<String>> context = Map.of("kms:EncryptionContext:aws:s3:arn", List.of(objectArn),
+                "kms:EncryptionContextKeys", List.of("aws:s3:arn"), "kms:ViaService", List.of("s3.amazonaws.com"));
+        boolean allowed = dev.citadel.policy.PolicyEvaluator.evaluateAlone(new dev.citadel.policy.PolicyEvaluator.Source("the key policy of "
+                + key.arn(), policy), dev.citadel.policy.RequestFacts.ofService(principal, "kms:GenerateDataKey", key.arn(), context)).allowed();
+        if (!allowed) {
+            throw new AwsException("InsufficientEncryptionPolicyException", 400, "The key policy of " + key.arn() + " does not allow "
+                    + principal + " to use it.");
+        }
+        return key;
+    }
+
+    /**
+     * The current version of an object's contents and user metadata, without a request: for the
+     * operator's offline tools (`citadel audit verify`), which hold the data directory and its root
+     * key already. Empty when there is no such object.
+     */
+    public Optional<StoredObject> readAsOperator(String bucket, String key) throws IOException {
+        Optional<S3Object> found = store.read(h -> new S3Repository(h).object(bucket, key));
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        S3Object o = found.get();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (SeekableByteChannel ch = open(bucket, o)) {
+            ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+            while (ch.read(buf) > 0) {
+                out.write(buf.array(), 0, buf.position());
+                buf.clear();
+            }
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        JSON.readTree(o.metadata()).properties().forEach(e -> metadata.put(e.getKey(), e.getValue().asText()));
+        return Optional.of(new StoredObject(out.toByteArray(), metadata));
+    }
+
+    /** An object's plaintext and user metadata. */
+    public record StoredObject(byte[] body, Map<String, String> metadata) {
+    }
+
     private static void checkContentMd5(ObjectNode input, byte[] body) {
         String md5 = header(input, "content-md5");
         if (md5 == null) {
