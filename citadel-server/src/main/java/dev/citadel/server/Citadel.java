@@ -228,6 +228,34 @@ public final class Citadel implements AutoCloseable {
         return dev.citadel.services.cloudtrail.CloudTrailService.ensureOperatorTrail(store, clock, account, config.region(), name, bucket);
     }
 
+    /** What the offline tools (`citadel audit verify`) read: the metadata store and the objects, opened with the root key. */
+    public record Offline(MetadataStore store, S3Service s3, List<AutoCloseable> resources) implements AutoCloseable {
+        @Override
+        public void close() {
+            closeAll(new ArrayList<>(resources));
+        }
+    }
+
+    /** Opens the data directory of a configuration without serving it; the caller closes what it returns. */
+    public static Offline openOffline(ServerConfig config) {
+        List<AutoCloseable> resources = new ArrayList<>();
+        try {
+            SecureRandom random = new SecureRandom();
+            SecretSealer rootSealer = rootSealer(config, config.dataDir(), random);
+            MetadataStore store = MetadataStore.open(config.metadata());
+            resources.add(store);
+            KmsKeys kmsKeys = new KmsKeys(store, rootSealer, random, Clock.systemUTC());
+            BlobStore objects = objectStore(config, config.dataDir(), new SealedBlobs(kmsKeys), resources);
+            // No request reaches this S3Service: its authorizer refuses everything.
+            S3Service s3 = new S3Service(store, kmsKeys, objects, request -> dev.citadel.pipeline.authz.AuthorizationDecision.deny("*",
+                    "offline"));
+            return new Offline(store, s3, resources);
+        } catch (RuntimeException e) {
+            closeAll(resources);
+            throw e;
+        }
+    }
+
     /** Where object contents live: {@code <data-dir>/objects}, or a bucket of an S3-compatible service (its client closed with the server). */
     private static BlobStore objectStore(ServerConfig config, Path dataDir, SealedBlobs blobs, List<AutoCloseable> resources) {
         return switch (config.blobStore()) {

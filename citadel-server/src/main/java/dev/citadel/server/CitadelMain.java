@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** The {@code citadel} command line. */
-@Command(name = "citadel", mixinStandardHelpOptions = true, subcommands = {CitadelMain.Serve.class, CitadelMain.ConfigReference.class, CitadelMain.RewrapRootKey.class},
+@Command(name = "citadel", mixinStandardHelpOptions = true, subcommands = {CitadelMain.Serve.class, CitadelMain.ConfigReference.class, CitadelMain.RewrapRootKey.class, CitadelMain.Audit.class},
         description = "A self-hosted machine-learning platform that speaks the SageMaker API.")
 public final class CitadelMain {
 
@@ -144,6 +144,54 @@ public final class CitadelMain {
             } catch (IllegalStateException | IllegalArgumentException e) {
                 System.err.println("citadel: re-wrap failed, nothing changed: " + e.getMessage());
                 return 1;
+            }
+        }
+    }
+
+    /** {@code citadel audit verify}: the delivered CloudTrail log and digest files, checked from the data directory. */
+    @Command(name = "audit", mixinStandardHelpOptions = true, description = "Audit trail tools.", subcommands = AuditVerify.class)
+    static final class Audit {
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true,
+            description = "Check every delivered log and digest file of the trails offline (exit 0: all valid, 1: something is not).")
+    static final class AuditVerify implements Callable<Integer> {
+        @Option(names = "--data-dir", description = "Data directory (default ./citadel-data).")
+        Path dataDir;
+
+        @Option(names = "--config", description = "Config file (default <data-dir>/citadel.conf when it exists).")
+        Path config;
+
+        @Option(names = "--set", description = "A setting of the configuration: --set KEY=VALUE (repeatable).")
+        List<String> overrides = new ArrayList<>();
+
+        @Option(names = "--trail-arn", description = "Only this trail (default: every trail of every account).")
+        String trailArn = "";
+
+        @Option(names = "--verbose", description = "Also print the files that are valid.")
+        boolean verbose;
+
+        @Override
+        public Integer call() throws Exception {
+            ServerConfig cfg;
+            try {
+                cfg = configure(dataDir, null, config, overrides);
+            } catch (ConfigException e) {
+                System.err.println("citadel: configuration error: " + e.getMessage());
+                return 2;
+            }
+            try (Citadel.Offline offline = Citadel.openOffline(cfg)) {
+                var report = new dev.citadel.services.cloudtrail.TrailVerifier(offline.store(), offline.s3()).verify(trailArn);
+                for (String line : report.lines()) {
+                    if (!line.endsWith("\tvalid")) {
+                        System.err.println(line);
+                    } else if (verbose) {
+                        System.out.println(line);
+                    }
+                }
+                System.out.printf("%d/%d digest files valid%n", report.digestsValid(), report.digestsValid() + report.digestsInvalid());
+                System.out.printf("%d/%d log files valid%n", report.logsValid(), report.logsValid() + report.logsInvalid());
+                return report.valid() ? 0 : 1;
             }
         }
     }

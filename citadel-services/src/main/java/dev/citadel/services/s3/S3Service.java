@@ -662,6 +662,21 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         return Optional.of(new StoredObject(out.toByteArray(), metadata));
     }
 
+    /** The keys of current objects under a prefix, in key order, without a request (the operator's offline tools). */
+    public List<String> listKeysAsOperator(String bucket, String prefix) {
+        List<String> keys = new java.util.ArrayList<>();
+        String after = "";
+        while (true) {
+            String from = after;
+            List<S3Object> page = store.read(h -> new S3Repository(h).list(bucket, prefix, from, 1000));
+            page.forEach(o -> keys.add(o.key()));
+            if (page.size() < 1000) {
+                return keys;
+            }
+            after = page.get(page.size() - 1).key();
+        }
+    }
+
     /** An object's plaintext and user metadata. */
     public record StoredObject(byte[] body, Map<String, String> metadata) {
     }
