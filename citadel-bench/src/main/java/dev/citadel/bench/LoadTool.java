@@ -38,9 +38,10 @@ import picocli.CommandLine.Option;
 /**
  * The load tool: pre-signs one request (GetCallerIdentity, KMS Encrypt of 1 KiB, or S3 GetObject
  * of a 1 KiB object) and drives it over keep-alive connections against Citadel's full pipeline,
- * against the bare Jetty listener (the limit), and against moto 5.2.1's server with IAM
- * enforcement on (the peer), then prints calls per second, latency percentiles and the ratios, as
- * recorded in docs/BENCHMARKS.md.
+ * against the bare Jetty listener (the limit), against moto 5.2.1's server with IAM
+ * enforcement on (the peer), and against a second Citadel whose audit sink discards events (what
+ * the audit costs), then prints calls per second, latency percentiles and the ratios, as recorded
+ * in docs/BENCHMARKS.md.
  */
 @Command(name = "citadel bench", mixinStandardHelpOptions = true,
         description = "API calls/s: Citadel vs bare Jetty vs moto, same load tool.")
@@ -54,6 +55,10 @@ public final class LoadTool implements Callable<Integer> {
     static final byte[] S3_OBJECT = s3Object();
     static final String S3_BUCKET = "bench";
     static final String S3_KEY = "/" + S3_BUCKET + "/object-1k";
+    static final List<String> TARGETS = List.of("citadel", "citadel-session", "citadel-no-audit", "jetty", "moto");
+    static final List<String> OPERATIONS = List.of("get-caller-identity", "kms-encrypt", "s3-get");
+    private static final String CITADEL_LABEL = "citadel (full pipeline)";
+    private static final String NO_AUDIT_LABEL = "citadel-no-audit (audit events discarded)";
 
     @Option(names = "--connections", description = "Keep-alive connections, one thread each (default ${DEFAULT-VALUE}).")
     int connections = 8;
@@ -64,7 +69,8 @@ public final class LoadTool implements Callable<Integer> {
     @Option(names = "--duration", description = "Measured seconds per target (default ${DEFAULT-VALUE}).")
     int durationSeconds = 15;
 
-    @Option(names = "--targets", split = ",", description = "Any of citadel, citadel-session, jetty, moto (default ${DEFAULT-VALUE}).")
+    @Option(names = "--targets", split = ",", description = "Any of citadel, citadel-session, citadel-no-audit (a second in-process Citadel "
+            + "whose audit sink discards events, to compare with citadel: what the audit costs), jetty, moto (default ${DEFAULT-VALUE}).")
     List<String> targets = List.of("citadel", "citadel-session", "jetty", "moto");
 
     @Option(names = "--operation", description = "get-caller-identity (default), kms-encrypt (Encrypt of 1 KiB under a symmetric key) "
@@ -74,73 +80,71 @@ public final class LoadTool implements Callable<Integer> {
     @Option(names = "--set", description = "A Citadel config KEY=VALUE for the run (repeatable), as for ./citadel server.")
     List<String> overrides = new ArrayList<>();
 
+    /** Events the citadel-no-audit target's sink discarded; -1 if it did not run. */
+    private long discardedEvents = -1;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new LoadTool()).execute(args));
     }
 
     @Override
     public Integer call() throws Exception {
+        if (!OPERATIONS.contains(operation)) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--operation must be get-caller-identity, kms-encrypt or s3-get");
+        }
+        for (String t : targets) {
+            if (!TARGETS.contains(t)) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "unknown target " + t + "; --targets takes any of "
+                        + String.join(", ", TARGETS));
+            }
+        }
         Duration warmup = Duration.ofSeconds(warmupSeconds);
         Duration measure = Duration.ofSeconds(durationSeconds);
         Path dir = Files.createTempDirectory("citadel-bench-");
         List<LoadRun.Result> results = new ArrayList<>();
-        Settings settings = Settings.defaults().with(ConfigKey.DATA_DIR, dir.toString()).with(ConfigKey.LISTEN, "127.0.0.1:0");
-        for (String o : overrides) {
-            settings = settings.with(o);
-        }
-        try (Citadel citadel = Citadel.start(ServerConfig.from(settings))) {
-            SSLContext tls = trusting(dir.resolve("client/ca.pem"));
-            Map<String, String> creds = credentials(dir.resolve("client/credentials"));
-            String host = "localhost:" + citadel.port();
-            SigV4Signer signer = new SigV4Signer(creds.get("aws_access_key_id"), SecretBytes.ofUtf8(creds.get("aws_secret_access_key")),
-                    "us-east-1", "sts");
-            boolean kms = operation.equals("kms-encrypt");
-            boolean s3 = operation.equals("s3-get");
-            if (!kms && !s3 && !operation.equals("get-caller-identity")) {
-                throw new CommandLine.ParameterException(new CommandLine(this), "--operation must be get-caller-identity, kms-encrypt or s3-get");
-            }
-            byte[] signed;
-            SigV4Signer s3Signer = new SigV4Signer(creds.get("aws_access_key_id"), SecretBytes.ofUtf8(creds.get("aws_secret_access_key")),
-                    "us-east-1", "s3");
-            if (s3) {
-                tlsCall(tls, citadel.port(), signedS3(s3Signer, host, "PUT", "/" + S3_BUCKET, new byte[0]));
-                tlsCall(tls, citadel.port(), signedS3(s3Signer, host, "PUT", S3_KEY, S3_OBJECT));
-                signed = signedS3(s3Signer, host, "GET", S3_KEY, null);
-            } else if (kms) {
-                SigV4Signer kmsSigner = new SigV4Signer(creds.get("aws_access_key_id"), SecretBytes.ofUtf8(creds.get("aws_secret_access_key")),
-                        "us-east-1", "kms");
-                String created = tlsCall(tls, citadel.port(), signedJson(kmsSigner, host, "TrentService.CreateKey", "{}"));
-                signed = signedJson(kmsSigner, host, "TrentService.Encrypt", encryptBody(json(created, "KeyId")));
-            } else {
-                signed = signedPost(signer, host, STS_BODY);
-            }
+        try (Citadel citadel = Citadel.start(config(dir))) {
+            Prepared p = prepare(citadel, dir);
             if (targets.contains("citadel")) {
-                results.add(LoadRun.run("citadel (full pipeline)", "127.0.0.1", citadel.port(), tls, c -> signed, marker(),
+                results.add(LoadRun.run(CITADEL_LABEL, "127.0.0.1", citadel.port(), p.tls(), c -> p.signed(), marker(),
                         connections, warmup, measure));
             }
             if (targets.contains("citadel-session") && operation.equals("get-caller-identity")) {
                 // The same call signed with temporary credentials from GetSessionToken: the sealed
                 // session token is opened (then cached) on the authentication path.
-                String issued = tlsCall(tls, citadel.port(), signedPost(signer, host, "Action=GetSessionToken&Version=2011-06-15"));
+                String issued = tlsCall(p.tls(), citadel.port(), signedPost(p.sts(), p.host(), "Action=GetSessionToken&Version=2011-06-15"));
                 SigV4Signer session = new SigV4Signer(xml(issued, "AccessKeyId"), SecretBytes.ofUtf8(xml(issued, "SecretAccessKey")),
                         "us-east-1", "sts");
-                byte[] req = signedPost(session, host, STS_BODY, xml(issued, "SessionToken"));
-                results.add(LoadRun.run("citadel (session credentials)", "127.0.0.1", citadel.port(), tls, c -> req, MARKER,
+                byte[] req = signedPost(session, p.host(), STS_BODY, xml(issued, "SessionToken"));
+                results.add(LoadRun.run("citadel (session credentials)", "127.0.0.1", citadel.port(), p.tls(), c -> req, MARKER,
                         connections, warmup, measure));
             }
             if (targets.contains("jetty")) {
+                boolean s3 = operation.equals("s3-get");
                 var serverTls = TlsContexts.server(dir.resolve("tls/server.pem"), dir.resolve("tls/server-key.pem"));
                 try (ApiServer bare = s3 ? BareJetty.start(serverTls, S3_OBJECT, "application/octet-stream") : BareJetty.start(serverTls)) {
-                    byte[] req = s3 ? signedS3(s3Signer, "localhost:" + bare.port(), "GET", S3_KEY, null)
-                            : signedPost(signer, "localhost:" + bare.port(), STS_BODY);
-                    results.add(LoadRun.run("bare Jetty handler (limit)", "127.0.0.1", bare.port(), tls, c -> req, s3 ? S3_MARKER : MARKER,
+                    byte[] req = s3 ? signedS3(p.s3(), "localhost:" + bare.port(), "GET", S3_KEY, null)
+                            : signedPost(p.sts(), "localhost:" + bare.port(), STS_BODY);
+                    results.add(LoadRun.run("bare Jetty handler (limit)", "127.0.0.1", bare.port(), p.tls(), c -> req, s3 ? S3_MARKER : MARKER,
                             connections, warmup, measure));
                 }
             }
         } finally {
-            try (Stream<Path> files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            deleteTree(dir);
+        }
+        if (targets.contains("citadel-no-audit")) {
+            // A second Citadel, started after the first is closed, with its own data directory and
+            // the same settings, whose audit sink drops every event: the same operation, set up
+            // the same way, without the audit log's write and fdatasync.
+            Path quiet = Files.createTempDirectory("citadel-bench-no-audit-");
+            DiscardingAuditSink sink = new DiscardingAuditSink();
+            try (Citadel citadel = Citadel.startWithAuditSink(config(quiet), () -> sink)) {
+                Prepared p = prepare(citadel, quiet);
+                results.add(LoadRun.run(NO_AUDIT_LABEL, "127.0.0.1", citadel.port(), p.tls(), c -> p.signed(), marker(),
+                        connections, warmup, measure));
+            } finally {
+                deleteTree(quiet);
             }
+            discardedEvents = sink.discarded();
         }
         if (targets.contains("moto")) {
             try (MotoServer moto = MotoServer.start()) {
@@ -167,6 +171,49 @@ public final class LoadTool implements Callable<Integer> {
         }
         print(results);
         return results.stream().allMatch(r -> r.calls() > 0) ? 0 : 1;
+    }
+
+    /** The settings of an in-process Citadel on {@code dir}: embedded defaults, an ephemeral port, then the --set overrides. */
+    private ServerConfig config(Path dir) {
+        Settings settings = Settings.defaults().with(ConfigKey.DATA_DIR, dir.toString()).with(ConfigKey.LISTEN, "127.0.0.1:0");
+        for (String o : overrides) {
+            settings = settings.with(o);
+        }
+        return ServerConfig.from(settings);
+    }
+
+    /** What the targets of one in-process Citadel share: a client TLS context trusting its CA, the admin's signers, the measured request. */
+    private record Prepared(SSLContext tls, SigV4Signer sts, SigV4Signer s3, String host, byte[] signed) {
+    }
+
+    /** Makes what the operation needs (a bucket and its object, or a KMS key) with the admin's credentials, then signs the measured request. */
+    private Prepared prepare(Citadel citadel, Path dir) throws Exception {
+        SSLContext tls = trusting(dir.resolve("client/ca.pem"));
+        Map<String, String> creds = credentials(dir.resolve("client/credentials"));
+        String host = "localhost:" + citadel.port();
+        String id = creds.get("aws_access_key_id");
+        String secret = creds.get("aws_secret_access_key");
+        SigV4Signer signer = new SigV4Signer(id, SecretBytes.ofUtf8(secret), "us-east-1", "sts");
+        SigV4Signer s3Signer = new SigV4Signer(id, SecretBytes.ofUtf8(secret), "us-east-1", "s3");
+        byte[] signed;
+        if (operation.equals("s3-get")) {
+            tlsCall(tls, citadel.port(), signedS3(s3Signer, host, "PUT", "/" + S3_BUCKET, new byte[0]));
+            tlsCall(tls, citadel.port(), signedS3(s3Signer, host, "PUT", S3_KEY, S3_OBJECT));
+            signed = signedS3(s3Signer, host, "GET", S3_KEY, null);
+        } else if (operation.equals("kms-encrypt")) {
+            SigV4Signer kmsSigner = new SigV4Signer(id, SecretBytes.ofUtf8(secret), "us-east-1", "kms");
+            String created = tlsCall(tls, citadel.port(), signedJson(kmsSigner, host, "TrentService.CreateKey", "{}"));
+            signed = signedJson(kmsSigner, host, "TrentService.Encrypt", encryptBody(json(created, "KeyId")));
+        } else {
+            signed = signedPost(signer, host, STS_BODY);
+        }
+        return new Prepared(tls, signer, s3Signer, host, signed);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
     }
 
     /** Creates a user, its access key and an allow-all policy in moto during its unauthenticated set-up window. */
@@ -347,15 +394,25 @@ public final class LoadTool implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "| %s | %.0f | %.2f | %.2f | %d | %d |%n", r.target(), r.callsPerSecond(),
                     r.p50Micros() / 1000, r.p99Micros() / 1000, r.failures(), r.reconnects());
         }
-        LoadRun.Result citadel = find(results, "citadel");
+        LoadRun.Result citadel = results.stream().filter(r -> r.target().startsWith("citadel") && !r.target().equals(NO_AUDIT_LABEL))
+                .findFirst().orElse(null);
         LoadRun.Result jetty = find(results, "bare");
         LoadRun.Result moto = find(results, "moto");
+        LoadRun.Result auditOn = find(results, CITADEL_LABEL);
+        LoadRun.Result auditOff = find(results, NO_AUDIT_LABEL);
         System.out.println();
+        if (discardedEvents >= 0) {
+            System.out.printf(Locale.ROOT, "citadel-no-audit: %d audit events discarded (every call, counted or not, and the set-up calls)%n",
+                    discardedEvents);
+        }
         if (citadel != null && moto != null) {
             System.out.printf(Locale.ROOT, "Citadel / moto:       %.1fx%n", citadel.callsPerSecond() / moto.callsPerSecond());
         }
         if (citadel != null && jetty != null) {
             System.out.printf(Locale.ROOT, "Citadel / bare Jetty: %.0f %%%n", 100 * citadel.callsPerSecond() / jetty.callsPerSecond());
+        }
+        if (auditOn != null && auditOff != null) {
+            System.out.printf(Locale.ROOT, "audit on / audit off: %.0f %%%n", 100 * auditOn.callsPerSecond() / auditOff.callsPerSecond());
         }
     }
 

@@ -50,7 +50,9 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,10 +95,27 @@ public final class Citadel implements AutoCloseable {
         return port;
     }
 
+    /** Starts Citadel with its audit log ({@link JsonLinesAuditLog} on {@code audit.log}), as the server's command line does. */
     public static Citadel start(ServerConfig config) {
+        return startWithAuditSink(config, () -> new JsonLinesAuditLog(config.auditLog()));
+    }
+
+    /**
+     * Starts Citadel with the given audit sink in place of its audit log. This exists only to
+     * measure what the audit costs: the load tool ({@code citadel-bench}, target
+     * {@code citadel-no-audit}) compares a Citadel started by {@link #start} with one whose sink
+     * discards events. It is never called by the server's command line ({@code CitadelMain}), and
+     * no configuration key, file or request can reach it: a running server always audits
+     * ({@code ArchitectureTest.onlyStartChoosesTheAuditSink}).
+     *
+     * @param auditSink makes the sink at the point of the start order where the audit log is
+     *     opened (after the data directory exists); the sink is closed with the server
+     */
+    public static Citadel startWithAuditSink(ServerConfig config, Supplier<? extends AuditSink> auditSink) {
+        Objects.requireNonNull(auditSink, "auditSink is null");
         List<AutoCloseable> resources = new ArrayList<>();
         try {
-            return start(config, resources);
+            return start(config, auditSink, resources);
         } catch (RuntimeException e) {
             closeAll(resources);
             throw e;
@@ -106,7 +125,8 @@ public final class Citadel implements AutoCloseable {
         }
     }
 
-    private static Citadel start(ServerConfig config, List<AutoCloseable> resources) throws Exception {
+    private static Citadel start(ServerConfig config, Supplier<? extends AuditSink> auditSink, List<AutoCloseable> resources)
+            throws Exception {
         SecureRandom random = new SecureRandom();
         Clock clock = Clock.systemUTC();
         Path dataDir = config.dataDir();
@@ -172,7 +192,7 @@ public final class Citadel implements AutoCloseable {
                 signingKeys, clock, random, operatorTrailArn, config.trails().deliveryInterval(), config.trails().digestInterval());
         registry.freeze();
 
-        AuditSink audit = new JsonLinesAuditLog(config.auditLog());
+        AuditSink audit = Objects.requireNonNull(auditSink.get(), "the audit sink supplier returned null");
         resources.add(audit);
         delivery.start();
         resources.add(delivery); // closed before the audit log and the store

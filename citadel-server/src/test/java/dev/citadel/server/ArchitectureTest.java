@@ -5,6 +5,8 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import dev.citadel.server.config.ServerConfig;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -63,6 +65,18 @@ class ArchitectureTest {
     void jettyStaysInTheServerModule() {
         noClasses().that().resideOutsideOfPackage("dev.citadel.server..")
                 .should().dependOnClassesThat().resideInAPackage("org.eclipse.jetty..")
+                .check(classes);
+    }
+
+    /**
+     * No feature bypasses audit: only {@link Citadel#start} chooses the audit sink. The other
+     * sink of {@link Citadel#startWithAuditSink} is the load tool's (citadel-bench, outside the
+     * server's modules), to measure what the audit costs.
+     */
+    @Test
+    void onlyStartChoosesTheAuditSink() {
+        noClasses().that().doNotBelongToAnyOf(Citadel.class)
+                .should().callMethod(Citadel.class, "startWithAuditSink", ServerConfig.class, Supplier.class)
                 .check(classes);
     }
 }
