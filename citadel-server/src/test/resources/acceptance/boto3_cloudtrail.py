@@ -39,7 +39,7 @@ R["created"] = [created["TrailARN"] == arn, created["S3KeyPrefix"], created["Log
 R["duplicate"] = code(lambda: ct.create_trail(Name="management", S3BucketName="trail-logs", S3KeyPrefix="audit"))
 R["get"] = ct.get_trail(Name=arn)["Trail"]["HomeRegion"]
 R["foreign_arn"] = code(lambda: ct.get_trail(Name="arn:aws:cloudtrail:us-east-1:999999999999:trail/management"))
-R["described"] = [t["Name"] for t in ct.describe_trails()["trailList"]]
+R["described"] = sorted(t["Name"] for t in ct.describe_trails()["trailList"])
 R["status_before"] = ct.get_trail_status(Name="management")["IsLogging"]
 ct.start_logging(Name="management")
 status = ct.get_trail_status(Name="management")

@@ -37,7 +37,7 @@ public final class TestServer implements AutoCloseable {
         return new TestServer(dataDir, Citadel.start(config(dataDir, overrides)));
     }
 
-    static ServerConfig config(Path dir, String... overrides) {
+    public static ServerConfig config(Path dir, String... overrides) {
         Settings s = Settings.defaults().with(ConfigKey.DATA_DIR, dir.toString()).with(ConfigKey.LISTEN, "127.0.0.1:0");
         if ("pkcs11".equals(System.getProperty("citadel.test.rootKeyProvider"))) {
             // The whole suite once more with the root key in SoftHSM2 (see the pkcs11-root-key Surefire execution).

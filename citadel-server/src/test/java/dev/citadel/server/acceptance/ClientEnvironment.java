@@ -63,9 +63,21 @@ public final class ClientEnvironment {
 
     /** Runs a command with the environment a user gets by sourcing client/env; returns exit code, stdout and stderr. */
     public static Result run(ClientFiles files, List<String> command) {
+        return run(files, command, Map.of());
+    }
+
+    /** As {@link #run(ClientFiles, List)}, with some variables changed ("" removes one). */
+    public static Result run(ClientFiles files, List<String> command, Map<String, String> changes) {
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().keySet().removeIf(k -> k.startsWith("AWS_"));
         pb.environment().putAll(variables(files));
+        changes.forEach((k, v) -> {
+            if (v.isEmpty()) {
+                pb.environment().remove(k);
+            } else {
+                pb.environment().put(k, v);
+            }
+        });
         try {
             Path out = Files.createTempFile("citadel-cmd", ".out");
             Path err = Files.createTempFile("citadel-cmd", ".err");

@@ -25,7 +25,7 @@ class CloudTrailAcceptanceTest {
             assertThat(out.path("duplicate").asText()).startsWith("TrailAlreadyExistsException");
             assertThat(out.path("get").asText()).isEqualTo("us-east-1");
             assertThat(out.path("foreign_arn").asText()).startsWith("TrailNotFoundException");
-            assertThat(out.path("described").toString()).isEqualTo("[\"management\"]");
+            assertThat(out.path("described").toString()).isEqualTo("[\"citadel-operator\",\"management\"]");
             assertThat(out.path("status_before").asBoolean()).isFalse();
             assertThat(out.path("status_started").toString()).isEqualTo("[true,true]");
             assertThat(out.path("status_stopped").toString()).isEqualTo("[false,true]");
