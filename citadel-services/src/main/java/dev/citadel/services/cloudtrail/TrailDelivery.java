@@ -305,7 +305,9 @@ public final class TrailDelivery implements AutoCloseable {
             if (!trail.includeGlobalEvents() && GLOBAL_SOURCES.contains(source)) {
                 return Optional.empty();
             }
-            Instant started = trail.startedAt().orElseThrow().truncatedTo(ChronoUnit.SECONDS);
+            // Event times have one-second resolution and are taken as a request arrives: the StartLogging
+            // call's own event may carry the second before the start was recorded.
+            Instant started = trail.startedAt().orElseThrow().truncatedTo(ChronoUnit.SECONDS).minusSeconds(1);
             if (time.isBefore(started) || !trail.logging() && trail.stoppedAt().map(time::isAfter).orElse(false)) {
                 return Optional.empty();
             }

@@ -100,20 +100,12 @@ public final class TrailVerifier {
                 digest(bucket, key, "INVALID: not found");
                 return;
             }
-            byte[] content;
-            JsonNode d;
-            try {
-                content = gunzip(found.get().body());
-                d = JSON.readTree(content);
-            } catch (IOException e) {
-                digest(bucket, key, "INVALID: invalid format");
+            Checked checked = checkDigest(bucket, key, found.get().body(), found.get().metadata(), this::publicKey);
+            digest(bucket, key, checked.status());
+            if (checked.digest() == null) {
                 return;
             }
-            String problem = digestProblem(bucket, key, content, d, found.get().metadata());
-            digest(bucket, key, problem == null ? "valid" : problem);
-            if (problem != null) {
-                return;
-            }
+            JsonNode d = checked.digest();
             for (JsonNode f : d.path("logFiles")) {
                 checkLog(f.path("s3Bucket").asText(""), f.path("s3Object").asText(""), f.path("hashValue").asText(""));
             }
@@ -142,25 +134,46 @@ public final class TrailVerifier {
         }
     }
 
-    /** Null when the digest is where it was delivered and its signature verifies; otherwise why not. */
-    private String digestProblem(String bucket, String key, byte[] content, JsonNode d, Map<String, String> metadata) {
+    /** A digest file's verdict ("valid" or "INVALID: why") and, when valid, its JSON. */
+    record Checked(String status, JsonNode digest) {
+    }
+
+    /**
+     * Checks one digest file as fetched from {@code bucket}/{@code key}: gzip and JSON, the fields
+     * validate-logs requires, its location, and its signature (hex in the {@code signature} user
+     * metadata) by the public key its fingerprint names. The bytes are untrusted (a bucket owner
+     * can write anything there): any input gets a verdict, nothing is thrown.
+     */
+    static Checked checkDigest(String bucket, String key, byte[] gz, Map<String, String> metadata,
+            java.util.function.Function<String, byte[]> publicKeys) {
+        byte[] content;
+        JsonNode d;
+        try {
+            content = gunzip(gz);
+            d = JSON.readTree(content);
+        } catch (IOException | RuntimeException e) {
+            return new Checked("INVALID: invalid format", null);
+        }
+        if (d == null || !d.isObject()) {
+            return new Checked("INVALID: invalid format", null);
+        }
         for (String field : List.of("digestPublicKeyFingerprint", "digestS3Bucket", "digestS3Object", "previousDigestSignature", "digestEndTime",
                 "digestStartTime")) {
             if (!d.has(field)) {
-                return "INVALID: invalid format";
+                return new Checked("INVALID: invalid format", null);
             }
         }
         if (!d.path("digestS3Bucket").asText("").equals(bucket) || !d.path("digestS3Object").asText("").equals(key)) {
-            return "INVALID: has been moved from its original location";
+            return new Checked("INVALID: has been moved from its original location", null);
         }
         String signature = metadata.get("signature");
         if (signature == null || !metadata.containsKey("signature-algorithm")) {
-            return "INVALID: signature verification failed";
+            return new Checked("INVALID: signature verification failed", null);
         }
         String fingerprint = d.path("digestPublicKeyFingerprint").asText("");
-        byte[] publicKey = publicKey(fingerprint);
+        byte[] publicKey = publicKeys.apply(fingerprint);
         if (publicKey == null) {
-            return "INVALID: public key not found for fingerprint " + fingerprint;
+            return new Checked("INVALID: public key not found for fingerprint " + fingerprint, null);
         }
         JsonNode previous = d.path("previousDigestSignature");
         byte[] signed = TrailDelivery.stringToSign(d.path("digestEndTime").asText(""), bucket, key, TrailDelivery.sha256Hex(content),
@@ -169,9 +182,9 @@ public final class TrailVerifier {
         try {
             raw = HexFormat.of().parseHex(signature);
         } catch (IllegalArgumentException e) {
-            return "INVALID: signature verification failed";
+            return new Checked("INVALID: signature verification failed", null);
         }
-        return DigestSigningKeys.verify(publicKey, signed, raw) ? null : "INVALID: signature verification failed";
+        return DigestSigningKeys.verify(publicKey, signed, raw) ? new Checked("valid", d) : new Checked("INVALID: signature verification failed", null);
     }
 
     private byte[] publicKey(String fingerprint) {
@@ -214,9 +227,14 @@ public final class TrailVerifier {
         }
     }
 
+    /** At most 256 MiB inflated: a file is refused rather than allowed to exhaust memory. */
     private static byte[] gunzip(byte[] gz) throws IOException {
         try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(gz))) {
-            return in.readAllBytes();
+            byte[] out = in.readNBytes(256 << 20);
+            if (in.read() >= 0) {
+                throw new IOException("inflates to more than 256 MiB");
+            }
+            return out;
         }
     }
 }
