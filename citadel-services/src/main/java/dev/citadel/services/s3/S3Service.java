@@ -606,21 +606,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
 
     /** A customer key a service seals with on its own behalf: it must exist, be enabled, and its key policy must grant the service. */
     private Key serviceKey(String principal, String account, String keyId, String objectArn) {
-        String owner = account;
-        String ref = keyId;
-        if (keyId.startsWith("arn:aws:kms:")) {
-            String[] parts = keyId.split(":", 6);
-            owner = parts.length == 6 ? parts[4] : account;
-            ref = parts.length == 6 ? parts[5] : keyId;
-        }
-        String keyOwner = owner;
-        String name = ref.startsWith("key/") ? ref.substring(4) : ref;
-        Key key = (name.startsWith("alias/") ? keys.aliasTarget(keyOwner, name).flatMap(keys::key)
-                : keys.key(name).filter(k -> k.accountId().equals(keyOwner)))
-                .orElseThrow(() -> new AwsException("KMS.NotFoundException", 400, "Invalid keyId " + keyId));
-        if (!key.state().equals("Enabled")) {
-            throw new AwsException("KMS.DisabledException", 400, key.arn() + " is " + key.state() + ".");
-        }
+        Key key = enabledKey(account, keyId);
         dev.citadel.policy.Policy policy;
         try {
             policy = dev.citadel.policy.PolicyParser.parse(key.policy(), dev.citadel.policy.PolicyParser.Kind.RESOURCE);
@@ -842,21 +828,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         if (keyId == null || keyId.isEmpty()) {
             return s3Key(b);
         }
-        String account = ctx.principal().account().value();
-        String name = keyId;
-        if (keyId.startsWith("arn:aws:kms:")) {
-            String[] parts = keyId.split(":", 6);
-            account = parts.length == 6 ? parts[4] : account;
-            name = parts.length == 6 ? parts[5] : keyId;
-        }
-        String owner = account;
-        String ref = name.startsWith("key/") ? name.substring(4) : name;
-        Key key = (ref.startsWith("alias/") ? keys.aliasTarget(owner, ref).flatMap(keys::key)
-                : keys.key(ref).filter(k -> k.accountId().equals(owner)))
-                .orElseThrow(() -> new AwsException("KMS.NotFoundException", 400, "Invalid keyId " + keyId));
-        if (!key.state().equals("Enabled")) {
-            throw new AwsException("KMS.DisabledException", 400, key.arn() + " is " + key.state() + ".");
-        }
+        Key key = enabledKey(ctx.principal().account().value(), keyId);
         java.util.Map<String, List<String>> conditionKeys = new java.util.HashMap<>();
         dev.citadel.pipeline.RequestPipeline.globalConditionKeys(ctx, conditionKeys);
         conditionKeys.put("kms:ViaService", List.of("s3." + ctx.region() + ".amazonaws.com"));
@@ -868,6 +840,30 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
         if (!d.allowed()) {
             throw new AwsException("AccessDenied", 403, "User: " + ctx.principal().arn() + " is not authorized to perform: " + action
                     + " on resource: " + key.arn() + " " + d.reason());
+        }
+        return key;
+    }
+
+    /**
+     * The enabled KMS key a key id, key ARN, alias name or alias ARN names; a bare id or alias is
+     * looked up in {@code account}, an ARN in the account it names. KMS.NotFoundException and
+     * KMS.DisabledException otherwise.
+     */
+    private Key enabledKey(String account, String keyId) {
+        String owner = account;
+        String name = keyId;
+        if (keyId.startsWith("arn:aws:kms:")) {
+            String[] parts = keyId.split(":", 6);
+            owner = parts.length == 6 ? parts[4] : account;
+            name = parts.length == 6 ? parts[5] : keyId;
+        }
+        String keyOwner = owner;
+        String ref = name.startsWith("key/") ? name.substring(4) : name;
+        Key key = (ref.startsWith("alias/") ? keys.aliasTarget(keyOwner, ref).flatMap(keys::key)
+                : keys.key(ref).filter(k -> k.accountId().equals(keyOwner)))
+                .orElseThrow(() -> new AwsException("KMS.NotFoundException", 400, "Invalid keyId " + keyId));
+        if (!key.state().equals("Enabled")) {
+            throw new AwsException("KMS.DisabledException", 400, key.arn() + " is " + key.state() + ".");
         }
         return key;
     }
