@@ -24,7 +24,18 @@ public final class AuthErrors {
             case AWS_QUERY -> query(e);
             case REST_XML -> s3(e);
             case AWS_JSON_1_0, AWS_JSON_1_1, REST_JSON_1 -> json(e);
+            case OCI_DISTRIBUTION -> registry(e);
         };
+    }
+
+    /** The registry answers every authentication failure with 401 and a challenge, as Docker clients expect. */
+    private static AwsException registry(AuthException e) {
+        String message = switch (e.kind()) {
+            case EXPIRED_SESSION_TOKEN -> "Your authorization token has expired. Reauthenticate and try again.";
+            case MISSING_AUTHENTICATION -> "Not Authorized";
+            default -> "Your authorization token is invalid.";
+        };
+        return new AwsException("UNAUTHORIZED", 401, message);
     }
 
     /** A request whose credential scope names a service or region this server does not answer. */
@@ -32,6 +43,7 @@ public final class AuthErrors {
         return switch (protocol) {
             case AWS_QUERY, REST_XML -> new AwsException("SignatureDoesNotMatch", 403, message);
             case AWS_JSON_1_0, AWS_JSON_1_1, REST_JSON_1 -> new AwsException("InvalidSignatureException", 400, message);
+            case OCI_DISTRIBUTION -> new AwsException("UNAUTHORIZED", 401, message);
         };
     }
 

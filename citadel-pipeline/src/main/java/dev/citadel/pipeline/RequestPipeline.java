@@ -53,9 +53,24 @@ public final class RequestPipeline {
     private final Map<SensitiveData.Kind, java.util.concurrent.atomic.LongAdder> sensitiveFindings = new java.util.EnumMap<>(
             SensitiveData.Kind.class);
 
+    private final ServiceDefinition registryService;
+    private final RegistryAuthenticator registryAuthenticator;
+
     public RequestPipeline(String region, OperationRegistry registry, RequestAuthenticator authenticator,
             Authorizer authorizer, AuditSink audit, Map<Protocol, ProtocolAdapter> adapters, long defaultMaxBodyBytes,
             Clock clock, SensitiveData.Mode sensitiveData) {
+        this(region, registry, authenticator, authorizer, audit, adapters, defaultMaxBodyBytes, clock, sensitiveData, null, null);
+    }
+
+    /**
+     * @param registryService       the container registry's OCI Distribution API ({@code /v2/…}), or null when not served
+     * @param registryAuthenticator how its requests authenticate (ECR tokens)
+     */
+    public RequestPipeline(String region, OperationRegistry registry, RequestAuthenticator authenticator,
+            Authorizer authorizer, AuditSink audit, Map<Protocol, ProtocolAdapter> adapters, long defaultMaxBodyBytes,
+            Clock clock, SensitiveData.Mode sensitiveData, ServiceDefinition registryService, RegistryAuthenticator registryAuthenticator) {
+        this.registryService = registryService;
+        this.registryAuthenticator = registryAuthenticator;
         this.sensitiveData = requireNonNull(sensitiveData, "sensitiveData is null");
         this.region = requireNonNull(region, "region is null");
         this.registry = requireNonNull(registry, "registry is null");
@@ -118,6 +133,9 @@ public final class RequestPipeline {
     }
 
     private EncodedResponse process(IncomingRequest request, Trace t) {
+        if (registryService != null && dev.citadel.pipeline.protocol.OciRoutes.isRegistryPath(request.rawPath())) {
+            return processRegistry(request, t);
+        }
         RequestAuthenticator.Scope scope;
         try {
             scope = authenticator.scope(request);
@@ -169,7 +187,39 @@ public final class RequestPipeline {
             throw AuthErrors.toAwsException(e, service.protocol());
         }
         t.principal = principal;
+        return run(request, t, service, adapter, principal, body, stream);
+    }
 
+    /**
+     * A container registry request: routed by path, authenticated by its ECR token, then
+     * authorized, run and audited like every other operation (its ECR action, its repository).
+     */
+    private EncodedResponse processRegistry(IncomingRequest request, Trace t) {
+        ServiceDefinition service = registryService;
+        t.service = service;
+        ProtocolAdapter adapter = adapters.get(service.protocol());
+        String name = adapter.operationFromHeaders(service, request).orElseThrow();
+        t.operation = name;
+        Operation operation = registry.operation(service.id(), name).orElseThrow(() -> adapter.unknownOperation(service, name));
+        Principal principal;
+        try {
+            principal = registryAuthenticator.authenticate(request);
+        } catch (AuthException e) {
+            throw AuthErrors.toAwsException(e, service.protocol());
+        }
+        t.principal = principal;
+        if (operation.spec().streamingBody()) {
+            if (request.contentLength() > bodyLimit(operation)) {
+                throw tooLarge(bodyLimit(operation));
+            }
+            return run(request, t, service, adapter, principal, new byte[0], request.body());
+        }
+        return run(request, t, service, adapter, principal, readBody(request, bodyLimit(operation)), null);
+    }
+
+    /** The steps after authentication, the same for every protocol: decode, find the spec, authorize, scan, run, encode. */
+    private EncodedResponse run(IncomingRequest request, Trace t, ServiceDefinition service, ProtocolAdapter adapter, Principal principal,
+            byte[] body, java.io.InputStream stream) {
         ProtocolAdapter.Call call = adapter.decode(service, request, body);
         if (stream != null) {
             call.input().set(dev.citadel.pipeline.protocol.S3Routes.BODY, new com.fasterxml.jackson.databind.node.POJONode(stream));
@@ -297,6 +347,7 @@ public final class RequestPipeline {
             case AWS_QUERY, REST_XML -> new AwsException("AccessDenied", 403, message);
             case AWS_JSON_1_0, AWS_JSON_1_1 -> new AwsException("AccessDeniedException", 400, message);
             case REST_JSON_1 -> new AwsException("AccessDeniedException", 403, message);
+            case OCI_DISTRIBUTION -> new AwsException("DENIED", 403, message);
         };
     }
 

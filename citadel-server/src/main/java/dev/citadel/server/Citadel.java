@@ -165,7 +165,9 @@ public final class Citadel implements AutoCloseable {
                 .service(IamService.DEFINITION)
                 .service(KmsService.DEFINITION)
                 .service(S3Service.DEFINITION)
-                .service(dev.citadel.services.cloudtrail.CloudTrailService.DEFINITION);
+                .service(dev.citadel.services.cloudtrail.CloudTrailService.DEFINITION)
+                .service(dev.citadel.services.ecr.EcrService.DEFINITION)
+                .service(dev.citadel.services.ecr.EcrService.REGISTRY);
         PolicyAuthorizer authorizer = new PolicyAuthorizer(accounts, endpointPolicies(config));
         SessionTokens sessionTokens = new SessionTokens(sealer, accounts.ids());
         MfaVerifier mfa = new MfaVerifier(accounts, sealer);
@@ -190,6 +192,16 @@ public final class Citadel implements AutoCloseable {
                 .operations());
         dev.citadel.services.cloudtrail.TrailDelivery delivery = new dev.citadel.services.cloudtrail.TrailDelivery(store, config.auditLog(), s3,
                 signingKeys, clock, random, operatorTrailArn, config.trails().deliveryInterval(), config.trails().digestInterval());
+        java.util.concurrent.atomic.AtomicReference<String> registryHost = new java.util.concurrent.atomic.AtomicReference<>("");
+        dev.citadel.services.ecr.ImageScans scans = new dev.citadel.services.ecr.ImageScans(dev.citadel.services.ecr.ImageScans.none(), clock);
+        resources.add(scans);
+        dev.citadel.services.ecr.EcrService ecr = new dev.citadel.services.ecr.EcrService(store, kmsKeys,
+                blobStore(config, dataDir, "images", new SealedBlobs(kmsKeys), resources), sessionTokens, clock, config.region(), registryHost::get,
+                scans, authorizer);
+        ecr.sweep();
+        authorizer.register(ecr);
+        registry.registerAll(ecr.operations());
+        registry.registerAll(new dev.citadel.services.ecr.Registry(ecr).operations());
         registry.freeze();
 
         AuditSink audit = Objects.requireNonNull(auditSink.get(), "the audit sink supplier returned null");
@@ -197,9 +209,10 @@ public final class Citadel implements AutoCloseable {
         delivery.start();
         resources.add(delivery); // closed before the audit log and the store
         Map<Protocol, ProtocolAdapter> adapters = ProtocolAdapters.all();
-        RequestPipeline pipeline = new RequestPipeline(config.region(), registry,
-                new AccessKeyAuthenticator(accounts, sessionTokens, clock, config.maxClockSkew()),
-                authorizer, audit, adapters, config.http().maxBodyBytes(), clock, config.sensitiveData());
+        AccessKeyAuthenticator keyAuthenticator = new AccessKeyAuthenticator(accounts, sessionTokens, clock, config.maxClockSkew());
+        RequestPipeline pipeline = new RequestPipeline(config.region(), registry, keyAuthenticator,
+                authorizer, audit, adapters, config.http().maxBodyBytes(), clock, config.sensitiveData(),
+                dev.citadel.services.ecr.EcrService.REGISTRY, new dev.citadel.services.ecr.RegistryTokens(keyAuthenticator));
 
         InetSocketAddress bind = new InetSocketAddress(config.listen().getHostString(), config.listen().getPort());
         ApiServer server = new ApiServer(bind, config.http(), tls, new ApiHandler(pipeline, ""));
@@ -217,6 +230,7 @@ public final class Citadel implements AutoCloseable {
         URI endpoint = config.listen().getPort() == 0
                 ? URI.create(config.publicEndpoint().getScheme() + "://" + config.publicEndpoint().getHost() + ":" + server.port())
                 : config.publicEndpoint();
+        registryHost.set(endpoint.getHost() + (endpoint.getPort() > 0 ? ":" + endpoint.getPort() : ""));
         ClientFiles clientFiles = new ClientFiles(dataDir);
         bootstrap.newAdminKey().ifPresent(key -> clientFiles.writeCredentials(key.accessKeyId(), key.secretAccessKey()));
         if (!clientFiles.hasCredentials()) {
@@ -278,10 +292,22 @@ public final class Citadel implements AutoCloseable {
 
     /** Where object contents live: {@code <data-dir>/objects}, or a bucket of an S3-compatible service (its client closed with the server). */
     private static BlobStore objectStore(ServerConfig config, Path dataDir, SealedBlobs blobs, List<AutoCloseable> resources) {
+        return blobStore(config, dataDir, "objects", blobs, resources);
+    }
+
+    /**
+     * A store of sealed blobs: {@code <data-dir>/<name>}, or, with a remote blob store, the same
+     * bucket under a prefix of its own ({@code objects} uses the configured prefix, another store
+     * that prefix's sibling {@code <prefix>-<name>/}), so that each store's sweep sees only its blobs.
+     */
+    private static BlobStore blobStore(ServerConfig config, Path dataDir, String name, SealedBlobs blobs, List<AutoCloseable> resources) {
         return switch (config.blobStore()) {
-            case BlobStoreConfig.Local local -> new LocalBlobStore(dataDir.resolve("objects"), blobs);
-            case BlobStoreConfig.Remote remote -> {
-                RemoteBlobStore store = RemoteBlobStore.open(remote, dataDir.resolve("spool"), blobs);
+            case BlobStoreConfig.Local local -> new LocalBlobStore(dataDir.resolve(name), blobs);
+            case BlobStoreConfig.Remote configured -> {
+                BlobStoreConfig.Remote remote = name.equals("objects") ? configured : new BlobStoreConfig.Remote(configured.endpoint(),
+                        configured.bucket(), configured.prefix().replaceAll("/+$", "") + "-" + name + "/", configured.region(),
+                        configured.accessKeyId(), configured.secretAccessKey(), configured.caFile());
+                RemoteBlobStore store = RemoteBlobStore.open(remote, dataDir.resolve(name.equals("objects") ? "spool" : "spool-" + name), blobs);
                 resources.add(store);
                 yield store;
             }

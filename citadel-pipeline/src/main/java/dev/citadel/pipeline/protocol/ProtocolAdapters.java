@@ -26,7 +26,8 @@ public final class ProtocolAdapters {
                 Protocol.AWS_JSON_1_1, new Json(Protocol.AWS_JSON_1_1),
                 Protocol.AWS_QUERY, new Query(),
                 Protocol.REST_XML, new Rest(Protocol.REST_XML),
-                Protocol.REST_JSON_1, new Rest(Protocol.REST_JSON_1));
+                Protocol.REST_JSON_1, new Rest(Protocol.REST_JSON_1),
+                Protocol.OCI_DISTRIBUTION, new Oci());
     }
 
     /** awsJson: the operation is in {@code X-Amz-Target}, the input is the JSON body. */
@@ -182,6 +183,63 @@ public final class ProtocolAdapters {
 
         private static AwsException notImplemented() {
             return new AwsException("NotImplemented", 501, "A header you provided implies functionality that is not implemented.");
+        }
+    }
+
+    /**
+     * The OCI Distribution API: the route names the operation; the operation answers with its own
+     * {@link EncodedResponse} ({@code __encoded}, as the REST protocols); errors are the
+     * registry's {@code {"errors":[{"code","message","detail"}]}}, and a 401 carries the Basic
+     * challenge that makes Docker clients send the ECR token.
+     */
+    static final class Oci implements ProtocolAdapter {
+        private static final java.util.Map<String, String> API_VERSION = java.util.Map.of("Docker-Distribution-API-Version", "registry/2.0");
+
+        @Override
+        public Optional<String> operationFromHeaders(ServiceDefinition service, IncomingRequest request) {
+            return Optional.of(OciRoutes.route(request).operation());
+        }
+
+        @Override
+        public Call decode(ServiceDefinition service, IncomingRequest request, byte[] body) {
+            OciRoutes.Route route = OciRoutes.route(request);
+            com.fasterxml.jackson.databind.node.ObjectNode in = OciRoutes.input(route, request);
+            if (body.length > 0) {
+                in.put("body", body);
+            }
+            return new Call(route.operation(), in);
+        }
+
+        @Override
+        public EncodedResponse encode(ServiceDefinition service, String operation, JsonNode output, String requestId) {
+            JsonNode encoded = output.get(S3Routes.ENCODED);
+            if (encoded == null || !encoded.isPojo() || !(((com.fasterxml.jackson.databind.node.POJONode) encoded).getPojo()
+                    instanceof EncodedResponse response)) {
+                throw new AwsException("UNSUPPORTED", 405, "The operation is unsupported.");
+            }
+            java.util.Map<String, String> headers = new java.util.LinkedHashMap<>(response.headers());
+            headers.putAll(API_VERSION);
+            headers.put("x-amzn-RequestId", requestId);
+            return new EncodedResponse(response.status(), response.contentType(), headers, response.body(), response.stream());
+        }
+
+        @Override
+        public EncodedResponse encodeError(ServiceDefinition service, AwsException error, String requestId, boolean headRequest) {
+            com.fasterxml.jackson.databind.node.ObjectNode body = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+            String code = error.httpStatus() >= 500 ? "UNKNOWN" : error.code();
+            body.putArray("errors").addObject().put("code", code).put("message", error.getMessage()).putObject("detail");
+            java.util.Map<String, String> headers = new java.util.LinkedHashMap<>(API_VERSION);
+            headers.put("x-amzn-RequestId", requestId);
+            if (error.httpStatus() == 401) {
+                headers.put("WWW-Authenticate", "Basic realm=\"Citadel container registry\",service=\"ecr.amazonaws.com\"");
+            }
+            byte[] bytes = headRequest ? new byte[0] : body.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            return new EncodedResponse(error.httpStatus(), "application/json; charset=utf-8", headers, bytes);
+        }
+
+        @Override
+        public AwsException unknownOperation(ServiceDefinition service, String operation) {
+            return new AwsException("UNSUPPORTED", 405, "The operation is unsupported.");
         }
     }
 }

@@ -162,6 +162,21 @@ public final class AccessKeyAuthenticator implements RequestAuthenticator {
     private AccountDirectory.ResolvedKey session(String accessKeyId, Scope scope) {
         String token = scope.authorization().securityToken().orElseThrow(() -> new AuthException(AuthException.Kind.INVALID_SESSION_TOKEN,
                 "The security token included in the request is invalid."));
+        return session(accessKeyId, token);
+    }
+
+    /**
+     * Who a session token stands for, when it opens for {@code accessKeyId} and has not expired
+     * (the container registry's ECR tokens carry one); AuthException otherwise.
+     */
+    public dev.citadel.pipeline.Principal sessionPrincipal(String accessKeyId, String token) {
+        if (!accessKeyId.startsWith("ASIA") || accessKeyId.length() > 128) {
+            throw new AuthException(AuthException.Kind.INVALID_SESSION_TOKEN, "The security token included in the request is invalid.");
+        }
+        return session(accessKeyId, token).principal();
+    }
+
+    private AccountDirectory.ResolvedKey session(String accessKeyId, String token) {
         CachedSession cached = sessionCache.get(accessKeyId);
         dev.citadel.services.sts.SessionTokens.Opened opened;
         if (cached != null && MessageDigest.isEqual(cached.token.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {

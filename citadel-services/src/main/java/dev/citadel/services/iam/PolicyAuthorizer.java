@@ -81,6 +81,15 @@ public final class PolicyAuthorizer implements Authorizer {
         default Optional<ResourceOwner> owner(String resource) {
             return Optional.empty();
         }
+
+        /**
+         * For a resource whose ARN names its account (an ECR repository): its resource-based
+         * policy, if it has one. Like a bucket policy it may allow on its own within the account,
+         * and across accounts it must allow as well as the caller's own policies.
+         */
+        default Optional<PolicyEvaluator.Source> resourcePolicy(String resource) {
+            return Optional.empty();
+        }
     }
 
     /** Who owns a resource whose ARN does not say, and the resource-based policy it has, if any. */
@@ -142,6 +151,14 @@ public final class PolicyAuthorizer implements Authorizer {
                     if (owner.isPresent()) {
                         resourceAccount = owner.get().account();
                         ownerPolicy = owner.get().policy();
+                        break;
+                    }
+                }
+            }
+            if (ownerPolicy.isEmpty() && !resourceAccount.isEmpty()) {
+                for (ResourcePolicies provider : resourcePolicies) {
+                    ownerPolicy = provider.resourcePolicy(resource);
+                    if (ownerPolicy.isPresent()) {
                         break;
                     }
                 }
