@@ -201,13 +201,36 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
         if (!m.matches()) {
             return Optional.empty();
         }
-        return store.read(h -> new EcrRepository(h).repository(m.group(1), m.group(2))).flatMap(Repo::policy).map(p -> {
+        return store.read(h -> new EcrRepository(h).repository(m.group(1), m.group(2))).flatMap(r -> r.policy().map(p -> {
             try {
-                return new PolicyEvaluator.Source("the repository policy of " + m.group(2), PolicyParser.parse(p, PolicyParser.Kind.RESOURCE));
+                return new PolicyEvaluator.Source("the repository policy of " + m.group(2), parsePolicy(p, r.arn()));
             } catch (MalformedPolicyException e) {
                 throw new IllegalStateException("stored repository policy is malformed", e);
             }
-        });
+        }));
+    }
+
+    /**
+     * A repository policy as the evaluator reads it. As in ECR, its statements need not name a
+     * Resource: the repository is the resource, so a statement without one applies to it.
+     */
+    static dev.citadel.policy.Policy parsePolicy(String text, String repositoryArn) throws MalformedPolicyException {
+        JsonNode doc;
+        try {
+            doc = JSON.readTree(text);
+        } catch (java.io.IOException e) {
+            throw new MalformedPolicyException("The policy is not valid JSON.");
+        }
+        if (doc != null && doc.isObject()) {
+            JsonNode statements = doc.path("Statement");
+            for (JsonNode st : statements.isArray() ? statements : JSON.createArrayNode().add(statements)) {
+                if (st.isObject() && !st.has("Resource") && !st.has("NotResource")) {
+                    ((ObjectNode) st).put("Resource", repositoryArn);
+                }
+            }
+            text = doc.toString();
+        }
+        return PolicyParser.parse(text, PolicyParser.Kind.RESOURCE);
     }
 
     // ---- repositories ----
@@ -390,7 +413,7 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
         String text = new Inputs(input, INVALID).requiredString("policyText", 1, 10240, null);
         dev.citadel.policy.Policy parsed;
         try {
-            parsed = PolicyParser.parse(text, PolicyParser.Kind.RESOURCE);
+            parsed = parsePolicy(text, r.arn());
         } catch (MalformedPolicyException e) {
             throw new AwsException(INVALID, 400, "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy "
                     + "provided': " + e.getMessage());
