@@ -222,6 +222,14 @@ public final class EcrRepository {
         return execute(h.createUpdate("DELETE FROM ecr_uploads WHERE upload_id = :u").bind("u", uploadId)) == 1;
     }
 
+    /** Deletes the uploads started before {@code before} (abandoned); returns their parts. */
+    public List<String> deleteUploadsBefore(Instant before) {
+        List<String> parts = h.createQuery("SELECT parts FROM ecr_uploads WHERE created_at < :b").bind("b", before.toEpochMilli())
+                .mapTo(String.class).list();
+        execute(h.createUpdate("DELETE FROM ecr_uploads WHERE created_at < :b").bind("b", before.toEpochMilli()));
+        return parts;
+    }
+
     /** Every part list the registry refers to (for sweeping unreferenced sealed blobs at start). */
     public List<String> allParts() {
         List<String> out = new ArrayList<>(h.createQuery("SELECT parts FROM ecr_blobs").mapTo(String.class).list());

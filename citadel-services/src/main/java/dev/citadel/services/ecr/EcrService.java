@@ -371,8 +371,12 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
         return ids;
     }
 
-    /** Removes what interrupted pushes left behind. Run at start, before serving. */
+    /**
+     * Removes what interrupted pushes left behind: uploads not completed within a day (as a
+     * registry expires them) and sealed blobs nothing refers to. Run at start, before serving.
+     */
     public int sweep() throws java.io.IOException {
+        store.inTransaction(h -> new EcrRepository(h).deleteUploadsBefore(clock.instant().minus(Duration.ofDays(1))));
         return images.sweep(referencedBlobs());
     }
 
