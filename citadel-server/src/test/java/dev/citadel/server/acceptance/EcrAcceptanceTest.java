@@ -135,6 +135,68 @@ class EcrAcceptanceTest {
         }
     }
 
+    /**
+     * Both test images (scripts/test-images.sh: busybox, and Debian's scikit-learn, 272 MiB of
+     * layers) go up with skopeo and come back with the same digests, byte for byte; describe-images
+     * lists them. Once per build (the image is large).
+     */
+    @Test
+    @org.junit.jupiter.api.Tag("runs-once")
+    void testImagesRoundTripByteIdentical() throws Exception {
+        Path work = Files.createTempDirectory("citadel-ecr-images-");
+        try (TestServer server = TestServer.start()) {
+            Path certs = work.resolve("certs");
+            Files.createDirectories(certs);
+            Files.copy(server.clientFiles().caFile(), certs.resolve("ca.crt"));
+            String host = "localhost:" + server.port();
+            ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), List.of("python3", "-c", String.join("\n",
+                    "import base64, boto3",
+                    "ecr = boto3.client('ecr')",
+                    "for n in ('tiny', 'sklearn'): ecr.create_repository(repositoryName=n)",
+                    "t = ecr.get_authorization_token()['authorizationData'][0]['authorizationToken']",
+                    "print(base64.b64decode(t).decode().split(':', 1)[1])")));
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            String password = r.stdout().trim();
+            for (dev.citadel.server.images.TestImages.Image image : List.of(dev.citadel.server.images.TestImages.tiny(),
+                    dev.citadel.server.images.TestImages.sklearn())) {
+                String remote = "docker://" + host + "/" + image.name() + ":v1";
+                Skopeo push = skopeo(certs, "--dest-creds", "AWS:" + password, image.skopeoReference(), remote);
+                assertThat(push.exitCode()).as(push.output()).isZero();
+                Path back = work.resolve(image.name());
+                Skopeo pull = skopeo(certs, "--src-creds", "AWS:" + password, remote, "oci:" + back + ":latest");
+                assertThat(pull.exitCode()).as(pull.output()).isZero();
+                assertThat(OciImages.manifestDigest(back)).isEqualTo(image.manifestDigest());
+                List<String> digests = new ArrayList<>(List.of(image.manifestDigest(), image.configDigest()));
+                digests.addAll(image.layerDigests());
+                for (String digest : digests) {
+                    assertThat(sha256(back.resolve("blobs/sha256/" + digest.substring(7)))).as(digest).isEqualTo(digest);
+                    assertThat(Files.size(back.resolve("blobs/sha256/" + digest.substring(7)))).isEqualTo(Files.size(image.blob(digest)));
+                }
+                ClientEnvironment.Result cli = ClientEnvironment.run(server.clientFiles(), List.of(AwsCliAcceptanceTest.AWS_CLI_V2.toString(),
+                        "ecr", "describe-images", "--repository-name", image.name(), "--query", "imageDetails[].[imageDigest,imageSizeInBytes]",
+                        "--output", "text"));
+                assertThat(cli.exitCode()).as(cli.stderr()).isZero();
+                assertThat(cli.stdout().trim()).isEqualTo(image.manifestDigest() + "\t" + image.totalSize());
+            }
+        } finally {
+            try (var files = Files.walk(work)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private static String sha256(Path file) throws Exception {
+        java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 20];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                sha.update(buf, 0, n);
+            }
+        }
+        return "sha256:" + java.util.HexFormat.of().formatHex(sha.digest());
+    }
+
     private static JsonNode phase(TestServer server, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of("python3", ClientEnvironment.resourceFile("/acceptance/boto3_ecr.py").toString()));
         command.addAll(List.of(args));
@@ -149,7 +211,9 @@ class EcrAcceptanceTest {
     /** {@code skopeo copy} trusting Citadel's CA for both sides (the OCI side ignores it). */
     static Skopeo skopeo(Path certs, String credsFlag, String creds, String from, String to) throws IOException, InterruptedException {
         String certFlag = credsFlag.startsWith("--dest") ? "--dest-cert-dir" : "--src-cert-dir";
-        ProcessBuilder pb = new ProcessBuilder("skopeo", "copy", "--retry-times", "0", certFlag, certs.toString(), credsFlag, creds, from, to);
+        // --preserve-digests: a refusal of the OCI manifest must fail the copy, not turn it into another format.
+        ProcessBuilder pb = new ProcessBuilder("skopeo", "copy", "--preserve-digests", "--retry-times", "0", certFlag, certs.toString(), credsFlag,
+                creds, from, to);
         pb.redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("AWS_"));
         Process p = pb.start();
