@@ -84,10 +84,15 @@ final class Matching {
                 events.add(e);
             }
         }
-        events.sort((x, y) -> {
-            int c = scheme.compare(x.version(), y.version());
-            return c != 0 ? c : Boolean.compare(x.kind() != EventKind.INTRODUCED, y.kind() != EventKind.INTRODUCED);
-        });
+        try {
+            events.sort((x, y) -> {
+                int c = scheme.compare(x.version(), y.version());
+                return c != 0 ? c : Boolean.compare(x.kind() != EventKind.INTRODUCED, y.kind() != EventKind.INTRODUCED);
+            });
+        } catch (IllegalArgumentException e) {
+            // the order is not transitive on these versions (Maven's can fail so on odd strings): keep the advisory's
+            // own order, which the OSV schema asks writers to sort already
+        }
         boolean vulnerable = fromZero;
         for (Event e : events) {
             int c = scheme.compare(v, e.version());

@@ -117,7 +117,10 @@ class ScanParsersFuzzTest {
             if (Integer.signum(s.compare(a, b)) != -Integer.signum(s.compare(b, a))) {
                 throw new AssertionError("not antisymmetric: " + a + " / " + b);
             }
-            if (s.valid(a) && s.valid(b) && s.valid(c) && s.compare(a, b) <= 0 && s.compare(b, c) <= 0 && s.compare(a, c) > 0) {
+            // Maven's own order is not transitive on odd strings (1..B1-r1 < 1.00 < 1.0_0.1 < 1..B1-r1: normalisation drops a
+            // zero from one list and not from the other); the matcher copes with that (Matching.affects never needs a total order)
+            if (s != MavenVersion.SCHEME && s.valid(a) && s.valid(b) && s.valid(c) && s.compare(a, b) <= 0 && s.compare(b, c) <= 0
+                    && s.compare(a, c) > 0) {
                 throw new AssertionError("not transitive: " + a + " / " + b + " / " + c);
             }
         }
