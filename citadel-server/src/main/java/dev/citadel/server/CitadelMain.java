@@ -13,9 +13,11 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /** The {@code citadel} command line. */
-@Command(name = "citadel", mixinStandardHelpOptions = true, subcommands = {CitadelMain.Serve.class, CitadelMain.ConfigReference.class, CitadelMain.RewrapRootKey.class, CitadelMain.Audit.class},
+@Command(name = "citadel", mixinStandardHelpOptions = true, subcommands = {CitadelMain.Serve.class, CitadelMain.ConfigReference.class, CitadelMain.RewrapRootKey.class, CitadelMain.Audit.class,
+        CitadelMain.Vulndb.class},
         description = "A self-hosted machine-learning platform that speaks the SageMaker API.")
 public final class CitadelMain {
 
@@ -192,6 +194,53 @@ public final class CitadelMain {
                 System.out.printf("%d/%d digest files valid%n", report.digestsValid(), report.digestsValid() + report.digestsInvalid());
                 System.out.printf("%d/%d log files valid%n", report.logsValid(), report.logsValid() + report.logsInvalid());
                 return report.valid() ? 0 : 1;
+            }
+        }
+    }
+
+    /** {@code citadel vulndb import}: the container registry's vulnerability database. */
+    @Command(name = "vulndb", mixinStandardHelpOptions = true, description = "The vulnerability database of the registry's image scanner.",
+            subcommands = VulndbImport.class)
+    static final class Vulndb {
+    }
+
+    @Command(name = "import", mixinStandardHelpOptions = true,
+            description = {"Import OSV advisories from .json files, .zip archives of them (such as osv.dev's all.zip for an ecosystem),",
+                    "or directories holding either. An advisory replaces a stored one with the same id only when it is newer.",
+                    "Exit 0: all imported; 1: some were rejected (listed on stderr), the rest imported; 2: configuration error."})
+    static final class VulndbImport implements Callable<Integer> {
+        @Option(names = "--data-dir", description = "Data directory (default ./citadel-data).")
+        Path dataDir;
+
+        @Option(names = "--config", description = "Config file (default <data-dir>/citadel.conf when it exists).")
+        Path config;
+
+        @Option(names = "--set", description = "A setting of the configuration: --set KEY=VALUE (repeatable).")
+        List<String> overrides = new ArrayList<>();
+
+        @Parameters(arity = "1..*", paramLabel = "PATH", description = "OSV .json files, .zip archives or directories.")
+        List<Path> paths = new ArrayList<>();
+
+        @Override
+        public Integer call() {
+            ServerConfig cfg;
+            try {
+                cfg = configure(dataDir, null, config, overrides);
+            } catch (ConfigException e) {
+                System.err.println("citadel: configuration error: " + e.getMessage());
+                return 2;
+            }
+            try (dev.citadel.metadata.MetadataStore store = dev.citadel.metadata.MetadataStore.open(cfg.metadata())) {
+                var report = dev.citadel.services.ecr.scan.VulnerabilityImport.run(store, paths, java.time.Clock.systemUTC());
+                for (String rejected : report.rejected()) {
+                    System.err.println("citadel: rejected " + rejected);
+                }
+                if (report.rejectedCount() > report.rejected().size()) {
+                    System.err.printf("citadel: … and %d more rejected%n", report.rejectedCount() - report.rejected().size());
+                }
+                System.out.printf("%d advisories added, %d updated, %d ignored (the stored ones are as new), %d rejected; %d files read%n",
+                        report.added(), report.updated(), report.ignored(), report.rejectedCount(), report.files());
+                return report.rejectedCount() == 0 ? 0 : 1;
             }
         }
     }
