@@ -80,11 +80,11 @@ elif phase == "images":
     R["batch_get"] = [[i["imageId"]["imageDigest"], len(i["imageManifest"])] for i in got["images"]]
     R["batch_get_failures"] = [f["failureCode"] for f in got["failures"]]
     if len(sys.argv) > 3:
-        for _ in range(100):
+        for _ in range(600):
             status = ecr.describe_image_scan_findings(repositoryName=name, imageId={"imageTag": "v1"})
             if status["imageScanStatus"]["status"] != "IN_PROGRESS":
                 break
-            time.sleep(0.2)
+            time.sleep(0.5)
         R["scan_status"] = status["imageScanStatus"]["status"]
         R["findings"] = [[f["name"], f["severity"], {a["key"]: a["value"] for a in f.get("attributes", [])}]
                          for f in status.get("imageScanFindings", {}).get("findings", [])]

@@ -193,7 +193,8 @@ public final class Citadel implements AutoCloseable {
         dev.citadel.services.cloudtrail.TrailDelivery delivery = new dev.citadel.services.cloudtrail.TrailDelivery(store, config.auditLog(), s3,
                 signingKeys, clock, random, operatorTrailArn, config.trails().deliveryInterval(), config.trails().digestInterval());
         java.util.concurrent.atomic.AtomicReference<String> registryHost = new java.util.concurrent.atomic.AtomicReference<>("");
-        dev.citadel.services.ecr.ImageScans scans = new dev.citadel.services.ecr.ImageScans(dev.citadel.services.ecr.ImageScans.none(), clock);
+        dev.citadel.services.ecr.ImageScans scans = new dev.citadel.services.ecr.ImageScans(
+                new dev.citadel.services.ecr.scan.StoredAdvisories(store), clock);
         resources.add(scans);
         dev.citadel.services.ecr.EcrService ecr = new dev.citadel.services.ecr.EcrService(store, kmsKeys,
                 blobStore(config, dataDir, "images", new SealedBlobs(kmsKeys), resources), sessionTokens, clock, config.region(), registryHost::get,

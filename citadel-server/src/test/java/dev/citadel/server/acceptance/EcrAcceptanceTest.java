@@ -67,7 +67,7 @@ class EcrAcceptanceTest {
             assertThat(images.path("list").toString()).isEqualTo("[\"v1\"]");
             assertThat(images.path("batch_get").get(0).get(0).asText()).isEqualTo(digest);
             assertThat(images.path("batch_get_failures").toString()).isEqualTo("[\"ImageNotFound\"]");
-            assertThat(images.path("scan_status").asText()).isEqualTo("COMPLETE");
+            assertThat(images.path("scan_status").asText()).as("busybox has no package database").isEqualTo("UNSUPPORTED_IMAGE");
             ClientEnvironment.Result cli = ClientEnvironment.run(server.clientFiles(), List.of(AwsCliAcceptanceTest.AWS_CLI_V2.toString(), "ecr",
                     "describe-images", "--repository-name", "tiny", "--query", "imageDetails[].imageDigest", "--output", "text"));
             assertThat(cli.exitCode()).as(cli.stderr()).isZero();
@@ -144,7 +144,16 @@ class EcrAcceptanceTest {
     @org.junit.jupiter.api.Tag("runs-once")
     void testImagesRoundTripByteIdentical() throws Exception {
         Path work = Files.createTempDirectory("citadel-ecr-images-");
-        try (TestServer server = TestServer.start()) {
+        // The operator imports the OSV fixture (real advisories: one hits coreutils 9.1-1 in bookworm,
+        // two name tar and zlib versions bookworm has fixed) with the server stopped, as `citadel vulndb import` does.
+        TestServer first = TestServer.start();
+        first.stop();
+        try (dev.citadel.server.Citadel.Offline offline = dev.citadel.server.Citadel.openOffline(TestServer.config(first.dataDir()))) {
+            var report = dev.citadel.services.ecr.scan.VulnerabilityImport.run(offline.store(), List.of(Path.of(
+                    "../citadel-services/src/test/resources/dev/citadel/services/ecr/scan/osv")), java.time.Clock.systemUTC());
+            assertThat(report.added()).isGreaterThanOrEqualTo(3);
+        }
+        try (TestServer server = first.restart()) {
             Path certs = work.resolve("certs");
             Files.createDirectories(certs);
             Files.copy(server.clientFiles().caFile(), certs.resolve("ca.crt"));
@@ -152,7 +161,7 @@ class EcrAcceptanceTest {
             ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), List.of("python3", "-c", String.join("\n",
                     "import base64, boto3",
                     "ecr = boto3.client('ecr')",
-                    "for n in ('tiny', 'sklearn'): ecr.create_repository(repositoryName=n)",
+                    "for n in ('tiny', 'sklearn'): ecr.create_repository(repositoryName=n, imageScanningConfiguration={'scanOnPush': True})",
                     "t = ecr.get_authorization_token()['authorizationData'][0]['authorizationToken']",
                     "print(base64.b64decode(t).decode().split(':', 1)[1])")));
             assertThat(r.exitCode()).as(r.stderr()).isZero();
@@ -178,6 +187,16 @@ class EcrAcceptanceTest {
                 assertThat(cli.exitCode()).as(cli.stderr()).isZero();
                 assertThat(cli.stdout().trim()).isEqualTo(image.manifestDigest() + "\t" + image.totalSize());
             }
+            // Scanned on push: the busybox image has no package database; the Debian one has coreutils 9.1-1,
+            // which the planted advisory names, and the fixed tar and zlib, which it must not report.
+            JsonNode tiny = phase(server, "images", "tiny", "scan");
+            assertThat(tiny.path("scan_status").asText()).isEqualTo("UNSUPPORTED_IMAGE");
+            JsonNode sklearn = phase(server, "images", "sklearn", "scan");
+            assertThat(sklearn.path("scan_status").asText()).isEqualTo("COMPLETE");
+            List<String> found = new ArrayList<>();
+            sklearn.path("findings").forEach(f -> found.add(f.get(0).asText() + " " + f.get(1).asText() + " "
+                    + f.get(2).path("package_name").asText() + " " + f.get(2).path("package_version").asText()));
+            assertThat(found).as("named by its CVE, as ECR names findings").containsExactly("CVE-2016-2781 LOW coreutils 9.1-1");
         } finally {
             try (var files = Files.walk(work)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -26,25 +26,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Image scans, on push (for repositories that ask) and on demand: one background thread reads the
  * image's layers from the sealed store and hands them to the {@link Scanner}; the image's scan
- * status goes IN_PROGRESS, then COMPLETE with its findings (ECR's basic-scan shape) or FAILED with
- * a reason. An index (multi-platform image) is not scanned itself (UNSUPPORTED_IMAGE), as in ECR.
+ * status goes IN_PROGRESS, then COMPLETE with its findings (ECR's basic-scan shape), FAILED with
+ * a reason, or UNSUPPORTED_IMAGE when no package database is found (busybox) or the image is an
+ * index (multi-platform; its images are scanned one by one), as in ECR.
  */
 public final class ImageScans implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ImageScans.class);
 
-    /** A vulnerability finding as DescribeImageScanFindings lists it. */
-    public record Finding(String name, String description, String uri, String severity, Map<String, String> attributes) {
-    }
-
-    /** What finds vulnerabilities in an image's layers (tar or gzip'd tar streams, base layer first). */
-    public interface Scanner {
-        List<Finding> scan(List<Supplier<InputStream>> layers) throws IOException;
-
-        /** When the vulnerability database was last updated (vulnerabilitySourceUpdatedAt), if it ever was. */
-        Optional<Instant> databaseUpdatedAt();
-    }
-
-    private final Scanner scanner;
+    private final dev.citadel.services.ecr.scan.VulnerabilityScanner scanner;
+    private final dev.citadel.services.ecr.scan.AdvisorySource advisories;
     private final Clock clock;
     private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "ecr-image-scans");
@@ -52,13 +42,16 @@ public final class ImageScans implements AutoCloseable {
         return t;
     });
 
-    public ImageScans(Scanner scanner, Clock clock) {
-        this.scanner = scanner;
+    /** @param advisories the vulnerability database (the operator's OSV imports) */
+    public ImageScans(dev.citadel.services.ecr.scan.AdvisorySource advisories, Clock clock) {
+        this.advisories = advisories;
+        this.scanner = new dev.citadel.services.ecr.scan.VulnerabilityScanner(advisories);
         this.clock = clock;
     }
 
+    /** When the vulnerability database last changed (vulnerabilitySourceUpdatedAt). */
     public Optional<Instant> databaseUpdatedAt() {
-        return scanner.databaseUpdatedAt();
+        return advisories.updatedAt();
     }
 
     void start(EcrService ecr, Repo repo, Image image) {
@@ -84,10 +77,19 @@ public final class ImageScans implements AutoCloseable {
                             .orElseThrow(() -> new IOException("layer " + layer.digest() + " is missing"));
                     layers.add(() -> ecr.images.open(repo.accountId(), ImageStore.parts(blob.parts())));
                 }
-                findings = json(scanner.scan(layers)).toString();
-                status = "COMPLETE";
-                description = "The scan was completed successfully.";
+                dev.citadel.services.ecr.scan.ScanResult result = scanner.scan(layers);
+                if (!result.inventory().supported()) {
+                    status = "UNSUPPORTED_IMAGE";
+                    description = "UnsupportedImageError: The operating system and/or package manager are not supported.";
+                } else {
+                    findings = json(result.findings()).toString();
+                    status = "COMPLETE";
+                    description = "The scan was completed successfully.";
+                }
             }
+        } catch (dev.citadel.services.ecr.scan.ImageScanException e) {
+            status = "FAILED";
+            description = e.getMessage();
         } catch (IOException | RuntimeException e) {
             LOG.warn("scan of {} in {} failed", image.digest(), repo.arn(), e);
             status = "FAILED";
@@ -101,9 +103,9 @@ public final class ImageScans implements AutoCloseable {
                 s.equals("COMPLETE") ? Optional.of(at) : Optional.empty()));
     }
 
-    private static ArrayNode json(List<Finding> findings) {
+    private static ArrayNode json(List<dev.citadel.services.ecr.scan.Finding> findings) {
         ArrayNode out = JsonNodeFactory.instance.arrayNode();
-        for (Finding f : findings) {
+        for (dev.citadel.services.ecr.scan.Finding f : findings) {
             ObjectNode n = out.addObject();
             n.put("name", f.name());
             if (!f.description().isEmpty()) {
@@ -112,7 +114,7 @@ public final class ImageScans implements AutoCloseable {
             if (!f.uri().isEmpty()) {
                 n.put("uri", f.uri());
             }
-            n.put("severity", f.severity());
+            n.put("severity", f.severity().name());
             ArrayNode attributes = n.putArray("attributes");
             f.attributes().forEach((k, v) -> attributes.addObject().put("key", k).put("value", v));
         }
@@ -132,21 +134,6 @@ public final class ImageScans implements AutoCloseable {
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         counts.forEach(out::put);
         return out;
-    }
-
-    /** No database imported: every scan completes with no findings. */
-    public static Scanner none() {
-        return new Scanner() {
-            @Override
-            public List<Finding> scan(List<Supplier<InputStream>> layers) {
-                return List.of();
-            }
-
-            @Override
-            public Optional<Instant> databaseUpdatedAt() {
-                return Optional.empty();
-            }
-        };
     }
 
     @Override
