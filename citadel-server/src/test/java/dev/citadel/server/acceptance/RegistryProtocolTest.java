@@ -41,6 +41,9 @@ class RegistryProtocolTest {
                 "import boto3",
                 "ecr = boto3.client('ecr')",
                 "ecr.create_repository(repositoryName='proto')",
+                "ecr.create_repository(repositoryName='proto-mount')",
+                "key = boto3.client('kms').create_key(Description='images')['KeyMetadata']['Arn']",
+                "ecr.create_repository(repositoryName='proto-kms', encryptionConfiguration={'encryptionType': 'KMS', 'kmsKey': key})",
                 "print(ecr.get_authorization_token()['authorizationData'][0]['authorizationToken'])")));
         assertThat(r.exitCode()).as(r.stderr()).isZero();
         auth = "Basic " + r.stdout().trim();
@@ -161,6 +164,44 @@ class RegistryProtocolTest {
         assertThat(code(authed("GET", "/v2/nope/tags/list", null))).isEqualTo("NAME_UNKNOWN");
         assertThat(authed("DELETE", "/v2/proto/manifests/" + d, null).statusCode()).isEqualTo(202);
         assertThat(authed("GET", "/v2/proto/manifests/v1", null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void mountsWithinTheRegistryAndIndexesOfItsImages() throws Exception {
+        byte[] blob = "a blob to mount into another repository".getBytes(StandardCharsets.UTF_8);
+        String d = digest(blob);
+        assertThat(authed("POST", "/v2/proto/blobs/uploads/?digest=" + d, blob).statusCode()).isEqualTo(201);
+        // Same key (the account's aws/ecr): mounted without an upload.
+        HttpResponse<String> mounted = authed("POST", "/v2/proto-mount/blobs/uploads/?mount=" + d + "&from=proto", null);
+        assertThat(mounted.statusCode()).isEqualTo(201);
+        assertThat(authed("GET", "/v2/proto-mount/blobs/" + d, null).body()).isEqualTo(new String(blob, StandardCharsets.UTF_8));
+        // Another key (a repository under a customer KMS key): no mount, an upload starts instead (the spec's fallback).
+        HttpResponse<String> fallback = authed("POST", "/v2/proto-kms/blobs/uploads/?mount=" + d + "&from=proto", null);
+        assertThat(fallback.statusCode()).isEqualTo(202);
+        assertThat(authed("HEAD", "/v2/proto-kms/blobs/" + d, null).statusCode()).isEqualTo(404);
+        // A source that does not have the blob: also an upload.
+        assertThat(authed("POST", "/v2/proto-mount/blobs/uploads/?mount=" + digest("x".getBytes(StandardCharsets.UTF_8)) + "&from=proto", null)
+                .statusCode()).isEqualTo(202);
+
+        // An index may list only manifests the repository has.
+        byte[] config = "{}".getBytes(StandardCharsets.UTF_8);
+        authed("POST", "/v2/proto-mount/blobs/uploads/?digest=" + digest(config), config);
+        String image = manifest(digest(config), config.length, d, blob.length);
+        String type = "application/vnd.oci.image.manifest.v1+json";
+        assertThat(authed("PUT", "/v2/proto-mount/manifests/amd64", image.getBytes(StandardCharsets.UTF_8), "Content-Type", type).statusCode())
+                .isEqualTo(201);
+        String index = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[{\"mediaType\":\""
+                + type + "\",\"digest\":\"%s\",\"size\":%d,\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}";
+        String indexType = "application/vnd.oci.image.index.v1+json";
+        String unknown = index.formatted(digest("nothing".getBytes(StandardCharsets.UTF_8)), 7);
+        assertThat(code(authed("PUT", "/v2/proto-mount/manifests/multi", unknown.getBytes(StandardCharsets.UTF_8), "Content-Type", indexType)))
+                .isEqualTo("MANIFEST_BLOB_UNKNOWN");
+        String known = index.formatted(digest(image.getBytes(StandardCharsets.UTF_8)), image.length());
+        assertThat(authed("PUT", "/v2/proto-mount/manifests/multi", known.getBytes(StandardCharsets.UTF_8), "Content-Type", indexType)
+                .statusCode()).isEqualTo(201);
+        HttpResponse<String> got = authed("GET", "/v2/proto-mount/manifests/multi", null);
+        assertThat(got.headers().firstValue("Content-Type")).hasValue(indexType);
+        assertThat(got.body()).isEqualTo(known);
     }
 
     private static String manifest(String configDigest, int configSize, String layerDigest, int layerSize) {
