@@ -255,6 +255,9 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
         if (encryption.equals("KMS")) {
             String keyId = enc.path("kmsKey").asText("");
             Key k = resolveKey(account, keyId.isEmpty() ? MANAGED_KEY_ALIAS : keyId);
+            if (!keyId.isEmpty()) {
+                requireKeyUse(ctx, k);
+            }
             kmsArn = k.arn();
         } else if (!encryption.equals("AES256")) {
             throw new AwsException(INVALID, 400, "encryptionType must be AES256 or KMS (KMS_DSSE is not available).");
@@ -277,26 +280,38 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
 
     /** The customer key a repository is encrypted with: enabled, of the account (or named by ARN), usable for encryption. */
     private Key resolveKey(String account, String keyId) {
-        String owner = account;
-        String ref = keyId;
-        if (keyId.startsWith("arn:aws:kms:")) {
-            String[] parts = keyId.split(":", 6);
-            owner = parts.length == 6 ? parts[4] : account;
-            ref = parts.length == 6 ? parts[5] : keyId;
-        }
-        String keyOwner = owner;
-        String name = ref.startsWith("key/") ? ref.substring(4) : ref;
-        if (name.equals(MANAGED_KEY_ALIAS)) {
+        if (keyId.equals(MANAGED_KEY_ALIAS)) {
             return keys.managedKey(account, region, MANAGED_KEY_ALIAS, "Default key that protects ECR images when no other key is defined");
         }
-        Key k = (name.startsWith("alias/") ? keys.aliasTarget(keyOwner, name).flatMap(keys::key)
-                : keys.key(name).filter(x -> x.accountId().equals(keyOwner)))
-                .orElseThrow(() -> new AwsException("KmsException", 400, "The KMS key " + keyId + " does not exist or is not accessible."));
+        Key k = keys.resolve(account, keyId).orElseThrow(() -> new AwsException("KmsException", 400, "The KMS key " + keyId
+                + " does not exist or is not accessible."));
         if (!k.state().equals("Enabled") || !k.keyUsage().equals("ENCRYPT_DECRYPT") || !k.keySpec().equals("SYMMETRIC_DEFAULT")) {
             throw new AwsException("KmsException", 400, "The KMS key " + k.arn() + " cannot encrypt images (it must be an enabled symmetric "
                     + "encryption key).");
         }
         return k;
+    }
+
+    /**
+     * A repository under a customer key: the key must be the account's own, and the caller must be
+     * allowed to use it through ECR (kms:GenerateDataKey and kms:Decrypt, with kms:ViaService
+     * {@code ecr.<region>.amazonaws.com}), as ECR checks when it creates its grant.
+     */
+    private void requireKeyUse(RequestContext ctx, Key k) {
+        if (!k.accountId().equals(ctx.principal().account().value())) {
+            throw new AwsException("KmsException", 400, "The KMS key " + k.arn() + " belongs to another account.");
+        }
+        Map<String, List<String>> context = new java.util.HashMap<>();
+        dev.citadel.pipeline.RequestPipeline.globalConditionKeys(ctx, context);
+        context.put("kms:ViaService", List.of("ecr." + ctx.region() + ".amazonaws.com"));
+        context.put("kms:CallerAccount", List.of(ctx.principal().account().value()));
+        for (String action : List.of("kms:GenerateDataKey", "kms:Decrypt")) {
+            if (!authorizer.authorize(new dev.citadel.pipeline.authz.AuthorizationRequest(ctx.principal(), action, List.of(k.arn()), context))
+                    .allowed()) {
+                throw new AwsException("KmsException", 400, "User: " + ctx.principal().arn() + " is not authorized to perform " + action
+                        + " on the KMS key " + k.arn() + ".");
+            }
+        }
     }
 
     private ObjectNode describe(Repo r) {

@@ -108,6 +108,24 @@ public final class KmsKeys {
         return target;
     }
 
+    /**
+     * The key another service names for {@code account}: a key id, key ARN, alias name or alias
+     * ARN (an ARN in the account it names, the rest in {@code account}). Empty when there is none;
+     * its state is the caller's to check.
+     */
+    public Optional<Key> resolve(String account, String keyId) {
+        String owner = account;
+        String name = keyId;
+        if (keyId.startsWith("arn:aws:kms:")) {
+            String[] parts = keyId.split(":", 6);
+            owner = parts.length == 6 ? parts[4] : account;
+            name = parts.length == 6 ? parts[5] : keyId;
+        }
+        String keyOwner = owner;
+        String ref = name.startsWith("key/") ? name.substring(4) : name;
+        return ref.startsWith("alias/") ? aliasTarget(keyOwner, ref).flatMap(this::key) : key(ref).filter(k -> k.accountId().equals(keyOwner));
+    }
+
     /** Runs a change in one transaction, then drops what this node has cached about keys and aliases. */
     public void change(org.jdbi.v3.core.HandleConsumer<RuntimeException> work) {
         try {

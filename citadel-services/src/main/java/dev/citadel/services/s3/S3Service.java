@@ -850,18 +850,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
      * KMS.DisabledException otherwise.
      */
     private Key enabledKey(String account, String keyId) {
-        String owner = account;
-        String name = keyId;
-        if (keyId.startsWith("arn:aws:kms:")) {
-            String[] parts = keyId.split(":", 6);
-            owner = parts.length == 6 ? parts[4] : account;
-            name = parts.length == 6 ? parts[5] : keyId;
-        }
-        String keyOwner = owner;
-        String ref = name.startsWith("key/") ? name.substring(4) : name;
-        Key key = (ref.startsWith("alias/") ? keys.aliasTarget(keyOwner, ref).flatMap(keys::key)
-                : keys.key(ref).filter(k -> k.accountId().equals(keyOwner)))
-                .orElseThrow(() -> new AwsException("KMS.NotFoundException", 400, "Invalid keyId " + keyId));
+        Key key = keys.resolve(account, keyId).orElseThrow(() -> new AwsException("KMS.NotFoundException", 400, "Invalid keyId " + keyId));
         if (!key.state().equals("Enabled")) {
             throw new AwsException("KMS.DisabledException", 400, key.arn() + " is " + key.state() + ".");
         }
