@@ -107,14 +107,8 @@ public final class CitadelMain {
     @Command(name = "rewrap-root-key", mixinStandardHelpOptions = true,
             description = "Move every sealed secret to another root key provider (server stopped).")
     static final class RewrapRootKey implements Callable<Integer> {
-        @Option(names = "--data-dir", description = "Data directory (default ./citadel-data).")
-        Path dataDir;
-
-        @Option(names = "--config", description = "Config file (default <data-dir>/citadel.conf when it exists).")
-        Path config;
-
-        @Option(names = "--set", description = "A setting of the current configuration: --set KEY=VALUE (repeatable).")
-        List<String> overrides = new ArrayList<>();
+        @picocli.CommandLine.Mixin
+        DataDirOptions data = new DataDirOptions();
 
         @Option(names = "--to", required = true, description = "A setting of the new root key: --to KEY=VALUE (repeatable).")
         List<String> to = new ArrayList<>();
@@ -124,10 +118,10 @@ public final class CitadelMain {
             ServerConfig from;
             ServerConfig target;
             try {
-                from = configure(dataDir, null, config, overrides);
-                List<String> all = new ArrayList<>(overrides);
+                from = data.configure();
+                List<String> all = new ArrayList<>(data.overrides);
                 all.addAll(to);
-                target = configure(dataDir, null, config, all);
+                target = configure(data.dataDir, null, data.config, all);
             } catch (ConfigException e) {
                 System.err.println("citadel: configuration error: " + e.getMessage());
                 return 2;
@@ -158,14 +152,8 @@ public final class CitadelMain {
     @Command(name = "verify", mixinStandardHelpOptions = true,
             description = "Check every delivered log and digest file of the trails offline (exit 0: all valid, 1: something is not).")
     static final class AuditVerify implements Callable<Integer> {
-        @Option(names = "--data-dir", description = "Data directory (default ./citadel-data).")
-        Path dataDir;
-
-        @Option(names = "--config", description = "Config file (default <data-dir>/citadel.conf when it exists).")
-        Path config;
-
-        @Option(names = "--set", description = "A setting of the configuration: --set KEY=VALUE (repeatable).")
-        List<String> overrides = new ArrayList<>();
+        @picocli.CommandLine.Mixin
+        DataDirOptions data = new DataDirOptions();
 
         @Option(names = "--trail-arn", description = "Only this trail (default: every trail of every account).")
         String trailArn = "";
@@ -177,7 +165,7 @@ public final class CitadelMain {
         public Integer call() throws Exception {
             ServerConfig cfg;
             try {
-                cfg = configure(dataDir, null, config, overrides);
+                cfg = data.configure();
             } catch (ConfigException e) {
                 System.err.println("citadel: configuration error: " + e.getMessage());
                 return 2;
@@ -209,14 +197,8 @@ public final class CitadelMain {
                     "or directories holding either. An advisory replaces a stored one with the same id only when it is newer.",
                     "Exit 0: all imported; 1: some were rejected (listed on stderr), the rest imported; 2: configuration error."})
     static final class VulndbImport implements Callable<Integer> {
-        @Option(names = "--data-dir", description = "Data directory (default ./citadel-data).")
-        Path dataDir;
-
-        @Option(names = "--config", description = "Config file (default <data-dir>/citadel.conf when it exists).")
-        Path config;
-
-        @Option(names = "--set", description = "A setting of the configuration: --set KEY=VALUE (repeatable).")
-        List<String> overrides = new ArrayList<>();
+        @picocli.CommandLine.Mixin
+        DataDirOptions data = new DataDirOptions();
 
         @Parameters(arity = "1..*", paramLabel = "PATH", description = "OSV .json files, .zip archives or directories.")
         List<Path> paths = new ArrayList<>();
@@ -225,7 +207,7 @@ public final class CitadelMain {
         public Integer call() {
             ServerConfig cfg;
             try {
-                cfg = configure(dataDir, null, config, overrides);
+                cfg = data.configure();
             } catch (ConfigException e) {
                 System.err.println("citadel: configuration error: " + e.getMessage());
                 return 2;
@@ -242,6 +224,22 @@ public final class CitadelMain {
                         report.added(), report.updated(), report.ignored(), report.rejectedCount(), report.files());
                 return report.rejectedCount() == 0 ? 0 : 1;
             }
+        }
+    }
+
+    /** The options of the commands that open a data directory without serving it: which one, its config file, settings. */
+    static final class DataDirOptions {
+        @Option(names = "--data-dir", description = "Data directory (default ./citadel-data).")
+        Path dataDir;
+
+        @Option(names = "--config", description = "Config file (default <data-dir>/citadel.conf when it exists).")
+        Path config;
+
+        @Option(names = "--set", description = "A setting of the configuration: --set KEY=VALUE (repeatable).")
+        List<String> overrides = new ArrayList<>();
+
+        ServerConfig configure() {
+            return CitadelMain.configure(dataDir, null, config, overrides);
         }
     }
 

@@ -24,6 +24,11 @@ public final class EcrRepository {
             requireNonNull(name, "name is null");
             requireNonNull(policy, "policy is null");
         }
+
+        /** The same repository with new settings (what UpdateRepository may change). */
+        public Repo with(String tagMutability, boolean scanOnPush, Optional<String> policy, String tags) {
+            return new Repo(accountId, name, arn, createdAt, tagMutability, scanOnPush, encryptionType, kmsKeyArn, policy, tags);
+        }
     }
 
     /** A blob (layer or config) of a repository: its digest, plaintext size and its sealed parts ({@code [{"blob","size"}]}). */

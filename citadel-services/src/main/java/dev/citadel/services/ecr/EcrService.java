@@ -402,8 +402,7 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
         if (!mutability.equals("MUTABLE") && !mutability.equals("IMMUTABLE")) {
             throw new AwsException(INVALID, 400, "imageTagMutability must be MUTABLE or IMMUTABLE.");
         }
-        store.useTransaction(h -> new EcrRepository(h).updateRepository(new Repo(r.accountId(), r.name(), r.arn(), r.createdAt(), mutability,
-                r.scanOnPush(), r.encryptionType(), r.kmsKeyArn(), r.policy(), r.tags())));
+        store.useTransaction(h -> new EcrRepository(h).updateRepository(r.with(mutability, r.scanOnPush(), r.policy(), r.tags())));
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         out.put("registryId", account).put("repositoryName", r.name()).put("imageTagMutability", mutability);
         return out;
@@ -417,8 +416,7 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
             throw new AwsException(INVALID, 400, "imageScanningConfiguration.scanOnPush must be a boolean.");
         }
         boolean scanOnPush = config.path("scanOnPush").asBoolean();
-        store.useTransaction(h -> new EcrRepository(h).updateRepository(new Repo(r.accountId(), r.name(), r.arn(), r.createdAt(),
-                r.tagMutability(), scanOnPush, r.encryptionType(), r.kmsKeyArn(), r.policy(), r.tags())));
+        store.useTransaction(h -> new EcrRepository(h).updateRepository(r.with(r.tagMutability(), scanOnPush, r.policy(), r.tags())));
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         out.put("registryId", account).put("repositoryName", r.name()).putObject("imageScanningConfiguration").put("scanOnPush", scanOnPush);
         return out;
@@ -440,8 +438,7 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
         if (parsed == null) {
             throw new AwsException(INVALID, 400, "Invalid repository policy provided");
         }
-        store.useTransaction(h -> new EcrRepository(h).updateRepository(new Repo(r.accountId(), r.name(), r.arn(), r.createdAt(),
-                r.tagMutability(), r.scanOnPush(), r.encryptionType(), r.kmsKeyArn(), Optional.of(text), r.tags())));
+        store.useTransaction(h -> new EcrRepository(h).updateRepository(r.with(r.tagMutability(), r.scanOnPush(), Optional.of(text), r.tags())));
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         out.put("registryId", account).put("repositoryName", r.name()).put("policyText", text);
         return out;
@@ -460,8 +457,7 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
     JsonNode deleteRepositoryPolicy(RequestContext ctx, ObjectNode input) {
         JsonNode existing = getRepositoryPolicy(ctx, input);
         Repo r = requireRepository(registryId(ctx, input), input.path("repositoryName").asText(""));
-        store.useTransaction(h -> new EcrRepository(h).updateRepository(new Repo(r.accountId(), r.name(), r.arn(), r.createdAt(),
-                r.tagMutability(), r.scanOnPush(), r.encryptionType(), r.kmsKeyArn(), Optional.empty(), r.tags())));
+        store.useTransaction(h -> new EcrRepository(h).updateRepository(r.with(r.tagMutability(), r.scanOnPush(), Optional.empty(), r.tags())));
         return existing;
     }
 
@@ -503,8 +499,7 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
             throw new IllegalStateException(e);
         }
         tagsJson(input.path("tags"), tags);
-        store.useTransaction(h -> new EcrRepository(h).updateRepository(new Repo(r.accountId(), r.name(), r.arn(), r.createdAt(),
-                r.tagMutability(), r.scanOnPush(), r.encryptionType(), r.kmsKeyArn(), r.policy(), tags.toString())));
+        store.useTransaction(h -> new EcrRepository(h).updateRepository(r.with(r.tagMutability(), r.scanOnPush(), r.policy(), tags.toString())));
         return JsonNodeFactory.instance.objectNode();
     }
 
@@ -517,8 +512,7 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
             throw new IllegalStateException(e);
         }
         input.path("tagKeys").forEach(k -> tags.remove(k.asText("")));
-        store.useTransaction(h -> new EcrRepository(h).updateRepository(new Repo(r.accountId(), r.name(), r.arn(), r.createdAt(),
-                r.tagMutability(), r.scanOnPush(), r.encryptionType(), r.kmsKeyArn(), r.policy(), tags.toString())));
+        store.useTransaction(h -> new EcrRepository(h).updateRepository(r.with(r.tagMutability(), r.scanOnPush(), r.policy(), tags.toString())));
         return JsonNodeFactory.instance.objectNode();
     }
 
