@@ -73,6 +73,9 @@ elif phase == "policy":
     R["member_describe"] = len(session.client("ecr").describe_images(registryId=account, repositoryName="tiny")["imageDetails"])
 elif phase == "images":
     name = sys.argv[2]
+    if len(sys.argv) > 4:  # a scan on demand first
+        started = ecr.start_image_scan(repositoryName=name, imageId={"imageTag": "v1"})
+        R["started"] = started["imageScanStatus"]["status"]
     details = ecr.describe_images(repositoryName=name)["imageDetails"]
     R["images"] = [[d["imageDigest"], sorted(d.get("imageTags", [])), d["imageManifestMediaType"]] for d in details]
     R["list"] = sorted(i.get("imageTag", "") for i in ecr.list_images(repositoryName=name)["imageIds"])

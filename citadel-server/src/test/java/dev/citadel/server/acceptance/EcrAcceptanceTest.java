@@ -197,6 +197,10 @@ class EcrAcceptanceTest {
             sklearn.path("findings").forEach(f -> found.add(f.get(0).asText() + " " + f.get(1).asText() + " "
                     + f.get(2).path("package_name").asText() + " " + f.get(2).path("package_version").asText()));
             assertThat(found).as("named by its CVE, as ECR names findings").containsExactly("CVE-2016-2781 LOW coreutils 9.1-1");
+            JsonNode again = phase(server, "images", "sklearn", "scan", "on-demand");
+            assertThat(again.path("started").asText()).isEqualTo("IN_PROGRESS");
+            assertThat(again.path("scan_status").asText()).isEqualTo("COMPLETE");
+            assertThat(again.path("findings").size()).isEqualTo(1);
         } finally {
             try (var files = Files.walk(work)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
