@@ -271,6 +271,71 @@ public final class TrailDelivery implements AutoCloseable {
     record Selected(String region, Instant time) {
     }
 
+    /**
+     * The few fields of an audit record that selection reads, taken with a streaming parse that
+     * skips everything else (request parameters, identity, TLS details): delivery reads every new
+     * line once per trail, so this is on the delivery thread's hot path.
+     */
+    record Fields(Instant time, String account, String region, String source, boolean management, boolean readOnly,
+            List<String[]> resources) {
+        private static final com.fasterxml.jackson.core.JsonFactory FACTORY = new com.fasterxml.jackson.core.JsonFactory();
+
+        static Fields of(String line) throws IOException {
+            String time = "";
+            String account = "";
+            String region = "";
+            String source = "";
+            boolean management = true;
+            boolean readOnly = false;
+            List<String[]> resources = new ArrayList<>();
+            try (com.fasterxml.jackson.core.JsonParser p = FACTORY.createParser(line)) {
+                if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                    throw new IOException("not an object");
+                }
+                while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                    String name = p.currentName();
+                    com.fasterxml.jackson.core.JsonToken value = p.nextToken();
+                    if (value.isStructStart() && !name.equals("resources")) {
+                        p.skipChildren();
+                        continue;
+                    }
+                    switch (name) {
+                        case "eventTime" -> time = p.getValueAsString("");
+                        case "recipientAccountId" -> account = p.getValueAsString("");
+                        case "awsRegion" -> region = p.getValueAsString("");
+                        case "eventSource" -> source = p.getValueAsString("");
+                        case "managementEvent" -> management = p.getValueAsBoolean(true);
+                        case "readOnly" -> readOnly = p.getValueAsBoolean(false);
+                        case "resources" -> {
+                            if (value == com.fasterxml.jackson.core.JsonToken.START_ARRAY) {
+                                while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                                    String type = "";
+                                    String arn = "";
+                                    while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                                        String field = p.currentName();
+                                        p.nextToken();
+                                        if (field.equals("type")) {
+                                            type = p.getValueAsString("");
+                                        } else if (field.equals("ARN")) {
+                                            arn = p.getValueAsString("");
+                                        } else {
+                                            p.skipChildren();
+                                        }
+                                    }
+                                    resources.add(new String[] {type, arn});
+                                }
+                            } else {
+                                p.skipChildren();
+                            }
+                        }
+                        default -> p.skipChildren();
+                    }
+                }
+            }
+            return new Fields(Instant.parse(time), account, region, source, management, readOnly, resources);
+        }
+    }
+
     /** A trail's choice of events: its account (all accounts for the operator trail), regions, logging window and event selectors. */
     record Selection(Trail trail, boolean allAccounts, JsonNode selectors) {
         static Selection of(Trail t, boolean operator) {
@@ -285,47 +350,40 @@ public final class TrailDelivery implements AutoCloseable {
             if (line.isBlank()) {
                 return Optional.empty();
             }
-            JsonNode e;
-            Instant time;
+            Fields e;
             try {
-                e = JSON.readTree(line);
-                time = Instant.parse(e.path("eventTime").asText(""));
+                e = Fields.of(line);
             } catch (IOException | java.time.format.DateTimeParseException malformed) {
                 return Optional.empty();
             }
-            String account = e.path("recipientAccountId").asText("");
-            if (!allAccounts && !account.equals(trail.accountId())) {
+            if (!allAccounts && !e.account().equals(trail.accountId())) {
                 return Optional.empty();
             }
-            String region = e.path("awsRegion").asText("");
-            if (region.isEmpty() || !trail.multiRegion() && !region.equals(trail.homeRegion())) {
+            if (e.region().isEmpty() || !trail.multiRegion() && !e.region().equals(trail.homeRegion())) {
                 return Optional.empty();
             }
-            String source = e.path("eventSource").asText("");
-            if (!trail.includeGlobalEvents() && GLOBAL_SOURCES.contains(source)) {
+            if (!trail.includeGlobalEvents() && GLOBAL_SOURCES.contains(e.source())) {
                 return Optional.empty();
             }
             // Event times have one-second resolution and are taken as a request arrives: the StartLogging
             // call's own event may carry the second before the start was recorded.
             Instant started = trail.startedAt().orElseThrow().truncatedTo(ChronoUnit.SECONDS).minusSeconds(1);
-            if (time.isBefore(started) || !trail.logging() && trail.stoppedAt().map(time::isAfter).orElse(false)) {
+            if (e.time().isBefore(started) || !trail.logging() && trail.stoppedAt().map(e.time()::isAfter).orElse(false)) {
                 return Optional.empty();
             }
-            return selected(e, source) ? Optional.of(new Selected(region, time)) : Optional.empty();
+            return selected(e) ? Optional.of(new Selected(e.region(), e.time())) : Optional.empty();
         }
 
-        private boolean selected(JsonNode e, String source) {
-            boolean management = e.path("managementEvent").asBoolean(true);
-            boolean readOnly = e.path("readOnly").asBoolean(false);
+        private boolean selected(Fields e) {
             for (JsonNode s : selectors) {
                 String rw = s.path("ReadWriteType").asText("All");
-                if (rw.equals("ReadOnly") && !readOnly || rw.equals("WriteOnly") && readOnly) {
+                if (rw.equals("ReadOnly") && !e.readOnly() || rw.equals("WriteOnly") && e.readOnly()) {
                     continue;
                 }
-                if (management) {
+                if (e.management()) {
                     boolean excluded = false;
                     for (JsonNode x : s.path("ExcludeManagementEventSources")) {
-                        excluded |= x.asText("").equals(source);
+                        excluded |= x.asText("").equals(e.source());
                     }
                     if (s.path("IncludeManagementEvents").asBoolean(true) && !excluded) {
                         return true;
@@ -334,13 +392,12 @@ public final class TrailDelivery implements AutoCloseable {
                 }
                 for (JsonNode r : s.path("DataResources")) {
                     String type = r.path("Type").asText("");
-                    for (JsonNode resource : e.path("resources")) {
-                        if (!resource.path("type").asText("").equals(type)) {
+                    for (String[] resource : e.resources()) {
+                        if (!resource[0].equals(type)) {
                             continue;
                         }
-                        String arn = resource.path("ARN").asText("");
                         for (JsonNode v : r.path("Values")) {
-                            if (matches(v.asText(""), arn)) {
+                            if (matches(v.asText(""), resource[1])) {
                                 return true;
                             }
                         }
