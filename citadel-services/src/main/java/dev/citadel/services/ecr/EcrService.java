@@ -756,12 +756,17 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
 
     // ---- scans ----
 
+    /** The image an imageId names in the repository: ImageNotFoundException when there is none. */
+    private Found requireImage(String account, Repo r, JsonNode imageId) {
+        checkImageId(imageId);
+        return find(account, r.name(), imageId).orElseThrow(() -> new AwsException("ImageNotFoundException", 400,
+                "The image requested does not exist in the specified repository."));
+    }
+
     JsonNode startImageScan(RequestContext ctx, ObjectNode input) {
         String account = registryId(ctx, input);
         Repo r = requireRepository(account, requireName(input.path("repositoryName").asText("")));
-        checkImageId(input.path("imageId"));
-        Found f = find(account, r.name(), input.path("imageId")).orElseThrow(() -> new AwsException("ImageNotFoundException", 400,
-                "The image requested does not exist in the specified repository."));
+        Found f = requireImage(account, r, input.path("imageId"));
         scans.start(this, r, f.image());
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         out.put("registryId", account).put("repositoryName", r.name());
@@ -773,9 +778,7 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
     JsonNode describeImageScanFindings(RequestContext ctx, ObjectNode input) {
         String account = registryId(ctx, input);
         Repo r = requireRepository(account, requireName(input.path("repositoryName").asText("")));
-        checkImageId(input.path("imageId"));
-        Found f = find(account, r.name(), input.path("imageId")).orElseThrow(() -> new AwsException("ImageNotFoundException", 400,
-                "The image requested does not exist in the specified repository."));
+        Found f = requireImage(account, r, input.path("imageId"));
         Image i = f.image();
         if (i.scanStatus().isEmpty()) {
             throw new AwsException("ScanNotFoundException", 400, "Image scan does not exist for the image with '" + i.digest()
