@@ -49,6 +49,14 @@ public enum ConfigKey {
     AUDIT_DIGEST_INTERVAL("audit.digest-interval", "1h", "Length of the window each signed digest file covers, for trails with log file validation (1s to 1h; AWS: 1h). Below a minute only for tests: digest names have one-second resolution."),
     AUDIT_OPERATOR_TRAIL("audit.operator-trail", "citadel-operator", "Name of the operator trail: a trail of the management account, kept by this configuration, that records every account's events with log file validation; no API call can stop, change or delete it. Empty: no operator trail."),
     AUDIT_OPERATOR_TRAIL_BUCKET("audit.operator-trail-bucket", "", "Bucket of the management account that receives the operator trail, created at start with the bucket policy CloudTrail needs. Empty: citadel-audit-<management account id>."),
+    JOBS_SANDBOX("jobs.sandbox", "runc", "Where training and processing job containers run: 'runc' (this machine; images unpacked under <data-dir>/sandbox) or 'kubernetes' (see docs/KUBERNETES.md)."),
+    JOBS_CAPACITY("jobs.capacity", "2", "How many jobs run at once; the others wait in the queue in order of creation."),
+    JOBS_INSTANCE_TYPES("jobs.instance-types", "", "Instance types offered and what each gets here, comma-separated 'ml.<family>.<size>=<cpus>:<memory GiB>' (ml.m5.large=2:8). Empty: ml.t3.medium, ml.m5.large/xlarge/2xlarge, ml.m4.xlarge and ml.c5.large/xlarge/2xlarge with AWS's sizes."),
+    JOBS_MAX_VOLUME_GB("jobs.max-volume-gb", "100", "Largest VolumeSizeInGB a job may ask for. Each job's volume is a file of that size (sparse) under <data-dir>/sandbox."),
+    JOBS_PIDS("jobs.pids", "4096", "Most processes and threads one job container may have."),
+    JOBS_OUTPUT_LIMIT("jobs.output-limit", "33554432", "Bytes of a job container's output kept in its log stream; the rest is dropped and the log says so."),
+    JOBS_STOP_GRACE("jobs.stop-grace", "120s", "Time between SIGTERM and SIGKILL when a job is stopped or reaches MaxRuntimeInSeconds (SageMaker: 120 s)."),
+    JOBS_IMAGE_CACHE_BYTES("jobs.image-cache-bytes", "21474836480", "Bytes of unpacked image roots kept for reuse by later jobs of the same image (least recently used evicted first)."),
     PRIVATE_ENDPOINTS("private-endpoints", "", "Extra TLS listeners standing for VPC endpoints, comma-separated 'vpce-id@host:port'. Requests through one carry aws:SourceVpce = its id and are bounded by its endpoint policy."),
     PRIVATE_ENDPOINT_POLICIES("private-endpoint-policies", "", "Endpoint policies, comma-separated 'vpce-id=/path/policy.json' (a resource-style policy with a Principal). An endpoint without one allows everything its callers' own policies allow, as AWS's default endpoint policy does.");
 

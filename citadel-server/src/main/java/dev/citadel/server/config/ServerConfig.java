@@ -31,7 +31,8 @@ public record ServerConfig(
         RootKeyConfig rootKey,
         BlobStoreConfig blobStore,
         dev.citadel.pipeline.audit.SensitiveData.Mode sensitiveData,
-        Trails trails) {
+        Trails trails,
+        JobSettings jobs) {
 
     public ServerConfig {
         requireNonNull(listen, "listen is null");
@@ -50,6 +51,39 @@ public record ServerConfig(
         requireNonNull(blobStore, "blobStore is null");
         requireNonNull(sensitiveData, "sensitiveData is null");
         requireNonNull(trails, "trails is null");
+        requireNonNull(jobs, "jobs is null");
+    }
+
+    /**
+     * Training and processing jobs: the sandbox they run in, how many at once, the instance types
+     * offered (empty: the built-in table), the largest volume, and each container's limits.
+     */
+    public record JobSettings(String sandbox, int capacity, String instanceTypes, int maxVolumeGb, int pids, long outputLimit,
+            Duration stopGrace, long imageCacheBytes) {
+        public JobSettings {
+            requireNonNull(sandbox, "sandbox is null");
+            requireNonNull(instanceTypes, "instanceTypes is null");
+            requireNonNull(stopGrace, "stopGrace is null");
+        }
+    }
+
+    private static JobSettings jobs(Settings s) {
+        String sandbox = s.get(ConfigKey.JOBS_SANDBOX);
+        if (!sandbox.equals("runc") && !sandbox.equals("kubernetes")) {
+            throw new ConfigException("jobs.sandbox must be 'runc' or 'kubernetes', got '" + sandbox + "'");
+        }
+        String types = s.get(ConfigKey.JOBS_INSTANCE_TYPES);
+        if (!types.isEmpty()) {
+            try {
+                dev.citadel.services.sagemaker.InstanceTypes.parse(types);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("jobs.instance-types: " + e.getMessage());
+            }
+        }
+        return new JobSettings(sandbox, s.getInt(ConfigKey.JOBS_CAPACITY, 1, 1024), types, s.getInt(ConfigKey.JOBS_MAX_VOLUME_GB, 1, 16384),
+                s.getInt(ConfigKey.JOBS_PIDS, 64, 1 << 20), s.getLong(ConfigKey.JOBS_OUTPUT_LIMIT, 4096, 1L << 32),
+                s.getDuration(ConfigKey.JOBS_STOP_GRACE, Duration.ofSeconds(1), Duration.ofMinutes(30)),
+                s.getLong(ConfigKey.JOBS_IMAGE_CACHE_BYTES, 0, Long.MAX_VALUE));
     }
 
     /**
@@ -137,7 +171,7 @@ public record ServerConfig(
         Path auditLog = audit.isEmpty() ? dataDir.resolve("audit").resolve("events.jsonl") : Path.of(audit).toAbsolutePath();
         return new ServerConfig(listen, dataDir, region, endpoint, tls, http, skew, metadata(s, dataDir),
                 email, adminUser, auditLog, privateEndpoints(s), rootKey(s), BlobStoreConfig.from(s), sensitiveData(s.get(ConfigKey.AUDIT_SENSITIVE_DATA)),
-                trails(s));
+                trails(s), jobs(s));
     }
 
     private static dev.citadel.pipeline.audit.SensitiveData.Mode sensitiveData(String value) {

@@ -1,0 +1,126 @@
+package dev.citadel.server.acceptance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.citadel.server.TestServer;
+import dev.citadel.server.images.TrainerImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The training issue's acceptance with boto3: a bring-your-own scikit-learn image pushed with
+ * skopeo trains on gzip'd CSV in S3 with no network; model.tar.gz lands sealed under the job's KMS
+ * key and the buyer's own check of the model agrees with a processing job that loads it; bad
+ * requests, a missing iam:PassRole and a sagemaker:OutputKmsKey condition are refused; a failure
+ * file becomes FailureReason, MaxRuntimeInSeconds and StopTrainingJob stop sleeping jobs; and the
+ * audit log holds each step, the data moves as the execution role's calls.
+ */
+@Tag("runs-once")
+class TrainingJobAcceptanceTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void trainEvaluateRefuseFailTimeOutAndStop() throws Exception {
+        Path work = Files.createTempDirectory("citadel-training-");
+        try (TestServer server = TestServer.start("jobs.stop-grace=5s")) {
+            Path layout = TrainerImage.build(work.resolve("trainer"));
+            Path certs = work.resolve("certs");
+            Files.createDirectories(certs);
+            Files.copy(server.clientFiles().caFile(), certs.resolve("ca.crt"));
+            String host = "localhost:" + server.port();
+            ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), List.of("python3", "-c", String.join("\n",
+                    "import base64, boto3",
+                    "ecr = boto3.client('ecr')",
+                    "ecr.create_repository(repositoryName='sklearn-train')",
+                    "t = ecr.get_authorization_token()['authorizationData'][0]['authorizationToken']",
+                    "print(base64.b64decode(t).decode().split(':', 1)[1])")));
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            EcrAcceptanceTest.Skopeo push = EcrAcceptanceTest.skopeo(certs, "--dest-creds", "AWS:" + r.stdout().trim(),
+                    "oci:" + layout + ":" + TrainerImage.TAG, "docker://" + host + "/sklearn-train:v1");
+            assertThat(push.exitCode()).as(push.output()).isZero();
+            String image = host + "/sklearn-train:v1";
+
+            JsonNode setup = phase(server, "setup", image);
+            String key = setup.path("key").asText();
+
+            JsonNode train = phase(server, "train", image);
+            assertThat(train.path("status").toString()).isEqualTo("[\"Completed\",\"Completed\",\"\"]");
+            assertThat(train.path("transitions").toString()).isEqualTo("[\"Starting\",\"Downloading\",\"Training\",\"Uploading\",\"Completed\"]");
+            assertThat(train.path("artifacts").asText()).endsWith("/output/sklearn-logistic/output/model.tar.gz");
+            assertThat(train.path("sse").toString()).isEqualTo("[\"aws:kms\",\"" + key + "\"]");
+            assertThat(train.path("members").toString()).isEqualTo("[\"./model.json\",\"./model.pkl\"]");
+            assertThat(train.path("isolation").asBoolean()).isTrue();
+            assertThat(train.path("times").toString()).isEqualTo("[true,true,true,true]");
+            assertThat(train.path("host_accuracy").asDouble()).isGreaterThan(0.9);
+            assertThat(train.path("processing").toString()).isEqualTo("[\"Completed\",\"\"]");
+            assertThat(train.path("container_accuracy").asDouble()).isEqualTo(train.path("host_accuracy").asDouble());
+            assertThat(train.path("same_predictions").asBoolean()).isTrue();
+            assertThat(train.path("evaluation_sse").asText()).isEqualTo(key);
+            assertThat(train.path("listed").toString()).isEqualTo("[\"sklearn-logistic\"]");
+            assertThat(train.path("listed_processing").toString()).isEqualTo("[\"evaluate-logistic\"]");
+
+            JsonNode refusals = phase(server, "refusals", image);
+            for (String field : List.of("pipe", "vpc", "instance_count", "instance_type", "untrusting_role", "foreign_image", "missing_image",
+                    "describe_missing", "stop_missing", "bad_token")) {
+                assertThat(refusals.path(field).asText()).as(field).isEqualTo("ValidationException");
+            }
+            assertThat(refusals.path("no_passrole").asText()).isEqualTo("AccessDeniedException");
+            assertThat(refusals.path("kms_condition_without_key").asText()).isEqualTo("AccessDeniedException");
+            assertThat(refusals.path("kms_condition_with_key").asText()).isEqualTo("ok");
+            assertThat(refusals.path("kms_condition_stop").asText()).isEqualTo("ok");
+            assertThat(refusals.path("duplicate").asText()).isEqualTo("ResourceInUse");
+            assertThat(refusals.path("refused_jobs").toString()).as("a refused request stores nothing").isEqualTo("[]");
+            assertThat(refusals.path("kms_bound_job").get(0).asText()).isEqualTo("Stopped");
+
+            JsonNode ends = phase(server, "ends", image);
+            assertThat(ends.path("fails-on-purpose").toString()).isEqualTo("[\"Failed\",\"Failed\","
+                    + "\"ValueError: the hyperparameter 'mode' asked this job to fail\"]");
+            assertThat(ends.path("runs-too-long").toString()).isEqualTo("[\"Stopped\",\"MaxRuntimeExceeded\",\"\",[\"./stopped.txt\"]]");
+            assertThat(ends.path("stopped-by-user").toString()).isEqualTo("[\"Stopped\",\"Stopped\",\"\",[\"./stopped.txt\"]]");
+            assertThat(ends.path("not_in_progress").asText()).isEqualTo("ValidationException");
+            assertThat(ends.path("all_by_name").toString()).isEqualTo("[\"allowed-with-key\",\"fails-on-purpose\",\"runs-too-long\","
+                    + "\"sklearn-logistic\",\"stopped-by-user\"]");
+            assertThat(ends.path("failed").toString()).isEqualTo("[\"fails-on-purpose\"]");
+
+            // The audit log: every call, the refusals, and the data moved as the role's session on SageMaker's behalf.
+            List<JsonNode> events = new ArrayList<>();
+            for (String line : Files.readAllLines(server.dataDir().resolve("audit/events.jsonl"))) {
+                events.add(JSON.readTree(line));
+            }
+            assertThat(count(events, "CreateTrainingJob", null)).isGreaterThanOrEqualTo(5);
+            assertThat(count(events, "CreateTrainingJob", "AccessDeniedException")).isEqualTo(2);
+            assertThat(count(events, "StopTrainingJob", null)).isGreaterThanOrEqualTo(2);
+            assertThat(count(events, "CreateProcessingJob", null)).isEqualTo(1);
+            String session = "assumed-role/CitadelSageMakerRole/SageMaker";
+            for (String name : List.of("ListObjectsV2", "GetObject", "PutObject", "BatchGetImage")) {
+                assertThat(events.stream().filter(e -> e.path("eventName").asText().equals(name)
+                        && e.path("sourceIPAddress").asText().equals("sagemaker.amazonaws.com")
+                        && e.path("userIdentity").path("arn").asText().endsWith(session)).count()).as(name + " by the role").isPositive();
+            }
+        } finally {
+            try (var files = Files.walk(work)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private static long count(List<JsonNode> events, String name, String error) {
+        return events.stream().filter(e -> e.path("eventName").asText().equals(name))
+                .filter(e -> error == null ? !e.has("errorCode") : e.path("errorCode").asText().equals(error)).count();
+    }
+
+    private static JsonNode phase(TestServer server, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of("python3", ClientEnvironment.resourceFile("/acceptance/boto3_training.py").toString()));
+        command.addAll(List.of(args));
+        ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), command);
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        return JSON.readTree(r.stdout());
+    }
+}

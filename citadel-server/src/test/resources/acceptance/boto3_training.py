@@ -1,0 +1,237 @@
+"""SageMaker training and processing jobs with boto3, in phases (the test pushes the image with
+skopeo before them and reads the audit log after).
+
+setup <image-uri>: bucket, training and test data, a KMS key, the execution role, and users for the refusals.
+train <image-uri>:  a training job on gzip'd CSV, its sealed model.tar.gz, the model checked by a processing job.
+refusals <image-uri>: bad input, missing iam:PassRole, a sagemaker:OutputKmsKey condition, duplicates.
+ends <image-uri>:   FailureReason from /opt/ml/output/failure, MaxRuntimeInSeconds, StopTrainingJob.
+"""
+import gzip
+import io
+import json
+import math
+import random
+import sys
+import tarfile
+import time
+
+import boto3
+import botocore.exceptions
+
+account = boto3.client("sts").get_caller_identity()["Account"]
+sm = boto3.client("sagemaker")
+s3 = boto3.client("s3")
+iam = boto3.client("iam")
+BUCKET = "citadel-training-" + account
+ROLE = "arn:aws:iam::%s:role/CitadelSageMakerRole" % account
+R = {}
+
+
+def code(fn):
+    try:
+        fn()
+        return "ok"
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"]
+
+
+def rows(n, seed):
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(n):
+        x1, x2 = rnd.uniform(-1, 2), rnd.uniform(-1, 2)
+        out.append((1 if x1 + x2 > 1 else 0, x1, x2))
+    return out
+
+
+def csv(data):
+    return "".join("%d,%.6f,%.6f\n" % r for r in data).encode()
+
+
+def wait(name, kind="training", timeout=600):
+    deadline = time.time() + timeout
+    while True:
+        d = sm.describe_training_job(TrainingJobName=name) if kind == "training" else sm.describe_processing_job(ProcessingJobName=name)
+        status = d["TrainingJobStatus"] if kind == "training" else d["ProcessingJobStatus"]
+        if status not in ("InProgress", "Stopping"):
+            return d
+        if time.time() > deadline:
+            raise SystemExit("job %s still %s after %ds" % (name, status, timeout))
+        time.sleep(1)
+
+
+def training_request(name, image, mode="train", runtime=600, key=None, **extra):
+    req = dict(TrainingJobName=name,
+               AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
+               RoleArn=ROLE,
+               HyperParameters={"mode": mode, "C": "10"},
+               InputDataConfig=[{"ChannelName": "train", "ContentType": "text/csv", "CompressionType": "Gzip",
+                                 "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://%s/train/" % BUCKET,
+                                                                 "S3DataDistributionType": "FullyReplicated"}}}],
+               OutputDataConfig={"S3OutputPath": "s3://%s/output" % BUCKET},
+               ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
+               StoppingCondition={"MaxRuntimeInSeconds": runtime},
+               EnableNetworkIsolation=True,
+               Tags=[{"Key": "team", "Value": "tests"}])
+    if key:
+        req["OutputDataConfig"]["KmsKeyId"] = key
+    req.update(extra)
+    return req
+
+
+def key_arn():
+    return boto3.client("kms").describe_key(KeyId="alias/training-output")["KeyMetadata"]["Arn"]
+
+
+def user_client(name):
+    creds = json.loads(s3.get_object(Bucket=BUCKET, Key="keys/" + name)["Body"].read())
+    return boto3.client("sagemaker", aws_access_key_id=creds["id"], aws_secret_access_key=creds["secret"])
+
+
+phase, image = sys.argv[1], sys.argv[2]
+
+if phase == "setup":
+    s3.create_bucket(Bucket=BUCKET)
+    train = rows(300, 1)
+    s3.put_object(Bucket=BUCKET, Key="train/part-1.csv.gz", Body=gzip.compress(csv(train[:150])))
+    s3.put_object(Bucket=BUCKET, Key="train/part-2.csv.gz", Body=gzip.compress(csv(train[150:])))
+    s3.put_object(Bucket=BUCKET, Key="test/test.csv", Body=csv(rows(100, 2)))
+    kms = boto3.client("kms")
+    key = kms.create_key(Description="training output")["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName="alias/training-output", TargetKeyId=key)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
+                                                      "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName="CitadelSageMakerRole", AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName="CitadelSageMakerRole", PolicyName="data", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+             "Resource": ["arn:aws:s3:::" + BUCKET, "arn:aws:s3:::" + BUCKET + "/*"]},
+            {"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt"], "Resource": key},
+            {"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], "Resource": "*"}]}))
+    ec2_trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                                         "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName="NotForSageMaker", AssumeRolePolicyDocument=json.dumps(ec2_trust))
+    policies = {
+        "no-passrole": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"}]},
+        "kms-bound": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sagemaker:CreateTrainingJob", "Resource": "*",
+             "Condition": {"ArnEquals": {"sagemaker:OutputKmsKey": key}}},
+            {"Effect": "Allow", "Action": ["sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": ROLE}]},
+    }
+    for user, policy in policies.items():
+        iam.create_user(UserName=user)
+        iam.put_user_policy(UserName=user, PolicyName="jobs", PolicyDocument=json.dumps(policy))
+        k = iam.create_access_key(UserName=user)["AccessKey"]
+        s3.put_object(Bucket=BUCKET, Key="keys/" + user, Body=json.dumps({"id": k["AccessKeyId"], "secret": k["SecretAccessKey"]}))
+    R["key"] = key
+
+elif phase == "train":
+    key = key_arn()
+    started = time.time()
+    R["arn"] = sm.create_training_job(**training_request("sklearn-logistic", image, key=key))["TrainingJobArn"]
+    d = wait("sklearn-logistic")
+    R["seconds"] = round(time.time() - started, 1)
+    R["status"] = [d["TrainingJobStatus"], d["SecondaryStatus"], d.get("FailureReason", "")]
+    R["transitions"] = [t["Status"] for t in d["SecondaryStatusTransitions"]]
+    R["artifacts"] = d["ModelArtifacts"]["S3ModelArtifacts"]
+    R["isolation"] = d["EnableNetworkIsolation"]
+    R["hyperparameters"] = d["HyperParameters"]
+    R["times"] = [k in d for k in ("CreationTime", "TrainingStartTime", "TrainingEndTime", "LastModifiedTime")]
+    model_key = R["artifacts"].split("/", 3)[3]
+    head = s3.head_object(Bucket=BUCKET, Key=model_key)
+    R["sse"] = [head.get("ServerSideEncryption"), head.get("SSEKMSKeyId")]
+    body = s3.get_object(Bucket=BUCKET, Key=model_key)["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+        R["members"] = sorted(m.name for m in tar.getmembers() if m.isfile())
+        model = json.load(tar.extractfile("./model.json"))
+    # The buyer's own check of the model: its coefficients classify the held-out rows.
+    test = rows(100, 2)
+    coef, intercept = model["coef"][0], model["intercept"][0]
+    mine = [1.0 if coef[0] * x1 + coef[1] * x2 + intercept > 0 else 0.0 for _, x1, x2 in test]
+    R["host_accuracy"] = sum(1 for p, (y, _, _) in zip(mine, test) if p == y) / len(test)
+    # A processing job loads model.pkl from the same artifact and predicts the same rows.
+    sm.create_processing_job(
+        ProcessingJobName="evaluate-logistic",
+        AppSpecification={"ImageUri": image, "ContainerEntrypoint": ["python3", "/usr/local/bin/evaluate"]},
+        ProcessingInputs=[
+            {"InputName": "model", "S3Input": {"S3Uri": R["artifacts"], "LocalPath": "/opt/ml/processing/model", "S3DataType": "S3Prefix",
+                                               "S3InputMode": "File"}},
+            {"InputName": "test", "S3Input": {"S3Uri": "s3://%s/test/" % BUCKET, "LocalPath": "/opt/ml/processing/test",
+                                              "S3DataType": "S3Prefix", "S3InputMode": "File"}}],
+        ProcessingOutputConfig={"Outputs": [{"OutputName": "evaluation", "S3Output": {
+            "S3Uri": "s3://%s/evaluation" % BUCKET, "LocalPath": "/opt/ml/processing/evaluation", "S3UploadMode": "EndOfJob"}}],
+            "KmsKeyId": key},
+        ProcessingResources={"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 1}},
+        StoppingCondition={"MaxRuntimeInSeconds": 600},
+        RoleArn=ROLE)
+    p = wait("evaluate-logistic", "processing")
+    R["processing"] = [p["ProcessingJobStatus"], p.get("FailureReason", "")]
+    evaluation = json.loads(s3.get_object(Bucket=BUCKET, Key="evaluation/evaluation.json")["Body"].read())
+    R["container_accuracy"] = evaluation["accuracy"]
+    R["same_predictions"] = evaluation["predictions"] == mine
+    R["evaluation_sse"] = s3.head_object(Bucket=BUCKET, Key="evaluation/evaluation.json").get("SSEKMSKeyId")
+    R["listed"] = [j["TrainingJobName"] for j in sm.list_training_jobs(NameContains="logistic")["TrainingJobSummaries"]]
+    R["listed_processing"] = [j["ProcessingJobName"] for j in sm.list_processing_jobs()["ProcessingJobSummaries"]]
+
+elif phase == "refusals":
+    key = key_arn()
+    base = lambda name, **kw: training_request(name, image, key=key, **kw)
+    pipe = base("refused-pipe")
+    pipe["AlgorithmSpecification"]["TrainingInputMode"] = "Pipe"
+    R["pipe"] = code(lambda: sm.create_training_job(**pipe))
+    R["vpc"] = code(lambda: sm.create_training_job(**base("refused-vpc", VpcConfig={"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1"]})))
+    two = base("refused-two")
+    two["ResourceConfig"]["InstanceCount"] = 2
+    R["instance_count"] = code(lambda: sm.create_training_job(**two))
+    odd = base("refused-type")
+    odd["ResourceConfig"]["InstanceType"] = "ml.p4d.24xlarge"
+    R["instance_type"] = code(lambda: sm.create_training_job(**odd))
+    R["untrusting_role"] = code(lambda: sm.create_training_job(**base("refused-role",
+                                                                      RoleArn="arn:aws:iam::%s:role/NotForSageMaker" % account)))
+    other = base("refused-image")
+    other["AlgorithmSpecification"]["TrainingImage"] = "registry.example.com/sklearn:latest"
+    R["foreign_image"] = code(lambda: sm.create_training_job(**other))
+    missing = base("refused-missing-image")
+    missing["AlgorithmSpecification"]["TrainingImage"] = image.rsplit(":", 1)[0] + ":no-such-tag"
+    R["missing_image"] = code(lambda: sm.create_training_job(**missing))
+    R["no_passrole"] = code(lambda: user_client("no-passrole").create_training_job(**base("refused-passrole")))
+    bound = user_client("kms-bound")
+    without = training_request("refused-without-key", image)
+    R["kms_condition_without_key"] = code(lambda: bound.create_training_job(**without))
+    R["kms_condition_with_key"] = code(lambda: bound.create_training_job(**base("allowed-with-key", mode="sleep")))
+    R["kms_condition_stop"] = code(lambda: bound.stop_training_job(TrainingJobName="allowed-with-key"))
+    R["duplicate"] = code(lambda: sm.create_training_job(**base("sklearn-logistic")))
+    R["describe_missing"] = code(lambda: sm.describe_training_job(TrainingJobName="no-such-job"))
+    R["stop_missing"] = code(lambda: sm.stop_training_job(TrainingJobName="no-such-job"))
+    R["bad_token"] = code(lambda: sm.list_training_jobs(NextToken="not-a-token"))
+    R["refused_jobs"] = [j["TrainingJobName"] for j in sm.list_training_jobs(NameContains="refused")["TrainingJobSummaries"]]
+    d = wait("allowed-with-key")
+    R["kms_bound_job"] = [d["TrainingJobStatus"], d["SecondaryStatus"]]
+
+elif phase == "ends":
+    key = key_arn()
+    sm.create_training_job(**training_request("fails-on-purpose", image, mode="fail", key=key))
+    sm.create_training_job(**training_request("runs-too-long", image, mode="sleep", runtime=5, key=key))
+    sm.create_training_job(**training_request("stopped-by-user", image, mode="sleep", runtime=3600, key=key))
+    while sm.describe_training_job(TrainingJobName="stopped-by-user")["SecondaryStatus"] != "Training":
+        time.sleep(0.5)
+    time.sleep(2)
+    sm.stop_training_job(TrainingJobName="stopped-by-user")
+    for name in ("fails-on-purpose", "runs-too-long", "stopped-by-user"):
+        d = wait(name)
+        R[name] = [d["TrainingJobStatus"], d["SecondaryStatus"], d.get("FailureReason", "")]
+        if "ModelArtifacts" in d:
+            body = s3.get_object(Bucket=BUCKET, Key=d["ModelArtifacts"]["S3ModelArtifacts"].split("/", 3)[3])["Body"].read()
+            with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+                R[name].append(sorted(m.name for m in tar.getmembers() if m.isfile()))
+    R["not_in_progress"] = code(lambda: sm.stop_training_job(TrainingJobName="fails-on-purpose"))
+    page = sm.list_training_jobs(MaxResults=2, SortBy="Name", SortOrder="Ascending")
+    names = [j["TrainingJobName"] for j in page["TrainingJobSummaries"]]
+    while "NextToken" in page:
+        page = sm.list_training_jobs(MaxResults=2, SortBy="Name", SortOrder="Ascending", NextToken=page["NextToken"])
+        names += [j["TrainingJobName"] for j in page["TrainingJobSummaries"]]
+    R["all_by_name"] = names
+    R["failed"] = [j["TrainingJobName"] for j in sm.list_training_jobs(StatusEquals="Failed")["TrainingJobSummaries"]]
+
+print(json.dumps(R))

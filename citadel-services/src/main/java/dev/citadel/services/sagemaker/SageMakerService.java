@@ -1,0 +1,427 @@
+package dev.citadel.services.sagemaker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.citadel.core.AwsException;
+import dev.citadel.metadata.DuplicateKeyException;
+import dev.citadel.metadata.MetadataStore;
+import dev.citadel.metadata.sagemaker.JobRepository;
+import dev.citadel.metadata.sagemaker.JobRepository.Job;
+import dev.citadel.metadata.sagemaker.JobRepository.Kind;
+import dev.citadel.pipeline.Operation;
+import dev.citadel.pipeline.RequestContext;
+import dev.citadel.pipeline.spec.OperationSpec;
+import dev.citadel.pipeline.spec.ResourceResolver;
+import dev.citadel.pipeline.spec.ServiceDefinition;
+import dev.citadel.services.ecr.JobImages;
+import dev.citadel.services.kms.KmsKeys;
+import dev.citadel.wire.Protocol;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * SageMaker's training and processing jobs (awsJson1_1, {@code SageMaker}): Create, Describe,
+ * List and Stop of each. A created job is stored and queued; {@link JobRunner} runs it in the
+ * sandbox. Before anything is stored the request is validated whole, the caller's right to pass
+ * the execution role is checked (iam:PassRole), the role must trust SageMaker, the image must be
+ * in this registry and the KMS keys named must exist.
+ */
+public final class SageMakerService {
+    public static final ServiceDefinition DEFINITION = new ServiceDefinition("sagemaker", "sagemaker", "sagemaker", Protocol.AWS_JSON_1_1,
+            "SageMaker", "2017-07-24", "", "sagemaker.amazonaws.com", false);
+    private static final String NOT_FOUND = "Requested resource not found.";
+
+    private final Jobs jobs;
+    private final MetadataStore store;
+    private final KmsKeys keys;
+    private final JobImages images;
+    private final ExecutionRoles roles;
+    private final JobRequests requests;
+    private final String region;
+    private final Runnable wake;
+
+    /**
+     * @param wake called after a job was queued or asked to stop, so that the scheduler looks at once
+     */
+    SageMakerService(Jobs jobs, MetadataStore store, KmsKeys keys, JobImages images, ExecutionRoles roles, JobRequests requests, String region,
+            Runnable wake) {
+        this.jobs = jobs;
+        this.store = store;
+        this.keys = keys;
+        this.images = images;
+        this.roles = roles;
+        this.requests = requests;
+        this.region = region;
+        this.wake = wake;
+    }
+
+    public List<Operation> operations() {
+        return List.of(
+                create("CreateTrainingJob", Kind.TRAINING, "TrainingJobName"),
+                op("DescribeTrainingJob", true, job(Kind.TRAINING, "TrainingJobName"), (c, i) -> describe(c, i, Kind.TRAINING)),
+                op("ListTrainingJobs", true, ResourceResolver.ALL, (c, i) -> list(c, i, Kind.TRAINING)),
+                op("StopTrainingJob", false, job(Kind.TRAINING, "TrainingJobName"), (c, i) -> stop(c, i, Kind.TRAINING)),
+                create("CreateProcessingJob", Kind.PROCESSING, "ProcessingJobName"),
+                op("DescribeProcessingJob", true, job(Kind.PROCESSING, "ProcessingJobName"), (c, i) -> describe(c, i, Kind.PROCESSING)),
+                op("ListProcessingJobs", true, ResourceResolver.ALL, (c, i) -> list(c, i, Kind.PROCESSING)),
+                op("StopProcessingJob", false, job(Kind.PROCESSING, "ProcessingJobName"), (c, i) -> stop(c, i, Kind.PROCESSING)));
+    }
+
+    private Operation create(String name, Kind kind, String nameMember) {
+        return Operation.of(OperationSpec.builder("sagemaker", name).resources(job(kind, nameMember)).conditionKeys(this::createKeys)
+                .maxBodyBytes(256 * 1024).build(), (c, i) -> create(c, i, kind));
+    }
+
+    private static Operation op(String name, boolean readOnly, ResourceResolver resources, Operation.Handler handler) {
+        OperationSpec.Builder b = OperationSpec.builder("sagemaker", name).resources(resources).maxBodyBytes(64 * 1024);
+        if (readOnly) {
+            b.readOnly();
+        }
+        return Operation.of(b.build(), handler);
+    }
+
+    private static ResourceResolver job(Kind kind, String member) {
+        return (ctx, in) -> List.of(arn(ctx.region(), ctx.principal().account().value(), kind,
+                JobRequests.string(in, member, 1, 63, JobRequests.JOB_NAME, true)));
+    }
+
+    /** SageMaker's ARN of a job; as in SageMaker, the name is lower-cased in it. */
+    static String arn(String region, String account, Kind kind, String name) {
+        return "arn:aws:sagemaker:" + region + ":" + account + ":" + (kind == Kind.TRAINING ? "training-job/" : "processing-job/")
+                + name.toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * The condition keys of CreateTrainingJob and CreateProcessingJob, read from the request as
+     * sent (it is validated after authorization): sagemaker:InstanceTypes, MaxRuntimeInSeconds,
+     * NetworkIsolation, OutputKmsKey and VolumeKmsKey (also offered as OutputKmsKeyArn and
+     * VolumeKmsKeyArn), each KMS key as the ARN of the key it names when that key exists; and
+     * aws:RequestTag/*, aws:TagKeys.
+     */
+    private Map<String, List<String>> createKeys(RequestContext ctx, ObjectNode in) {
+        Map<String, List<String>> keys = new HashMap<>();
+        boolean training = in.has("TrainingJobName") || in.has("AlgorithmSpecification");
+        JsonNode resources = training ? in.path("ResourceConfig") : in.path("ProcessingResources").path("ClusterConfig");
+        text(resources.path("InstanceType")).ifPresent(t -> keys.put("sagemaker:InstanceTypes", List.of(t)));
+        JsonNode runtime = in.path("StoppingCondition").path("MaxRuntimeInSeconds");
+        if (runtime.isIntegralNumber()) {
+            keys.put("sagemaker:MaxRuntimeInSeconds", List.of(runtime.asText()));
+        }
+        JsonNode isolation = training ? in.path("EnableNetworkIsolation") : in.path("NetworkConfig").path("EnableNetworkIsolation");
+        keys.put("sagemaker:NetworkIsolation", List.of(Boolean.toString(isolation.asBoolean(false))));
+        String account = ctx.principal().account().value();
+        JsonNode output = training ? in.path("OutputDataConfig").path("KmsKeyId") : in.path("ProcessingOutputConfig").path("KmsKeyId");
+        text(output).map(k -> keyArn(account, k)).ifPresent(k -> {
+            keys.put("sagemaker:OutputKmsKey", List.of(k));
+            keys.put("sagemaker:OutputKmsKeyArn", List.of(k));
+        });
+        text(resources.path("VolumeKmsKeyId")).map(k -> keyArn(account, k)).ifPresent(k -> {
+            keys.put("sagemaker:VolumeKmsKey", List.of(k));
+            keys.put("sagemaker:VolumeKmsKeyArn", List.of(k));
+        });
+        JsonNode tags = in.path("Tags");
+        if (tags.isArray()) {
+            List<String> tagKeys = new ArrayList<>();
+            for (JsonNode t : tags) {
+                text(t.path("Key")).ifPresent(k -> {
+                    tagKeys.add(k);
+                    keys.put("aws:RequestTag/" + k, List.of(t.path("Value").asText("")));
+                });
+            }
+            keys.put("aws:TagKeys", tagKeys);
+        }
+        return keys;
+    }
+
+    private String keyArn(String account, String keyId) {
+        try {
+            return keys.resolve(account, keyId).map(k -> k.arn()).orElse(keyId);
+        } catch (RuntimeException e) {
+            return keyId;
+        }
+    }
+
+    private static Optional<String> text(JsonNode n) {
+        return n.isTextual() && !n.asText().isEmpty() ? Optional.of(n.asText()) : Optional.empty();
+    }
+
+    // ---- Create ----
+
+    JsonNode create(RequestContext ctx, ObjectNode input, Kind kind) {
+        JobRequest request = kind == Kind.TRAINING ? requests.training(input) : requests.processing(input);
+        String account = ctx.principal().account().value();
+        String arn = arn(ctx.region(), account, kind, request.name());
+        if (jobs.find(account, kind, request.name()).isPresent()) {
+            throw inUse(kind, arn);
+        }
+        roles.requirePassable(ctx, request.roleArn());
+        JobImages.Resolved image = images.resolve(request.image(), account);
+        request.outputKmsKey().ifPresent(k -> requireKey(account, k, kind == Kind.TRAINING ? "OutputDataConfig.KmsKeyId"
+                : "ProcessingOutputConfig.KmsKeyId"));
+        request.volumeKmsKey().ifPresent(k -> requireKey(account, k, kind == Kind.TRAINING ? "ResourceConfig.VolumeKmsKeyId"
+                : "ProcessingResources.ClusterConfig.VolumeKmsKeyId"));
+        Instant now = jobs.clock.instant();
+        ObjectNode stored = input.deepCopy();
+        stored.put("__imageRepository", image.repository()).put("__imageAccount", image.account());
+        ObjectNode tags = JsonNodeFactory.instance.objectNode();
+        request.tags().forEach(tags::put);
+        String transitions = Jobs.transition("[]", "Starting", kind == Kind.TRAINING ? "Launching requested ML instances"
+                : "Starting the processing job", now);
+        Job job = new Job(account, kind, request.name(), arn, "InProgress", "Starting", Optional.empty(),
+                jobs.seal(kind, account, request.name(), stored), image.digest(), request.roleArn(), now, Optional.empty(), Optional.empty(),
+                now, transitions, "{}", tags.toString(), Optional.empty(), Optional.empty());
+        try {
+            jobs.insert(job);
+        } catch (DuplicateKeyException e) {
+            throw inUse(kind, arn);
+        }
+        wake.run();
+        return JsonNodeFactory.instance.objectNode().put(kind == Kind.TRAINING ? "TrainingJobArn" : "ProcessingJobArn", arn);
+    }
+
+    private void requireKey(String account, String keyId, String member) {
+        Optional<dev.citadel.metadata.kms.KmsRepository.Key> key;
+        try {
+            key = keys.resolve(account, keyId);
+        } catch (RuntimeException e) {
+            key = Optional.empty();
+        }
+        if (key.isEmpty()) {
+            throw JobRequests.invalid(member + " " + JobRequests.printable(keyId) + " does not name a KMS key of account " + account + ".");
+        }
+        if (!key.get().state().equals("Enabled")) {
+            throw JobRequests.invalid(member + ": the KMS key " + key.get().arn() + " is " + key.get().state() + ".");
+        }
+    }
+
+    private static AwsException inUse(Kind kind, String arn) {
+        return new AwsException("ResourceInUse", 400, (kind == Kind.TRAINING ? "Training" : "Processing") + " job names must be unique "
+                + "within an AWS account and region, and a " + (kind == Kind.TRAINING ? "training" : "processing") + " job with this name "
+                + "already exists (" + arn + ")");
+    }
+
+    // ---- Describe ----
+
+    JsonNode describe(RequestContext ctx, ObjectNode input, Kind kind) {
+        String name = input.path(kind == Kind.TRAINING ? "TrainingJobName" : "ProcessingJobName").asText();
+        Job job = jobs.find(ctx.principal().account().value(), kind, name).orElseThrow(() -> new AwsException("ValidationException", 400,
+                NOT_FOUND));
+        return kind == Kind.TRAINING ? describeTraining(job) : describeProcessing(job);
+    }
+
+    private ObjectNode describeTraining(Job job) {
+        ObjectNode req = jobs.request(job);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("TrainingJobName", job.name());
+        out.put("TrainingJobArn", job.arn());
+        JsonNode artifacts = Jobs.parse(job.outputs()).path("S3ModelArtifacts");
+        if (artifacts.isTextual()) {
+            out.putObject("ModelArtifacts").put("S3ModelArtifacts", artifacts.asText());
+        }
+        out.put("TrainingJobStatus", job.status());
+        out.put("SecondaryStatus", job.secondaryStatus());
+        job.failureReason().ifPresent(f -> out.put("FailureReason", f));
+        out.set("HyperParameters", req.path("HyperParameters").isObject() ? req.get("HyperParameters") : out.objectNode());
+        ObjectNode algo = req.path("AlgorithmSpecification").deepCopy();
+        algo.put("EnableSageMakerMetricsTimeSeries", algo.path("EnableSageMakerMetricsTimeSeries").asBoolean(false));
+        out.set("AlgorithmSpecification", algo);
+        out.put("RoleArn", req.path("RoleArn").asText());
+        copy(req, out, "InputDataConfig");
+        copy(req, out, "OutputDataConfig");
+        copy(req, out, "ResourceConfig");
+        copy(req, out, "StoppingCondition");
+        times(out, job, "TrainingStartTime", "TrainingEndTime");
+        out.set("SecondaryStatusTransitions", transitions(job));
+        out.put("EnableNetworkIsolation", req.path("EnableNetworkIsolation").asBoolean(false));
+        out.put("EnableInterContainerTrafficEncryption", req.path("EnableInterContainerTrafficEncryption").asBoolean(false));
+        out.put("EnableManagedSpotTraining", false);
+        job.startedAt().ifPresent(s -> {
+            long seconds = Math.max(0, java.time.Duration.between(s, job.endedAt().orElse(jobs.clock.instant())).toSeconds());
+            out.put("TrainingTimeInSeconds", seconds);
+            out.put("BillableTimeInSeconds", seconds);
+        });
+        copy(req, out, "Environment");
+        return out;
+    }
+
+    private ObjectNode describeProcessing(Job job) {
+        ObjectNode req = jobs.request(job);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        copy(req, out, "ProcessingInputs");
+        copy(req, out, "ProcessingOutputConfig");
+        out.put("ProcessingJobName", job.name());
+        copy(req, out, "ProcessingResources");
+        copy(req, out, "StoppingCondition");
+        copy(req, out, "AppSpecification");
+        copy(req, out, "Environment");
+        copy(req, out, "NetworkConfig");
+        out.put("RoleArn", req.path("RoleArn").asText());
+        out.put("ProcessingJobArn", job.arn());
+        out.put("ProcessingJobStatus", job.status());
+        JsonNode exit = Jobs.parse(job.outputs()).path("ExitMessage");
+        if (exit.isTextual()) {
+            out.put("ExitMessage", exit.asText());
+        }
+        job.failureReason().ifPresent(f -> out.put("FailureReason", f));
+        times(out, job, "ProcessingStartTime", "ProcessingEndTime");
+        return out;
+    }
+
+    private static void copy(JsonNode from, ObjectNode to, String member) {
+        if (from.hasNonNull(member)) {
+            to.set(member, from.get(member).deepCopy());
+        }
+    }
+
+    private static void times(ObjectNode out, Job job, String start, String end) {
+        out.put("CreationTime", seconds(job.createdAt()));
+        job.startedAt().ifPresent(s -> out.put(start, seconds(s)));
+        job.endedAt().ifPresent(e -> out.put(end, seconds(e)));
+        out.put("LastModifiedTime", seconds(job.modifiedAt()));
+    }
+
+    private static ArrayNode transitions(Job job) {
+        ArrayNode out = JsonNodeFactory.instance.arrayNode();
+        for (JsonNode t : Jobs.parse(job.transitions())) {
+            ObjectNode n = out.addObject();
+            n.put("Status", t.path("Status").asText());
+            n.put("StartTime", seconds(Instant.ofEpochMilli(t.path("StartTime").asLong())));
+            if (t.has("EndTime")) {
+                n.put("EndTime", seconds(Instant.ofEpochMilli(t.path("EndTime").asLong())));
+            }
+            n.put("StatusMessage", t.path("StatusMessage").asText());
+        }
+        return out;
+    }
+
+    /** Epoch seconds with milliseconds, as the JSON protocols send timestamps. */
+    static java.math.BigDecimal seconds(Instant t) {
+        return java.math.BigDecimal.valueOf(t.toEpochMilli(), 3);
+    }
+
+    // ---- List ----
+
+    JsonNode list(RequestContext ctx, ObjectNode in, Kind kind) {
+        Optional<Instant> createdAfter = time(in, "CreationTimeAfter");
+        Optional<Instant> createdBefore = time(in, "CreationTimeBefore");
+        Optional<Instant> modifiedAfter = time(in, "LastModifiedTimeAfter");
+        Optional<Instant> modifiedBefore = time(in, "LastModifiedTimeBefore");
+        String contains = in.path("NameContains").asText("");
+        if (contains.length() > 63) {
+            throw JobRequests.invalid("NameContains is at most 63 characters.");
+        }
+        String status = in.path("StatusEquals").asText("");
+        if (!status.isEmpty() && !List.of("InProgress", "Completed", "Failed", "Stopping", "Stopped").contains(status)) {
+            throw JobRequests.invalid("StatusEquals must be one of InProgress, Completed, Failed, Stopping, Stopped.");
+        }
+        String sortBy = in.path("SortBy").asText("CreationTime");
+        if (!List.of("Name", "CreationTime", "Status").contains(sortBy)) {
+            throw JobRequests.invalid("SortBy must be Name, CreationTime or Status.");
+        }
+        String order = in.path("SortOrder").asText("Descending");
+        if (!order.equals("Ascending") && !order.equals("Descending")) {
+            throw JobRequests.invalid("SortOrder must be Ascending or Descending.");
+        }
+        int max = in.has("MaxResults") ? in.path("MaxResults").asInt(-1) : 10;
+        if (max < 1 || max > 100) {
+            throw JobRequests.invalid("MaxResults must be between 1 and 100.");
+        }
+        String lower = contains.toLowerCase(Locale.ROOT);
+        List<Job> all = new ArrayList<>(store.read(h -> new JobRepository(h).jobs(ctx.principal().account().value(), kind)).stream()
+                .filter(j -> createdAfter.map(t -> j.createdAt().isAfter(t)).orElse(true))
+                .filter(j -> createdBefore.map(t -> j.createdAt().isBefore(t)).orElse(true))
+                .filter(j -> modifiedAfter.map(t -> j.modifiedAt().isAfter(t)).orElse(true))
+                .filter(j -> modifiedBefore.map(t -> j.modifiedAt().isBefore(t)).orElse(true))
+                .filter(j -> j.name().toLowerCase(Locale.ROOT).contains(lower))
+                .filter(j -> status.isEmpty() || j.status().equals(status))
+                .toList());
+        Comparator<Job> by = switch (sortBy) {
+            case "Name" -> Comparator.comparing(Job::name);
+            case "Status" -> Comparator.comparing(Job::status).thenComparing(Job::createdAt);
+            default -> Comparator.comparing(Job::createdAt).thenComparing(Job::name);
+        };
+        all.sort(order.equals("Ascending") ? by : by.reversed());
+        int from = 0;
+        String token = in.path("NextToken").asText("");
+        if (!token.isEmpty()) {
+            try {
+                from = Integer.parseInt(new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                throw JobRequests.invalid("Invalid pagination token.");
+            }
+            if (from < 0 || from > all.size()) {
+                throw JobRequests.invalid("Invalid pagination token.");
+            }
+        }
+        int to = Math.min(all.size(), from + max);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode summaries = out.putArray(kind == Kind.TRAINING ? "TrainingJobSummaries" : "ProcessingJobSummaries");
+        for (Job j : all.subList(from, to)) {
+            ObjectNode s = summaries.addObject();
+            if (kind == Kind.TRAINING) {
+                s.put("TrainingJobName", j.name()).put("TrainingJobArn", j.arn()).put("CreationTime", seconds(j.createdAt()));
+                j.endedAt().ifPresent(e -> s.put("TrainingEndTime", seconds(e)));
+                s.put("LastModifiedTime", seconds(j.modifiedAt())).put("TrainingJobStatus", j.status()).put("SecondaryStatus", j.secondaryStatus());
+            } else {
+                s.put("ProcessingJobName", j.name()).put("ProcessingJobArn", j.arn()).put("CreationTime", seconds(j.createdAt()));
+                j.endedAt().ifPresent(e -> s.put("ProcessingEndTime", seconds(e)));
+                s.put("LastModifiedTime", seconds(j.modifiedAt()));
+                j.failureReason().ifPresent(f -> s.put("FailureReason", f));
+                s.put("ProcessingJobStatus", j.status());
+            }
+        }
+        if (to < all.size()) {
+            out.put("NextToken", Base64.getUrlEncoder().withoutPadding().encodeToString(Integer.toString(to).getBytes(StandardCharsets.UTF_8)));
+        }
+        return out;
+    }
+
+    private static Optional<Instant> time(ObjectNode in, String member) {
+        JsonNode n = in.path(member);
+        if (n.isMissingNode() || n.isNull()) {
+            return Optional.empty();
+        }
+        if (!n.isNumber()) {
+            throw JobRequests.invalid(member + " must be a timestamp.");
+        }
+        return Optional.of(Instant.ofEpochMilli((long) (n.asDouble() * 1000)));
+    }
+
+    // ---- Stop ----
+
+    JsonNode stop(RequestContext ctx, ObjectNode input, Kind kind) {
+        String name = input.path(kind == Kind.TRAINING ? "TrainingJobName" : "ProcessingJobName").asText();
+        Job job = jobs.find(ctx.principal().account().value(), kind, name).orElseThrow(() -> new AwsException("ValidationException", 400,
+                NOT_FOUND));
+        Instant now = jobs.clock.instant();
+        Optional<Job> changed = jobs.change(job, j -> {
+            if (!j.status().equals("InProgress")) {
+                return null;
+            }
+            Job requested = Jobs.withStopRequested(j, now);
+            // a job still queued has nothing to stop: it ends here; a running one is stopped by the scheduler
+            return j.runId().isEmpty() && j.secondaryStatus().equals("Starting")
+                    ? jobs.moved(requested, "Stopped", "Stopped", "The job was stopped before it started.")
+                    : jobs.moved(requested, "Stopping", "Stopping", "Stopping the " + (kind == Kind.TRAINING ? "training" : "processing") + " job");
+        });
+        if (changed.isEmpty()) {
+            Job current = jobs.find(job.accountId(), kind, name).orElse(job);
+            if (!current.status().equals("Stopping")) {
+                throw JobRequests.invalid("The " + (kind == Kind.TRAINING ? "training" : "processing") + " job " + name + " is "
+                        + current.status() + "; only a job in progress can be stopped.");
+            }
+        }
+        wake.run();
+        return JsonNodeFactory.instance.objectNode();
+    }
+}
