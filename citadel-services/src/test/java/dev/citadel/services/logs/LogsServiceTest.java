@@ -106,6 +106,31 @@ class LogsServiceTest {
     }
 
     @Test
+    void concurrentAppendsLoseNothingAndKeepEachStreamsOrder() throws Exception {
+        for (String s : List.of("p", "q")) {
+            logs.createStream(account, "us-east-1", GROUP, s);
+        }
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            String s = t % 2 == 0 ? "p" : "q";
+            int id = t;
+            threads.add(Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < 20; i++) {
+                    logs.append(account, "us-east-1", GROUP, s, List.of(new Event(T.plusMillis(i), "t" + id + " " + i)));
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        for (String s : List.of("p", "q")) {
+            List<String> all = messages(service.getLogEvents(ctx, input("logGroupName", GROUP, "logStreamName", s, "startFromHead", "true")));
+            assertThat(all).hasSize(40).doesNotHaveDuplicates();
+            assertThat(logs.stream(new StreamKey(account, "us-east-1", GROUP, s)).orElseThrow().nextSequence()).isEqualTo(40);
+        }
+    }
+
+    @Test
     void aLongMessageIsSplitAtCloudWatchsEventSizeWithoutBreakingCharacters() {
         String big = "é".repeat(JobLogs.MAX_MESSAGE_BYTES / 2) + "tail";
         List<String> pieces = JobLogs.split(big);
