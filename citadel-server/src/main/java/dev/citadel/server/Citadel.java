@@ -73,10 +73,11 @@ public final class Citadel implements AutoCloseable {
     private final FirstStart.Outcome bootstrap;
     private final URI endpoint;
     private final Map<String, Integer> privatePorts;
+    private final dev.citadel.services.logs.JobLogs jobLogs;
     private boolean closed;
 
     private Citadel(ServerConfig config, List<AutoCloseable> resources, ApiServer server, ClientFiles clientFiles,
-            FirstStart.Outcome bootstrap, URI endpoint, Map<String, Integer> privatePorts) {
+            FirstStart.Outcome bootstrap, URI endpoint, Map<String, Integer> privatePorts, dev.citadel.services.logs.JobLogs jobLogs) {
         this.config = config;
         this.resources = resources;
         this.server = server;
@@ -84,6 +85,12 @@ public final class Citadel implements AutoCloseable {
         this.bootstrap = bootstrap;
         this.endpoint = endpoint;
         this.privatePorts = Map.copyOf(privatePorts);
+        this.jobLogs = jobLogs;
+    }
+
+    /** Where job output is appended (the job scheduler's producer side of the CloudWatch Logs subset). */
+    public dev.citadel.services.logs.JobLogs jobLogs() {
+        return jobLogs;
     }
 
     /** The bound port of a private endpoint's listener. */
@@ -167,7 +174,8 @@ public final class Citadel implements AutoCloseable {
                 .service(S3Service.DEFINITION)
                 .service(dev.citadel.services.cloudtrail.CloudTrailService.DEFINITION)
                 .service(dev.citadel.services.ecr.EcrService.DEFINITION)
-                .service(dev.citadel.services.ecr.EcrService.REGISTRY);
+                .service(dev.citadel.services.ecr.EcrService.REGISTRY)
+                .service(dev.citadel.services.logs.LogsService.DEFINITION);
         PolicyAuthorizer authorizer = new PolicyAuthorizer(accounts, endpointPolicies(config));
         SessionTokens sessionTokens = new SessionTokens(sealer, accounts.ids());
         MfaVerifier mfa = new MfaVerifier(accounts, sealer);
@@ -203,6 +211,10 @@ public final class Citadel implements AutoCloseable {
         authorizer.register(ecr);
         registry.registerAll(ecr.operations());
         registry.registerAll(new dev.citadel.services.ecr.Registry(ecr).operations());
+        // Job output (CloudWatch Logs subset): the job scheduler appends through jobLogs; clients only read.
+        dev.citadel.services.logs.JobLogs jobLogs = new dev.citadel.services.logs.JobLogs(store, sealer, clock,
+                dev.citadel.services.logs.JobLogs.DEFAULT_MAX_STREAM_BYTES);
+        registry.registerAll(new dev.citadel.services.logs.LogsService(jobLogs).operations());
         registry.freeze();
 
         AuditSink audit = Objects.requireNonNull(auditSink.get(), "the audit sink supplier returned null");
@@ -239,7 +251,7 @@ public final class Citadel implements AutoCloseable {
                     + "Create a new access key for the admin to restore it.", clientFiles.credentialsFile());
         }
         clientFiles.writeEndpointFiles(endpoint, config.region(), caFile);
-        return new Citadel(config, resources, server, clientFiles, bootstrap, endpoint, privatePorts);
+        return new Citadel(config, resources, server, clientFiles, bootstrap, endpoint, privatePorts, jobLogs);
     }
 
     /**

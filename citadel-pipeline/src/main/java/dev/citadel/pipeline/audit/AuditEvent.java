@@ -76,6 +76,7 @@ public record AuditEvent(
                 };
                 case "sts" -> "AWS::STS::" + capitalized(kind);
                 case "organizations" -> "AWS::Organizations::" + capitalized(kind);
+                case "logs" -> rest.matches("log-group:[^:]+:log-stream:.+") ? "AWS::Logs::LogStream" : "AWS::Logs::LogGroup";
                 default -> "AWS::" + capitalized(service) + "::" + capitalized(kind);
             };
             return new Resource(arn, parts[4].isEmpty() ? Optional.empty() : Optional.of(parts[4]), type);

@@ -64,6 +64,10 @@ class JsonLinesAuditLogTest {
         assertThat(AuditEvent.Resource.of("arn:aws:s3:::models").type()).isEqualTo("AWS::S3::Bucket");
         assertThat(AuditEvent.Resource.of("arn:aws:iam::111122223333:role/trainer").type()).isEqualTo("AWS::IAM::Role");
         assertThat(AuditEvent.Resource.of("arn:aws:kms:us-east-1:111122223333:alias/models").type()).isEqualTo("AWS::KMS::Alias");
+        assertThat(AuditEvent.Resource.of("arn:aws:logs:us-east-1:111122223333:log-group:/aws/sagemaker/TrainingJobs:*").type())
+                .isEqualTo("AWS::Logs::LogGroup");
+        assertThat(AuditEvent.Resource.of("arn:aws:logs:us-east-1:111122223333:log-group:/aws/sagemaker/TrainingJobs:log-stream:j/algo-1-1")
+                .type()).isEqualTo("AWS::Logs::LogStream");
     }
 
     @Test

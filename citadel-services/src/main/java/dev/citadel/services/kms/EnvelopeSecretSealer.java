@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class EnvelopeSecretSealer implements SecretSealer {
     public static final String ALIAS = "alias/citadel/secrets";
     private static final String CONTEXT_KEY = "citadel:secret";
-    private static final int MAX_SEALED = 64 * 1024;
+    /** Log chunks (JobLogs) are the largest values sealed this way: at most about 256 KiB of events. */
+    private static final int MAX_SEALED = 1024 * 1024;
 
     private final SecretSealer root;
     private final KmsKeys keys;
