@@ -175,7 +175,8 @@ public final class Citadel implements AutoCloseable {
                 .service(dev.citadel.services.cloudtrail.CloudTrailService.DEFINITION)
                 .service(dev.citadel.services.ecr.EcrService.DEFINITION)
                 .service(dev.citadel.services.ecr.EcrService.REGISTRY)
-                .service(dev.citadel.services.logs.LogsService.DEFINITION);
+                .service(dev.citadel.services.logs.LogsService.DEFINITION)
+                .service(dev.citadel.services.sagemaker.SageMakerService.DEFINITION);
         PolicyAuthorizer authorizer = new PolicyAuthorizer(accounts, endpointPolicies(config));
         SessionTokens sessionTokens = new SessionTokens(sealer, accounts.ids());
         MfaVerifier mfa = new MfaVerifier(accounts, sealer);
@@ -212,9 +213,13 @@ public final class Citadel implements AutoCloseable {
         registry.registerAll(ecr.operations());
         registry.registerAll(new dev.citadel.services.ecr.Registry(ecr).operations());
         // Job output (CloudWatch Logs subset): the job scheduler appends through jobLogs; clients only read.
-        dev.citadel.services.logs.JobLogs jobLogs = new dev.citadel.services.logs.JobLogs(store, sealer, clock,
-                dev.citadel.services.logs.JobLogs.DEFAULT_MAX_STREAM_BYTES);
+        dev.citadel.services.logs.JobLogs jobLogs = new dev.citadel.services.logs.JobLogs(store, sealer, clock, config.jobs().outputLimit());
         registry.registerAll(new dev.citadel.services.logs.LogsService(jobLogs).operations());
+        java.util.concurrent.atomic.AtomicReference<RequestPipeline> pipelineRef = new java.util.concurrent.atomic.AtomicReference<>();
+        dev.citadel.services.sagemaker.SageMakerJobs sagemaker = sageMakerJobs(config, dataDir, store, sealer, kmsKeys, ecr, accounts, authorizer,
+                clock, registryHost::get, (principal, service, operation, input) -> pipelineRef.get().invokeAs(principal, service, operation,
+                        input, "sagemaker.amazonaws.com"), jobLogs);
+        registry.registerAll(sagemaker.operations());
         registry.freeze();
 
         AuditSink audit = Objects.requireNonNull(auditSink.get(), "the audit sink supplier returned null");
@@ -226,6 +231,7 @@ public final class Citadel implements AutoCloseable {
         RequestPipeline pipeline = new RequestPipeline(config.region(), registry, keyAuthenticator,
                 authorizer, audit, adapters, config.http().maxBodyBytes(), clock, config.sensitiveData(),
                 dev.citadel.services.ecr.EcrService.REGISTRY, new dev.citadel.services.ecr.RegistryTokens(keyAuthenticator));
+        pipelineRef.set(pipeline);
 
         InetSocketAddress bind = new InetSocketAddress(config.listen().getHostString(), config.listen().getPort());
         ApiServer server = new ApiServer(bind, config.http(), tls, new ApiHandler(pipeline, ""));
@@ -239,6 +245,9 @@ public final class Citadel implements AutoCloseable {
             resources.add(listener);
             privatePorts.put(e.id(), listener.port());
         }
+
+        sagemaker.start();
+        resources.add(sagemaker); // closed before the listeners' resources below it: the audit log and the store
 
         URI endpoint = config.listen().getPort() == 0
                 ? URI.create(config.publicEndpoint().getScheme() + "://" + config.publicEndpoint().getHost() + ":" + server.port())
@@ -273,6 +282,26 @@ public final class Citadel implements AutoCloseable {
             throw new ConfigException(e.getMessage());
         }
         return dev.citadel.services.cloudtrail.CloudTrailService.ensureOperatorTrail(store, clock, account, config.region(), name, bucket);
+    }
+
+    /** SageMaker's jobs on the configured sandbox, with the configured instance types and limits. */
+    private static dev.citadel.services.sagemaker.SageMakerJobs sageMakerJobs(ServerConfig config, Path dataDir, MetadataStore store,
+            dev.citadel.core.SecretSealer sealer, KmsKeys kmsKeys, dev.citadel.services.ecr.EcrService ecr, AccountDirectory accounts,
+            PolicyAuthorizer authorizer, Clock clock, Supplier<String> registryHost, dev.citadel.services.sagemaker.JobData.Invoker invoker,
+            dev.citadel.services.logs.JobLogs jobLogs) {
+        ServerConfig.JobSettings settings = config.jobs();
+        dev.citadel.services.sagemaker.InstanceTypes types = settings.instanceTypes().isEmpty()
+                ? dev.citadel.services.sagemaker.InstanceTypes.defaults()
+                : dev.citadel.services.sagemaker.InstanceTypes.parse(settings.instanceTypes());
+        dev.citadel.services.sandbox.Sandbox sandbox = switch (settings.sandbox()) {
+            case "runc" -> new dev.citadel.services.sandbox.RuncSandbox(dataDir.resolve("sandbox"), settings.imageCacheBytes());
+            default -> throw new ConfigException("jobs.sandbox = " + settings.sandbox() + " is not available in this build");
+        };
+        return new dev.citadel.services.sagemaker.SageMakerJobs(store, sealer, kmsKeys, ecr, accounts, authorizer, clock, config.region(),
+                sandbox, types, settings.maxVolumeGb(), new dev.citadel.services.sagemaker.JobRunner.Limits(settings.capacity(), settings.pids(),
+                settings.outputLimit(), settings.stopGrace()),
+                (account, group, stream) -> new dev.citadel.services.sagemaker.JobLogSink(jobLogs, account, config.region(), group, stream, clock),
+                registryHost, invoker);
     }
 
     /** What the offline tools (`citadel audit verify`) read: the metadata store and the objects, opened with the root key. */

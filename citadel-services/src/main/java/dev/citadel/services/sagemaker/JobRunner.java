@@ -77,6 +77,8 @@ public final class JobRunner implements AutoCloseable {
     private final Supplier<String> registryHost;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Execution> running = new ConcurrentHashMap<>();
+    /** The log sinks of running jobs, flushed each round so that a quiet job's last lines are readable. */
+    private final Map<String, Sandbox.OutputSink> sinks = new ConcurrentHashMap<>();
     /** The jobs this process runs, by key, with their sandbox run ids. */
     private final Map<String, String> claimed = new ConcurrentHashMap<>();
     private final Object signal = new Object();
@@ -151,6 +153,7 @@ public final class JobRunner implements AutoCloseable {
 
     /** One round: forward stop requests to running containers, then start queued jobs while there is capacity. */
     void tick() {
+        sinks.values().forEach(JobRunner::flushQuietly);
         for (Job job : store.read(h -> new JobRepository(h).active())) {
             String key = key(job);
             if (job.status().equals("Stopping")) {
@@ -179,6 +182,16 @@ public final class JobRunner implements AutoCloseable {
                         wake();
                     }
                 });
+            }
+        }
+    }
+
+    private static void flushQuietly(Sandbox.OutputSink sink) {
+        if (sink instanceof java.io.Flushable f) {
+            try {
+                f.flush();
+            } catch (java.io.IOException | RuntimeException e) {
+                LOG.warn("cannot store a job's log lines", e);
             }
         }
     }
@@ -229,6 +242,8 @@ public final class JobRunner implements AutoCloseable {
             current = jobs.change(current, j -> Jobs.withRun(j, j.runId(), Optional.of(started))).orElse(current);
             String group = training ? "/aws/sagemaker/TrainingJobs" : "/aws/sagemaker/ProcessingJobs";
             Sandbox.OutputSink sink = logs.open(job.accountId(), group, job.name() + "/algo-1-" + started.getEpochSecond());
+            sinks.put(key(job), sink);
+            flushQuietly(sink); // the stream exists from the start, as SageMaker's does
             Execution execution = sandbox.start(runId, spec, sink);
             running.put(key(job), execution);
             Job now = jobs.find(job.accountId(), job.kind(), job.name()).orElse(current);
@@ -237,6 +252,8 @@ public final class JobRunner implements AutoCloseable {
             }
             Execution.Exit exit = execution.exit().join();
             running.remove(key(job));
+            sinks.remove(key(job));
+            flushQuietly(sink);
             current = jobs.find(job.accountId(), job.kind(), job.name()).orElse(current);
             finish(current, req, session, volume, exit);
         } catch (AwsException e) {
@@ -247,6 +264,10 @@ public final class JobRunner implements AutoCloseable {
                     : "We encountered an internal error. Please try again."));
         } finally {
             running.remove(key(job));
+            Sandbox.OutputSink left = sinks.remove(key(job));
+            if (left != null) {
+                flushQuietly(left);
+            }
             try {
                 sandbox.remove(runId);
             } catch (IOException | RuntimeException e) {
