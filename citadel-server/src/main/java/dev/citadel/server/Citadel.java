@@ -294,7 +294,16 @@ public final class Citadel implements AutoCloseable {
                 ? dev.citadel.services.sagemaker.InstanceTypes.defaults()
                 : dev.citadel.services.sagemaker.InstanceTypes.parse(settings.instanceTypes());
         dev.citadel.services.sandbox.Sandbox sandbox = switch (settings.sandbox()) {
-            case "runc" -> new dev.citadel.services.sandbox.RuncSandbox(dataDir.resolve("sandbox"), settings.imageCacheBytes());
+            case "runc" -> {
+                // A container's mapped root must traverse the data directory to reach its root file system and volume:
+                // the directory becomes 0711 (not listable by others; everything in it stays private).
+                try {
+                    java.nio.file.Files.setPosixFilePermissions(dataDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                yield new dev.citadel.services.sandbox.RuncSandbox(dataDir.resolve("sandbox"), settings.imageCacheBytes());
+            }
             default -> throw new ConfigException("jobs.sandbox = " + settings.sandbox() + " is not available in this build");
         };
         return new dev.citadel.services.sagemaker.SageMakerJobs(store, sealer, kmsKeys, ecr, accounts, authorizer, clock, config.region(),

@@ -113,8 +113,9 @@ public final class JobRunner implements AutoCloseable {
                 LOG.warn("removing sandbox run {} left by a previous start", id);
                 sandbox.remove(id);
             }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot list or remove the sandbox's leftover runs: " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            // No runtime, no containers: jobs will fail with the sandbox's reason when they start.
+            LOG.error("the sandbox cannot list or remove leftover runs; jobs cannot run until it can: {}", e.getMessage());
         }
         for (Job job : store.read(h -> new JobRepository(h).active())) {
             boolean started = job.runId().isPresent() || !job.secondaryStatus().equals("Starting");
