@@ -20,6 +20,7 @@ import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /**
  * Moves files through {@code pods/exec}: {@code tar -x} reads an archive Citadel writes to its
@@ -112,7 +113,7 @@ final class ExecPodTransfer implements PodTransfer {
             }
             if (entry.isDirectory()) {
                 Files.createDirectories(target);
-            } else if (entry.isFile()) {
+            } else if (entry.getLinkFlag() == TarConstants.LF_NORMAL || entry.getLinkFlag() == TarConstants.LF_OLDNORM) {
                 Files.createDirectories(target.getParent());
                 try (OutputStream out = Files.newOutputStream(target, java.nio.file.StandardOpenOption.CREATE_NEW)) {
                     for (int n; (n = tar.read(buffer)) > 0; ) {
