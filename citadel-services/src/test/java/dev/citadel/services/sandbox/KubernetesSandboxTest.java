@@ -53,7 +53,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link KubernetesSandbox} against fabric8's mock API server in CRUD mode. The mock runs no
  * controllers and no kubelet: the tests create the Job's pod themselves and write its status as a
  * kubelet would. Files move through a recording {@link PodTransfer}; {@link ExecPodTransfer}'s
- * handling of untrusted archives is tested on its own.
+ * handling of untrusted archives is tested on its own, and its download once over the mock's
+ * exec WebSocket (expectation mode, which the CRUD mode serves first).
  */
 @EnableKubernetesMockClient(crud = true)
 class KubernetesSandboxTest {
@@ -591,6 +592,34 @@ class KubernetesSandboxTest {
 
         assertThatThrownBy(() -> ExecPodTransfer.extract(tar(file("a", 60), file("b", 60)), target, 100)).isInstanceOf(IOException.class)
                 .hasMessage("the volume holds more than its size");
+    }
+
+    @Test
+    void aDownloadReadsTheCollectorsTarStreamOverExec() throws Exception {
+        ByteArrayOutputStream archive = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream out = new TarArchiveOutputStream(archive)) {
+            out.putArchiveEntry(new TarArchiveEntry("./model/"));
+            out.closeArchiveEntry();
+            TarArchiveEntry model = file("./model/model.bin", 7);
+            out.putArchiveEntry(model);
+            out.write("weights".getBytes(StandardCharsets.US_ASCII));
+            out.closeArchiveEntry();
+        }
+        // A tar of ASCII names and contents is ASCII (and NULs): it travels as the mock's text frame unchanged.
+        server.expect().get().withPath("/api/v1/namespaces/" + NS + "/pods/run-30-x7k2p/exec?command=tar&command=-C&command=%2Fcitadel%2Fvolume"
+                + "&command=-cf&command=-&command=.&container=collect&stdout=true&stderr=true")
+                .andUpgradeToWebSocket().open(new io.fabric8.kubernetes.client.server.mock.OutputStreamMessage(
+                        archive.toString(StandardCharsets.US_ASCII)), new io.fabric8.kubernetes.client.server.mock.StatusStreamMessage(0))
+                .done().always();
+        client.pods().inNamespace(NS).resource(new PodBuilder().withNewMetadata().withName("run-30-x7k2p").endMetadata()
+                .withNewSpec().addNewContainer().withName("collect").withImage("busybox").endContainer().endSpec()
+                .withNewStatus().withPhase("Running").addNewCondition().withType("Ready").withStatus("True").endCondition()
+                .withContainerStatuses(new ContainerStatusBuilder(running("collect")).withReady(true).build()).endStatus().build()).create();
+        Path target = root.resolve("collected");
+
+        new ExecPodTransfer(client, NS, Duration.ofSeconds(20)).download("run-30-x7k2p", "collect", "/citadel/volume", target, 1000);
+
+        assertThat(target.resolve("model/model.bin")).hasContent("weights");
     }
 
     /** Records what the sandbox asked to move; a download brings back a model. */
