@@ -776,7 +776,9 @@ public final class KubernetesSandbox implements Sandbox {
                     return collect(podName, pod, end.get());
                 }
                 if (!staged && running(pod, STAGE, true)) {
-                    stage(podName);
+                    if (!stage(podName)) {
+                        return lost("the volume could not be staged", now);
+                    }
                     staged = true;
                 }
                 if (mainStarted == null && running(pod, MAIN, false)) {
@@ -811,16 +813,18 @@ public final class KubernetesSandbox implements Sandbox {
             }
         }
 
-        private void stage(String podName) throws SandboxException {
+        /** Fills the pod's emptyDirs and releases the stager; false (and logged) when that failed. */
+        private boolean stage(String podName) {
             try {
                 transfer.upload(podName, STAGE, volume, insideVolume(mounts), HELPER_VOLUME);
                 for (StagedMount m : mounts) {
                     transfer.upload(podName, STAGE, m.source(), Set.of(), m.helperPath());
                 }
                 transfer.touch(podName, STAGE, STAGED);
+                return true;
             } catch (IOException e) {
-                // The stager gives up by itself after the transfer timeout; the pod then fails and the run is LOST.
                 LOG.warn("run {}: staging failed", id, e);
+                return false;
             }
         }
 

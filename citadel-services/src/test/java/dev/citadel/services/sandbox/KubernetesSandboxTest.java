@@ -462,6 +462,21 @@ class KubernetesSandboxTest {
     }
 
     @Test
+    void aFailedUploadEndsTheRunLostAndDeletesTheJob() throws Exception {
+        sandbox.createVolume("run-27", 1L << 30);
+        transfer.failUploads = true;
+        Execution execution = sandbox.start("run-27", spec(), Sandbox.OutputSink.DISCARD);
+        String pod = createPod("run-27");
+
+        status(pod, s -> s.withPhase("Pending").withInitContainerStatuses(running("stage")));
+
+        Execution.Exit exit = exitOf(execution);
+        assertThat(exit.reason()).isEqualTo(Execution.Reason.LOST);
+        assertThat(exit.detail()).isEqualTo("the volume could not be staged");
+        eventually("job deleted", () -> job("run-27") == null);
+    }
+
+    @Test
     void aPodThatVanishesUnaskedIsLost() throws Exception {
         sandbox.createVolume("run-26", 1L << 30);
         Execution execution = sandbox.start("run-26", spec(), Sandbox.OutputSink.DISCARD);
@@ -625,9 +640,13 @@ class KubernetesSandboxTest {
     /** Records what the sandbox asked to move; a download brings back a model. */
     private static final class RecordingTransfer implements PodTransfer {
         final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+        volatile boolean failUploads;
 
         @Override
-        public void upload(String pod, String container, Path local, Set<Path> excluded, String remoteDir) {
+        public void upload(String pod, String container, Path local, Set<Path> excluded, String remoteDir) throws IOException {
+            if (failUploads) {
+                throw new IOException("tar -x exited with 1");
+            }
             calls.add("upload " + pod + " " + container + " " + local + " except " + excluded + " -> " + remoteDir);
         }
 
