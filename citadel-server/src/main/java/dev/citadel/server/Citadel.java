@@ -304,13 +304,58 @@ public final class Citadel implements AutoCloseable {
                 }
                 yield new dev.citadel.services.sandbox.RuncSandbox(dataDir.resolve("sandbox"), settings.imageCacheBytes());
             }
-            default -> throw new ConfigException("jobs.sandbox = " + settings.sandbox() + " is not available in this build");
+            default -> kubernetesSandbox(settings.kubernetes(), dataDir);
         };
         return new dev.citadel.services.sagemaker.SageMakerJobs(store, sealer, kmsKeys, ecr, accounts, authorizer, clock, config.region(),
                 sandbox, types, settings.maxVolumeGb(), new dev.citadel.services.sagemaker.JobRunner.Limits(settings.capacity(), settings.pids(),
                 settings.outputLimit(), settings.stopGrace()),
                 (account, group, stream) -> new dev.citadel.services.sagemaker.JobLogSink(jobLogs, account, config.region(), group, stream, clock),
                 registryHost, invoker);
+    }
+
+    /** The Kubernetes sandbox of the configuration: its cluster from the kubeconfig named (or in-cluster), its pod settings. */
+    private static dev.citadel.services.sandbox.Sandbox kubernetesSandbox(ServerConfig.Kubernetes k, Path dataDir) {
+        io.fabric8.kubernetes.client.Config clientConfig;
+        try {
+            clientConfig = k.kubeconfig().isEmpty() ? io.fabric8.kubernetes.client.Config.autoConfigure(null)
+                    : io.fabric8.kubernetes.client.Config.fromKubeconfig(java.nio.file.Files.readString(Path.of(k.kubeconfig())));
+        } catch (java.io.IOException e) {
+            throw new ConfigException("cannot read jobs.kubernetes.kubeconfig " + k.kubeconfig() + ": " + e.getMessage());
+        }
+        io.fabric8.kubernetes.client.KubernetesClient client = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(clientConfig)
+                .build();
+        dev.citadel.services.sandbox.KubernetesSandbox.Settings settings = new dev.citadel.services.sandbox.KubernetesSandbox.Settings(
+                k.namespace(), k.serviceAccount(), k.runAsUser(), Optional.of(k.runtimeClass()).filter(r -> !r.isEmpty()),
+                Optional.of(k.imagePullSecret()).filter(r -> !r.isEmpty()), k.stagerImage(), dataDir.resolve("sandbox").resolve("kubernetes"));
+        dev.citadel.services.sandbox.KubernetesSandbox sandbox = new dev.citadel.services.sandbox.KubernetesSandbox(client, settings);
+        return new dev.citadel.services.sandbox.Sandbox() {
+            @Override
+            public Path createVolume(String id, long sizeBytes) throws java.io.IOException {
+                return sandbox.createVolume(id, sizeBytes);
+            }
+
+            @Override
+            public dev.citadel.services.sandbox.Execution start(String id, dev.citadel.services.sandbox.ContainerSpec spec, OutputSink output)
+                    throws java.io.IOException {
+                return sandbox.start(id, spec, output);
+            }
+
+            @Override
+            public java.util.Set<String> present() throws java.io.IOException {
+                return sandbox.present();
+            }
+
+            @Override
+            public void remove(String id) throws java.io.IOException {
+                sandbox.remove(id);
+            }
+
+            @Override
+            public void close() {
+                sandbox.close();
+                client.close();
+            }
+        };
     }
 
     /** What the offline tools (`citadel audit verify`) read: the metadata store and the objects, opened with the root key. */

@@ -57,6 +57,13 @@ public enum ConfigKey {
     JOBS_OUTPUT_LIMIT("jobs.output-limit", "33554432", "Bytes of a job container's output kept in its log stream; the rest is dropped and the log says so."),
     JOBS_STOP_GRACE("jobs.stop-grace", "120s", "Time between SIGTERM and SIGKILL when a job is stopped or reaches MaxRuntimeInSeconds (SageMaker: 120 s)."),
     JOBS_IMAGE_CACHE_BYTES("jobs.image-cache-bytes", "21474836480", "Bytes of unpacked image roots kept for reuse by later jobs of the same image (least recently used evicted first)."),
+    JOBS_KUBERNETES_KUBECONFIG("jobs.kubernetes.kubeconfig", "", "With jobs.sandbox = kubernetes: the kubeconfig file of the cluster. Empty: the in-cluster service account (or ~/.kube/config)."),
+    JOBS_KUBERNETES_NAMESPACE("jobs.kubernetes.namespace", "", "With jobs.sandbox = kubernetes: the namespace job pods run in (required)."),
+    JOBS_KUBERNETES_SERVICE_ACCOUNT("jobs.kubernetes.service-account", "default", "Service account of job pods (its token is never mounted)."),
+    JOBS_KUBERNETES_RUN_AS_USER("jobs.kubernetes.run-as-user", "1000", "Non-root uid every job container runs as."),
+    JOBS_KUBERNETES_RUNTIME_CLASS("jobs.kubernetes.runtime-class", "", "RuntimeClass of job pods (for example gvisor). Empty: the cluster's default runtime."),
+    JOBS_KUBERNETES_IMAGE_PULL_SECRET("jobs.kubernetes.image-pull-secret", "", "Secret the cluster pulls job images from Citadel's registry with. Empty: none."),
+    JOBS_KUBERNETES_STAGER_IMAGE("jobs.kubernetes.stager-image", "busybox:1.37", "Image of the containers that stage a job's volume in and out (pin it by digest)."),
     PRIVATE_ENDPOINTS("private-endpoints", "", "Extra TLS listeners standing for VPC endpoints, comma-separated 'vpce-id@host:port'. Requests through one carry aws:SourceVpce = its id and are bounded by its endpoint policy."),
     PRIVATE_ENDPOINT_POLICIES("private-endpoint-policies", "", "Endpoint policies, comma-separated 'vpce-id=/path/policy.json' (a resource-style policy with a Principal). An endpoint without one allows everything its callers' own policies allow, as AWS's default endpoint policy does.");
 

@@ -59,12 +59,18 @@ public record ServerConfig(
      * offered (empty: the built-in table), the largest volume, and each container's limits.
      */
     public record JobSettings(String sandbox, int capacity, String instanceTypes, int maxVolumeGb, int pids, long outputLimit,
-            Duration stopGrace, long imageCacheBytes) {
+            Duration stopGrace, long imageCacheBytes, Kubernetes kubernetes) {
         public JobSettings {
             requireNonNull(sandbox, "sandbox is null");
+            requireNonNull(kubernetes, "kubernetes is null");
             requireNonNull(instanceTypes, "instanceTypes is null");
             requireNonNull(stopGrace, "stopGrace is null");
         }
+    }
+
+    /** The cluster of jobs.sandbox = kubernetes (empty strings: not set). */
+    public record Kubernetes(String kubeconfig, String namespace, String serviceAccount, long runAsUser, String runtimeClass,
+            String imagePullSecret, String stagerImage) {
     }
 
     private static JobSettings jobs(Settings s) {
@@ -80,10 +86,18 @@ public record ServerConfig(
                 throw new ConfigException("jobs.instance-types: " + e.getMessage());
             }
         }
+        String namespace = s.get(ConfigKey.JOBS_KUBERNETES_NAMESPACE);
+        if (sandbox.equals("kubernetes") && !namespace.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+            throw new ConfigException("jobs.kubernetes.namespace must name a namespace when jobs.sandbox = kubernetes, got '" + namespace + "'");
+        }
+        Kubernetes kubernetes = new Kubernetes(s.get(ConfigKey.JOBS_KUBERNETES_KUBECONFIG), namespace,
+                s.get(ConfigKey.JOBS_KUBERNETES_SERVICE_ACCOUNT), s.getLong(ConfigKey.JOBS_KUBERNETES_RUN_AS_USER, 1, Integer.MAX_VALUE),
+                s.get(ConfigKey.JOBS_KUBERNETES_RUNTIME_CLASS), s.get(ConfigKey.JOBS_KUBERNETES_IMAGE_PULL_SECRET),
+                s.get(ConfigKey.JOBS_KUBERNETES_STAGER_IMAGE));
         return new JobSettings(sandbox, s.getInt(ConfigKey.JOBS_CAPACITY, 1, 1024), types, s.getInt(ConfigKey.JOBS_MAX_VOLUME_GB, 1, 16384),
                 s.getInt(ConfigKey.JOBS_PIDS, 64, 1 << 20), s.getLong(ConfigKey.JOBS_OUTPUT_LIMIT, 4096, 1L << 32),
                 s.getDuration(ConfigKey.JOBS_STOP_GRACE, Duration.ofSeconds(1), Duration.ofMinutes(30)),
-                s.getLong(ConfigKey.JOBS_IMAGE_CACHE_BYTES, 0, Long.MAX_VALUE));
+                s.getLong(ConfigKey.JOBS_IMAGE_CACHE_BYTES, 0, Long.MAX_VALUE), kubernetes);
     }
 
     /**

@@ -20,6 +20,7 @@ import java.util.function.Supplier;
 public final class SageMakerJobs implements AutoCloseable {
     private final SageMakerService service;
     private final JobRunner runner;
+    private final Sandbox sandbox;
 
     /**
      * @param invoker runs S3 and ECR operations as a job's execution role through the request
@@ -30,6 +31,7 @@ public final class SageMakerJobs implements AutoCloseable {
     public SageMakerJobs(MetadataStore store, SecretSealer sealer, KmsKeys keys, EcrService ecr, AccountDirectory accounts, Authorizer authorizer,
             Clock clock, String region, Sandbox sandbox, InstanceTypes types, int maxVolumeGb, JobRunner.Limits limits, JobRunner.LogSink logs,
             Supplier<String> registryHost, JobData.Invoker invoker) {
+        this.sandbox = sandbox;
         Jobs jobs = new Jobs(store, sealer, clock);
         ExecutionRoles roles = new ExecutionRoles(accounts, authorizer, clock);
         JobRequests requests = new JobRequests(types, maxVolumeGb);
@@ -50,5 +52,6 @@ public final class SageMakerJobs implements AutoCloseable {
     @Override
     public void close() {
         runner.close();
+        sandbox.close();
     }
 }
