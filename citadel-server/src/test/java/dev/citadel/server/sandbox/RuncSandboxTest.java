@@ -117,6 +117,7 @@ class RuncSandboxTest {
         Run await(Duration limit) throws Exception {
             Execution.Exit exit = execution.exit().get(limit.toMillis(), TimeUnit.MILLISECONDS);
             synchronized (lines) {
+                System.out.println("run " + id + " ended " + exit + ":\n  " + String.join("\n  ", lines));
                 return new Run(id, exit, List.copyOf(lines), truncated[0]);
             }
         }
@@ -266,12 +267,21 @@ class RuncSandboxTest {
         }
     }
 
+    /**
+     * busybox's nc has no UDP mode; its nslookup (a DNS query to {@code server:port}) and tftp send
+     * datagrams to any port. Sent to the container's own loopback, nothing listens there, and the
+     * ICMP port unreachable that comes back ("Connection refused") shows the datagrams were sent.
+     */
+    private static String udpTo(String host, int port) {
+        return "busybox nslookup example.com " + host + ":" + port + " 2>&1; busybox timeout 2 busybox tftp -g -r x -l /tmp/x " + host
+                + " " + port + " 2>&1; ";
+    }
+
     @Test
     void udpToTheHostsLoopbackReachesNothing() throws Exception {
         try (DatagramSocket listener = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-            Run r = sh("i=0; while [ $i -lt 5 ]; do echo datagram | busybox nc -u -w 1 127.0.0.1 " + listener.getLocalPort()
-                    + " 2>&1; i=$((i+1)); done; echo sent");
-            assertThat(r.output()).contains("sent");
+            Run r = sh(udpTo("127.0.0.1", listener.getLocalPort()));
+            assertThat(r.output()).contains("Connection refused");
             assertNothingReceived(listener);
         }
     }
@@ -284,8 +294,7 @@ class RuncSandboxTest {
             for (InetAddress a : otherHostAddresses()) {
                 DatagramSocket s = new DatagramSocket(0, a);
                 listeners.add(s);
-                script.append("echo datagram | busybox nc -u -w 1 ").append(a.getHostAddress()).append(' ').append(s.getLocalPort())
-                        .append(" 2>&1; ");
+                script.append(udpTo(a.getHostAddress(), s.getLocalPort()));
             }
             Run r = sh(script.toString());
             assertThat(r.output()).contains("Network is unreachable");
@@ -302,8 +311,7 @@ class RuncSandboxTest {
     @Test
     void namesDoNotResolve() throws Exception {
         String server = otherHostAddresses().getFirst().getHostAddress();
-        Run r = sh("busybox nslookup example.com 2>&1; echo \"exit $?\"; busybox nslookup example.com " + server + " 2>&1; echo \"exit $?\";"
-                + " busybox wget -T 2 -q -O - http://example.com/ 2>&1; echo \"exit $?\"");
+        Run r = sh("busybox nslookup example.com 2>&1; echo \"exit $?\"; busybox nslookup example.com " + server + " 2>&1; echo \"exit $?\"");
         assertThat(r.lines()).doesNotContain("exit 0").contains("exit 1");
         assertThat(r.output()).doesNotContainPattern("Address( \\d+)?: *\\d+\\.\\d+\\.\\d+\\.\\d+\\s*$");
     }
@@ -413,7 +421,7 @@ class RuncSandboxTest {
 
     @Test
     void theProcessHasNoCapabilitiesNoNewPrivilegesASeccompFilterAndMaskedProc() throws Exception {
-        Run r = sh("grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status; busybox stat -c %F /proc/kcore;"
+        Run r = sh("grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status; busybox stat -c %F /proc/keys;"
                 + " cat /proc/self/uid_map; id -u");
         assertThat(r.lines()).contains("CapInh:\t0000000000000000", "CapPrm:\t0000000000000000", "CapEff:\t0000000000000000",
                 "CapBnd:\t0000000000000000", "CapAmb:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2", "character special file", "0");
@@ -429,14 +437,15 @@ class RuncSandboxTest {
     @Test
     void mountingIsRefused() throws Exception {
         Run r = sh("busybox mount -t tmpfs none /mnt 2>&1; echo \"exit $?\"; busybox mount -o remount,rw / 2>&1; echo \"exit $?\";"
-                + " busybox umount /proc/kcore 2>&1; echo \"exit $?\"; busybox stat -c %F /proc/kcore");
+                + " busybox umount /proc/keys 2>&1; echo \"exit $?\"; busybox stat -c %F /proc/keys");
         assertThat(r.output()).doesNotContain("exit 0").contains("character special file");
     }
 
     @Test
     void aSetuidCopyGainsNothing() throws Exception {
-        Run r = sh("cp /bin/busybox /opt/ml/sb && chmod 4755 /opt/ml/sb; busybox stat -c %A /opt/ml/sb;"
-                + " /opt/ml/sb setpriv --reuid=1000 --regid=1000 --clear-groups /bin/sh -c 'id -u' 2>&1; echo \"exit $?\";"
+        // Root in the namespace without capabilities cannot change its ids, and a setuid file on the volume counts for nothing.
+        Run r = sh("mkdir /opt/ml/bin && cp /bin/busybox /opt/ml/bin/busybox && chmod 4755 /opt/ml/bin/busybox; busybox stat -c %A /opt/ml/bin/busybox;"
+                + " /opt/ml/bin/busybox setpriv --reuid=1000 --regid=1000 --clear-groups /bin/sh -c 'id -u' 2>&1; echo \"exit $?\";"
                 + " grep ' /opt/ml ' /proc/self/mounts");
         assertThat(r.output()).doesNotContain("exit 0").contains("nosuid");
         assertThat(r.lines()).doesNotContain("1000");
@@ -608,6 +617,11 @@ class RuncSandboxTest {
             }
             for (Started s : started) {
                 assertThat(s.await(Duration.ofSeconds(60)).lines()).containsExactly("ran");
+            }
+            // A run's directory pins its root (a crashed Citadel's container may still use it) until the run is removed.
+            assertThat(small.cachedImages()).containsExactly(tiny.digest());
+            for (String id : ids) {
+                small.remove(id);
             }
             assertThat(small.cachedImages()).isEmpty();
             assertThat(small.imageCacheBytes()).isZero();

@@ -328,6 +328,8 @@ public final class RuncSandbox implements Sandbox {
             throw new IOException("the volume of run " + id + " is still mounted");
         }
         deleteTree(run);
+        // The run directory no longer pins its image root.
+        images.evict();
     }
 
     /** Stops every container this instance started (SIGTERM, SIGKILL after each spec's grace) and waits for them. */
