@@ -1,151 +1,442 @@
 package dev.citadel.services.sandbox;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Runs an OCI image under {@code runc} with no network and no privilege: the image is unpacked
- * with {@code umoci} into a bundle of its own whose files belong to an unprivileged id range, and
- * the container gets new user, network (loopback only), PID, IPC, UTS, mount and cgroup
- * namespaces; a read-only root; no capabilities; {@code noNewPrivileges}; masked and read-only
- * {@code /proc} paths; a tmpfs {@code /tmp}; memory and PID limits. A supervisor waits for it with
- * a time limit (SIGTERM, then SIGKILL after the grace period), keeps the first bytes of its output,
- * and deletes the container and its bundle in every case.
+ * The local {@link Sandbox}: runs OCI images under {@code runc} with no network and no privilege.
  *
- * <p>This is the first part of the training issue's sandbox: the seccomp profile, the disk quota
- * for volumes, cached unpacked roots and the job-facing contract come with it.
+ * <p><b>Isolation</b> (all of it in {@link #config}): new user namespace (container ids 0–65535
+ * are host ids {@value #HOST_ID_BASE}+, which own nothing else on the host), network namespace with
+ * loopback only (and a sysfs of its own), PID, IPC, UTS, mount and cgroup namespaces; a read-only
+ * root; no capabilities in any set; {@code noNewPrivileges}; the {@link SeccompProfile} (EPERM for
+ * every system call not allowed); masked and read-only {@code /proc} paths; a tmpfs {@code /tmp};
+ * memory (and swap), PID, CPU (CFS quota) and open-file limits; no devices beyond runc's defaults.
+ *
+ * <p><b>Layout</b> under the root directory given to the constructor (which must be on a file
+ * system whose every parent directory others may traverse, as the container's mapped root must
+ * reach its root file system):
+ *
+ * <pre>
+ * images/&lt;digest hex&gt;/rootfs   cached unpacked image roots, shared read-only ({@link ImageRoots})
+ * runs/&lt;id&gt;/volume.img         the volume's ext4 file system in a sparse file of the volume's size
+ * runs/&lt;id&gt;/volume             where it is loop-mounted (nosuid, nodev); owned by the mapped root, 0700
+ * runs/&lt;id&gt;/bundle/config.json the runtime configuration; root.path is the cached root
+ * runs/&lt;id&gt;/image              the digest (hex) of the run's image, which pins its root against eviction
+ * runs/&lt;id&gt;/runc.log, pid      runc's log (JSON lines) and the container's pid once it was created
+ * state/                        runc's state root ({@code runc --root}), used by every runc call
+ * </pre>
+ *
+ * <p><b>Volumes</b> have a real quota: a file system of their own, so writing past the size fails
+ * with ENOSPC inside the container and for the caller alike, and the host file system only ever
+ * gives the volume its size. The caller writes inputs as root before {@link #start}; start hands
+ * the whole volume tree to the container's mapped user (chown), so it can read and write all of
+ * it, and Citadel (root) can still read and write everything afterwards.
+ *
+ * <p><b>Process</b>: the image configuration's Entrypoint and Cmd, the spec's entrypoint replacing
+ * the first (and then dropping the image's Cmd) and non-empty arguments replacing the second, as
+ * {@code docker run --entrypoint … IMAGE ARGS} does; the image's Env overlaid by the spec's (PATH
+ * defaults to the usual one); the image's WorkingDir or {@code /}; the image's User when numeric
+ * ({@code uid[:gid]}), otherwise root in the namespace (a host id of the mapped range, unprivileged
+ * on the host: names cannot be looked up without trusting the image's {@code /etc/passwd}).
+ *
+ * <p><b>Supervision</b>: {@code runc run} is a child process; its merged output is read by a thread
+ * of the run, handed to the sink line by line (lines cut at {@value #MAX_LINE_BYTES} bytes) up to the
+ * output limit, and drained after. The time limit and {@link Execution#stop} send SIGTERM to every
+ * process ({@code runc kill --all}), then SIGKILL after the grace period. The exit completes when
+ * runc has returned and the container is deleted. {@link #present} finds runs a crashed process
+ * left behind (runc's state and run directories) and {@link #remove} reaps them.
  */
-public final class RuncSandbox {
+public final class RuncSandbox implements Sandbox {
     /** Ids inside a container map to host ids from here (65,536 of them), which own nothing else. */
     public static final int HOST_ID_BASE = 200_000;
-    private static final int ID_RANGE = 65_536;
-    private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
-    private static final Pattern REFERENCE = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
+    static final int ID_RANGE = 65_536;
+    /** The smallest volume: an ext4 file system needs some room for its own metadata. */
+    public static final long MIN_VOLUME_BYTES = 4L << 20;
+    static final int MAX_LINE_BYTES = 16 * 1024;
+    private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    private static final Duration COMMAND_LIMIT = Duration.ofSeconds(60);
+    private static final Duration START_LIMIT = Duration.ofSeconds(60);
+    private static final Duration KILLED_LIMIT = Duration.ofSeconds(30);
+    private static final Logger LOG = LoggerFactory.getLogger(RuncSandbox.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** What to run: an image layout and tag, the process, its limits, and the time it may take. */
-    public record Spec(Path layout, String tag, List<String> args, Map<String, String> env, String cwd, long memoryBytes, int pids,
-            Duration timeLimit, Duration grace, int outputLimit) {
-        public Spec {
-            args = List.copyOf(args);
-            env = Map.copyOf(env);
-        }
-    }
-
-    /** How a run ended: its exit code (128 + signal when killed), whether the time limit ended it, and its first output bytes. */
-    public record Result(int exitCode, boolean timedOut, String output) {
-    }
-
     private final Path root;
+    private final Path runs;
+    private final Path state;
+    private final ImageRoots images;
+    private final Map<String, RuncExecution> executions = new ConcurrentHashMap<>();
 
-    /** @param root where bundles are made (one directory per run, removed after it); created 0700 */
-    public RuncSandbox(Path root) {
-        this.root = root;
+    /**
+     * @param root             the sandbox's directory (created 0711; see the class comment for what is in it)
+     * @param imageCacheBytes  how many bytes of unpacked image roots to keep for later runs; roots in use are never evicted
+     * @throws IllegalStateException when a parent of {@code root} cannot be traversed by others, so no container could start
+     */
+    public RuncSandbox(Path root, long imageCacheBytes) {
+        this.root = root.toAbsolutePath().normalize();
+        this.runs = this.root.resolve("runs");
+        this.state = this.root.resolve("state");
         try {
-            Files.createDirectories(root);
-            Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx--x--x"));
-            // The container's mapped root (an unprivileged host id) must traverse every directory above its bundle.
-            for (Path p = root.toAbsolutePath().getParent(); p != null; p = p.getParent()) {
-                if (!Files.getPosixFilePermissions(p).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
-                    throw new IllegalStateException(p + " is not traversable by others (o+x), so no container could reach its bundle under "
-                            + root);
+            Files.createDirectories(this.root);
+            Files.setPosixFilePermissions(this.root, PosixFilePermissions.fromString("rwx--x--x"));
+            // The container's mapped root (an unprivileged host id) must traverse every directory above its root file system.
+            for (Path p = this.root.getParent(); p != null; p = p.getParent()) {
+                if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                    throw new IllegalStateException(p + " is not traversable by others (o+x), so no container could reach its root under "
+                            + this.root);
                 }
             }
+            Files.createDirectories(runs);
+            Files.setPosixFilePermissions(runs, PosixFilePermissions.fromString("rwx--x--x"));
+            Files.createDirectories(state);
+            Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwx------"));
+            this.images = new ImageRoots(this.root.resolve("images"), imageCacheBytes, this::pinnedImages);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    public Result run(String id, Spec spec) throws IOException, InterruptedException {
-        if (!ID.matcher(id).matches() || !REFERENCE.matcher(spec.tag()).matches()) {
-            throw new IllegalArgumentException("bad container id or image tag");
+    @Override
+    public Path createVolume(String id, long sizeBytes) throws IOException {
+        checkId(id);
+        if (sizeBytes < MIN_VOLUME_BYTES) {
+            throw new IllegalArgumentException("a volume needs at least " + MIN_VOLUME_BYTES + " bytes");
         }
-        Path dir = root.resolve(id);
-        Files.createDirectory(dir);
-        Path bundle = dir.resolve("bundle");
+        Path run = runs.resolve(id);
+        Files.createDirectory(run);
         try {
-            exec(List.of("umoci", "unpack", "--uid-map", "0:" + HOST_ID_BASE + ":" + ID_RANGE, "--gid-map", "0:" + HOST_ID_BASE + ":" + ID_RANGE,
-                    "--image", spec.layout() + ":" + spec.tag(), bundle.toString()), Duration.ofMinutes(10));
-            // Only root and the container's mapped group may traverse the bundle; nobody may list it.
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x---"));
-            Files.setPosixFilePermissions(bundle, PosixFilePermissions.fromString("rwx--x---"));
-            exec(List.of("chown", "0:" + HOST_ID_BASE, dir.toString(), bundle.toString()), Duration.ofSeconds(30));
-            Files.writeString(bundle.resolve("config.json"), config(spec).toString(), StandardCharsets.UTF_8);
-            return supervise(id, bundle, spec);
-        } finally {
-            deleteTree(dir);
+            // Citadel, and the container's mapped root group to reach the volume's mount point; nobody may list it.
+            Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwx--x---"));
+            Files.setAttribute(run, "unix:gid", HOST_ID_BASE, LinkOption.NOFOLLOW_LINKS);
+            Path image = run.resolve("volume.img");
+            Files.createFile(image, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+                f.setLength(sizeBytes);
+            }
+            Commands.run(List.of("mkfs.ext4", "-q", "-F", "-O", "^has_journal", "-m", "0", "-E",
+                    "root_owner=" + HOST_ID_BASE + ":" + HOST_ID_BASE, image.toString()), COMMAND_LIMIT);
+            Path volume = run.resolve("volume");
+            Files.createDirectory(volume);
+            if (!Files.exists(Path.of("/dev/loop-control")) && !Files.exists(Path.of("/dev/loop0"))) {
+                throw new IOException("volumes need loop devices and this host has none (/dev/loop-control missing: modprobe loop)");
+            }
+            Commands.Result mounted = Commands.attempt(List.of("mount", "-o", "loop,nosuid,nodev", image.toString(), volume.toString()),
+                    COMMAND_LIMIT);
+            if (!mounted.ok()) {
+                throw new IOException("the volume of run " + id + " could not be loop-mounted (mount needs root and a free loop device): "
+                        + mounted.output().strip());
+            }
+            Files.deleteIfExists(volume.resolve("lost+found"));
+            Files.setPosixFilePermissions(volume, PosixFilePermissions.fromString("rwx------"));
+            return volume;
+        } catch (IOException | RuntimeException e) {
+            try {
+                remove(id);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
         }
     }
 
-    private Result supervise(String id, Path bundle, Spec spec) throws IOException, InterruptedException {
-        Path output = bundle.getParent().resolve("output");
-        Process p = new ProcessBuilder("runc", "run", "--bundle", bundle.toString(), id).redirectErrorStream(true)
-                .redirectOutput(output.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        boolean timedOut = false;
+    @Override
+    public Execution start(String id, ContainerSpec spec, OutputSink output) throws IOException {
+        checkId(id);
+        Path run = runs.resolve(id);
+        Path volume = run.resolve("volume");
+        if (!isMountPoint(volume)) {
+            throw new SandboxException("run " + id + " has no volume");
+        }
+        Path bundle = run.resolve("bundle");
+        if (executions.containsKey(id) || Files.exists(bundle)) {
+            throw new SandboxException("run " + id + " was already started");
+        }
+        for (ContainerSpec.Mount m : spec.mounts()) {
+            if (!m.source().isAbsolute() || !Files.isDirectory(m.source())) {
+                throw new SandboxException("a mount's source is not a directory");
+            }
+        }
+        Files.createDirectory(bundle);
+        Files.writeString(run.resolve("image"), spec.image().digest().substring("sha256:".length()));
+        ImageRoots.Root image = images.acquire(spec.image());
+        boolean started = false;
         try {
-            if (!p.waitFor(spec.timeLimit().toMillis(), TimeUnit.MILLISECONDS)) {
-                timedOut = true;
-                kill(id, "TERM");
-                if (!p.waitFor(spec.grace().toMillis(), TimeUnit.MILLISECONDS)) {
-                    kill(id, "KILL");
-                    p.waitFor(30, TimeUnit.SECONDS);
+            ObjectNode config = config(id, spec, image, volume);
+            JsonNode user = config.path("process").path("user");
+            // Everything the caller put in the volume becomes the container user's (symbolic links themselves, never their targets).
+            Commands.run(List.of("chown", "-R", "--no-dereference", (HOST_ID_BASE + user.path("uid").asInt()) + ":"
+                    + (HOST_ID_BASE + user.path("gid").asInt()), volume.toString()), COMMAND_LIMIT);
+            Files.setPosixFilePermissions(bundle, PosixFilePermissions.fromString("rwx--x---"));
+            Files.setAttribute(bundle, "unix:gid", HOST_ID_BASE, LinkOption.NOFOLLOW_LINKS);
+            Files.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(config));
+            Path pidFile = run.resolve("pid");
+            Process process = new ProcessBuilder(runc("--log", run.resolve("runc.log").toString(), "--log-format", "json", "run",
+                    "--pid-file", pidFile.toString(), "--bundle", bundle.toString(), id))
+                    .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            RuncExecution execution = new RuncExecution(id, spec, process, output, this, this::finish, image);
+            executions.put(id, execution);
+            waitUntilCreated(execution, pidFile);
+            execution.supervise();
+            started = true;
+            return execution;
+        } finally {
+            if (!started) {
+                executions.remove(id);
+                deleteContainer(id);
+                images.release(image);
+                deleteTree(bundle);
+            }
+        }
+    }
+
+    /** runc writes the pid file once the container exists, before its process runs; a failure to start ends runc first. */
+    private void waitUntilCreated(RuncExecution execution, Path pidFile) throws IOException {
+        long deadline = System.nanoTime() + START_LIMIT.toNanos();
+        try {
+            while (!Files.exists(pidFile)) {
+                if (!execution.process().isAlive()) {
+                    if (Files.exists(pidFile)) {
+                        return;
+                    }
+                    execution.awaitOutput();
+                    throw new SandboxException("the container could not be started: " + runcError(execution.id()));
+                }
+                if (System.nanoTime() > deadline) {
+                    execution.process().destroyForcibly();
+                    execution.process().waitFor(10, TimeUnit.SECONDS);
+                    throw new SandboxException("the container did not start within " + START_LIMIT);
+                }
+                Thread.sleep(5);
+            }
+        } catch (InterruptedException e) {
+            execution.process().destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while starting a container");
+        }
+    }
+
+    /** runc's last error message, with the sandbox's own paths taken out (it may be shown to the job's owner). */
+    private String runcError(String id) {
+        String message = "runc failed";
+        try {
+            for (String line : Files.readAllLines(runs.resolve(id).resolve("runc.log"), StandardCharsets.UTF_8)) {
+                JsonNode entry = JSON.readTree(line);
+                if ("error".equals(entry.path("level").asText()) || "fatal".equals(entry.path("level").asText())) {
+                    message = entry.path("msg").asText(message);
                 }
             }
-        } finally {
-            if (p.isAlive()) {
-                kill(id, "KILL");
-                p.destroyForcibly();
-                p.waitFor(30, TimeUnit.SECONDS);
-            }
-            exec(List.of("runc", "delete", "--force", id), Duration.ofSeconds(30));
+        } catch (IOException | RuntimeException e) {
+            // no log, or a line that is not JSON: the generic message stands
         }
-        String out;
-        try (InputStream in = Files.newInputStream(output)) {
-            out = new String(in.readNBytes(spec.outputLimit()), StandardCharsets.UTF_8);
-        }
-        return new Result(p.exitValue(), timedOut, out);
+        message = message.replace(root.toString(), "<sandbox>");
+        return message.length() > 500 ? message.substring(0, 500) : message;
     }
 
-    private static void kill(String id, String signal) throws IOException, InterruptedException {
-        new ProcessBuilder("runc", "kill", "--all", id, signal).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .start().waitFor(10, TimeUnit.SECONDS);
+    /** Called by an execution when its container is gone: deletes it from runc and gives its image root back. */
+    private void finish(RuncExecution execution) {
+        try {
+            deleteContainer(execution.id());
+        } finally {
+            executions.remove(execution.id(), execution);
+            images.release(execution.image());
+            try {
+                images.evict();
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("evicting image roots failed", e);
+            }
+        }
+    }
+
+    @Override
+    public Set<String> present() throws IOException {
+        Set<String> ids = new HashSet<>(executions.keySet());
+        Commands.Result list = Commands.attempt(runc("list", "-q"), COMMAND_LIMIT);
+        if (!list.ok()) {
+            throw new IOException("runc list failed: " + list.output().strip());
+        }
+        list.output().lines().map(String::strip).filter(s -> ID.matcher(s).matches()).forEach(ids::add);
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(runs)) {
+            for (Path d : dirs) {
+                if (ID.matcher(d.getFileName().toString()).matches()) {
+                    ids.add(d.getFileName().toString());
+                }
+            }
+        }
+        return Set.copyOf(ids);
+    }
+
+    @Override
+    public void remove(String id) throws IOException {
+        checkId(id);
+        RuncExecution execution = executions.get(id);
+        if (execution != null) {
+            execution.stop(Duration.ZERO);
+        }
+        Commands.attempt(runc("kill", "--all", id, "KILL"), COMMAND_LIMIT);
+        if (execution != null) {
+            execution.awaitExit(KILLED_LIMIT);
+        }
+        deleteContainer(id);
+        Path run = runs.resolve(id);
+        Path volume = run.resolve("volume");
+        if (isMountPoint(volume)) {
+            Commands.Result umount = Commands.attempt(List.of("umount", volume.toString()), COMMAND_LIMIT);
+            if (!umount.ok()) {
+                // Busy (a process of a crashed run still inside): detach it now; the kernel frees it when the last user goes.
+                Commands.run(List.of("umount", "--lazy", volume.toString()), COMMAND_LIMIT);
+            }
+        }
+        Path image = run.resolve("volume.img");
+        if (Files.exists(image)) {
+            for (String line : Commands.attempt(List.of("losetup", "--associated", image.toString()), COMMAND_LIMIT).output().lines().toList()) {
+                int colon = line.indexOf(':');
+                if (line.startsWith("/dev/loop") && colon > 0) {
+                    Commands.attempt(List.of("losetup", "--detach", line.substring(0, colon)), COMMAND_LIMIT);
+                }
+            }
+        }
+        if (isMountPoint(volume)) {
+            throw new IOException("the volume of run " + id + " is still mounted");
+        }
+        deleteTree(run);
+        // The run directory no longer pins its image root.
+        images.evict();
+    }
+
+    /** Stops every container this instance started (SIGTERM, SIGKILL after each spec's grace) and waits for them. */
+    @Override
+    public void close() {
+        List<RuncExecution> live = new ArrayList<>(executions.values());
+        for (RuncExecution e : live) {
+            e.stop(e.spec().grace());
+        }
+        for (RuncExecution e : live) {
+            e.awaitExit(e.spec().grace().plus(KILLED_LIMIT));
+        }
+    }
+
+    /** Bytes of unpacked image roots held now. */
+    public long imageCacheBytes() throws IOException {
+        return images.bytes();
+    }
+
+    /** The digests ({@code sha256:…}) whose unpacked roots are cached. */
+    public Set<String> cachedImages() throws IOException {
+        return Set.copyOf(images.digests().stream().map(h -> "sha256:" + h).toList());
+    }
+
+    /** Every runc call names the sandbox's own state root, so {@code runc list} shows exactly its containers. */
+    List<String> runc(String... args) {
+        List<String> command = new ArrayList<>(List.of("runc", "--root", state.toString()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    void kill(String id, String signal) {
+        try {
+            Commands.attempt(runc("kill", "--all", id, signal), COMMAND_LIMIT);
+        } catch (IOException e) {
+            LOG.warn("runc kill {} {} failed", id, signal, e);
+        }
+    }
+
+    private void deleteContainer(String id) {
+        try {
+            Commands.attempt(runc("delete", "--force", id), COMMAND_LIMIT);
+        } catch (IOException e) {
+            LOG.warn("runc delete {} failed", id, e);
+        }
+    }
+
+    /** The digests that run directories name: a run of a crashed process may still use its root. */
+    private Set<String> pinnedImages() {
+        Set<String> pinned = new HashSet<>();
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(runs)) {
+            for (Path d : dirs) {
+                try {
+                    pinned.add(Files.readString(d.resolve("image")).strip());
+                } catch (NoSuchFileException e) {
+                    // a run with a volume and no container yet
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return pinned;
+    }
+
+    private static void checkId(String id) {
+        if (!ID.matcher(id).matches()) {
+            throw new IllegalArgumentException("bad run id");
+        }
+    }
+
+    private static boolean isMountPoint(Path path) throws IOException {
+        String target = path.toAbsolutePath().normalize().toString();
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] fields = line.split(" ");
+            if (fields.length > 4 && unescape(fields[4]).equals(target)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** mountinfo writes space, tab, newline and backslash as octal escapes. */
+    private static String unescape(String field) {
+        return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
     }
 
     /** The OCI runtime configuration of a run: the isolation is all here. */
-    static ObjectNode config(Spec spec) {
+    static ObjectNode config(String id, ContainerSpec spec, ImageRoots.Root image, Path volume) throws SandboxException {
+        ImageRoots.ImageConfig ic = image.config();
         ObjectNode c = JsonNodeFactory.instance.objectNode();
         c.put("ociVersion", "1.0.2");
         ObjectNode process = c.putObject("process");
         process.put("terminal", false);
-        process.putObject("user").put("uid", 0).put("gid", 0);
+        int[] user = user(ic.user());
+        process.putObject("user").put("uid", user[0]).put("gid", user[1]);
         ArrayNode args = process.putArray("args");
-        spec.args().forEach(args::add);
+        arguments(spec, ic).forEach(args::add);
         ArrayNode env = process.putArray("env");
-        spec.env().forEach((k, v) -> env.add(k + "=" + v));
-        process.put("cwd", spec.cwd());
+        environment(spec, ic).forEach((k, v) -> env.add(k + "=" + v));
+        process.put("cwd", ic.workingDir().startsWith("/") ? ic.workingDir() : "/");
         ObjectNode caps = process.putObject("capabilities");
         for (String set : List.of("bounding", "effective", "inheritable", "permitted", "ambient")) {
             caps.putArray(set);
         }
         process.putArray("rlimits").addObject().put("type", "RLIMIT_NOFILE").put("hard", 1024).put("soft", 1024);
         process.put("noNewPrivileges", true);
-        c.putObject("root").put("path", "rootfs").put("readonly", true);
+        c.putObject("root").put("path", image.rootfs().toString()).put("readonly", true);
         c.put("hostname", "sandbox");
         ArrayNode mounts = c.putArray("mounts");
         mount(mounts, "/proc", "proc", "proc");
@@ -156,6 +447,12 @@ public final class RuncSandbox {
         // A sysfs of the container's own network namespace (a bind of the host's would show the host's interfaces).
         mount(mounts, "/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro");
         mount(mounts, "/tmp", "tmpfs", "tmpfs", "nosuid", "nodev", "mode=1777", "size=262144k");
+        // The volume first, so that mounts below it (input channels) are made inside it, not in the shared root.
+        mount(mounts, spec.volumePath(), "bind", volume.toString(), "rbind", "rw", "nosuid", "nodev");
+        for (ContainerSpec.Mount m : spec.mounts()) {
+            mount(mounts, m.destination(), "bind", m.source().toAbsolutePath().toString(), "rbind", m.readOnly() ? "ro" : "rw", "nosuid",
+                    "nodev");
+        }
         ObjectNode linux = c.putObject("linux");
         linux.putArray("uidMappings").addObject().put("containerID", 0).put("hostID", HOST_ID_BASE).put("size", ID_RANGE);
         linux.putArray("gidMappings").addObject().put("containerID", 0).put("hostID", HOST_ID_BASE).put("size", ID_RANGE);
@@ -164,8 +461,13 @@ public final class RuncSandbox {
             namespaces.addObject().put("type", ns);
         }
         ObjectNode resources = linux.putObject("resources");
-        resources.putObject("memory").put("limit", spec.memoryBytes()).put("swap", spec.memoryBytes());
-        resources.putObject("pids").put("limit", spec.pids());
+        ContainerSpec.Limits limits = spec.limits();
+        resources.putObject("memory").put("limit", limits.memoryBytes()).put("swap", limits.memoryBytes());
+        resources.putObject("pids").put("limit", limits.pids());
+        if (limits.cpus() > 0) {
+            long period = 100_000;
+            resources.putObject("cpu").put("quota", Math.max(1_000, Math.round(limits.cpus() * period))).put("period", period);
+        }
         resources.putArray("devices").addObject().put("allow", false).put("access", "rwm");
         ArrayNode masked = linux.putArray("maskedPaths");
         for (String path : List.of("/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
@@ -176,7 +478,49 @@ public final class RuncSandbox {
         for (String path : List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")) {
             readonly.add(path);
         }
+        linux.set("seccomp", SeccompProfile.json());
         return c;
+    }
+
+    /** Entrypoint then Cmd, with docker run's overrides: an entrypoint replaces both, arguments replace Cmd. */
+    static List<String> arguments(ContainerSpec spec, ImageRoots.ImageConfig image) throws SandboxException {
+        List<String> args = new ArrayList<>(spec.entrypoint().orElse(image.entrypoint()));
+        if (!spec.arguments().isEmpty()) {
+            args.addAll(spec.arguments());
+        } else if (spec.entrypoint().isEmpty()) {
+            args.addAll(image.cmd());
+        }
+        if (args.isEmpty()) {
+            throw new SandboxException("the image names no command and the job gives none");
+        }
+        return args;
+    }
+
+    /** The image's environment overlaid by the spec's; PATH as Docker sets it when neither has one. */
+    static Map<String, String> environment(ContainerSpec spec, ImageRoots.ImageConfig image) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (String entry : image.env()) {
+            int eq = entry.indexOf('=');
+            if (eq > 0) {
+                env.put(entry.substring(0, eq), entry.substring(eq + 1));
+            }
+        }
+        env.putAll(spec.environment());
+        env.putIfAbsent("PATH", DEFAULT_PATH);
+        return env;
+    }
+
+    /** A numeric {@code uid[:gid]} as the image says; anything else runs as root in the namespace. */
+    static int[] user(String user) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,5})(?::(\\d{1,5}))?").matcher(user);
+        if (m.matches()) {
+            int uid = Integer.parseInt(m.group(1));
+            int gid = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
+            if (uid < ID_RANGE && gid < ID_RANGE) {
+                return new int[] {uid, gid};
+            }
+        }
+        return new int[] {0, 0};
     }
 
     private static void mount(ArrayNode mounts, String destination, String type, String source, String... options) {
@@ -189,27 +533,26 @@ public final class RuncSandbox {
         }
     }
 
-    private static void exec(List<String> command, Duration limit) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readNBytes(64 * 1024), StandardCharsets.UTF_8);
-        if (!p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
-            p.destroyForcibly();
-            throw new IOException(command.getFirst() + " timed out");
-        }
-        if (p.exitValue() != 0) {
-            throw new IOException(command.getFirst() + " failed: " + out.strip());
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
+    /** Deletes a tree without following symbolic links. */
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
-        try (var walk = Files.walk(dir)) {
-            List<Path> all = new ArrayList<>(walk.sorted(Comparator.reverseOrder()).toList());
-            for (Path p : all) {
-                Files.deleteIfExists(p);
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.deleteIfExists(file);
+                return FileVisitResult.CONTINUE;
             }
-        }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                if (e != null) {
+                    throw e;
+                }
+                Files.deleteIfExists(d);
+                return FileVisitResult.CONTINUE;
+            }
+        });
     }
 }
