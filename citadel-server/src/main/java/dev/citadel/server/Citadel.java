@@ -232,6 +232,9 @@ public final class Citadel implements AutoCloseable {
                 authorizer, audit, adapters, config.http().maxBodyBytes(), clock, config.sensitiveData(),
                 dev.citadel.services.ecr.EcrService.REGISTRY, new dev.citadel.services.ecr.RegistryTokens(keyAuthenticator));
         pipelineRef.set(pipeline);
+        // Leftover containers of a previous process are reaped before the first request is served.
+        sagemaker.start();
+        resources.add(sagemaker); // closed after the listeners, before the audit log and the store
 
         InetSocketAddress bind = new InetSocketAddress(config.listen().getHostString(), config.listen().getPort());
         ApiServer server = new ApiServer(bind, config.http(), tls, new ApiHandler(pipeline, ""));
@@ -245,9 +248,6 @@ public final class Citadel implements AutoCloseable {
             resources.add(listener);
             privatePorts.put(e.id(), listener.port());
         }
-
-        sagemaker.start();
-        resources.add(sagemaker); // closed before the listeners' resources below it: the audit log and the store
 
         URI endpoint = config.listen().getPort() == 0
                 ? URI.create(config.publicEndpoint().getScheme() + "://" + config.publicEndpoint().getHost() + ":" + server.port())
@@ -302,7 +302,12 @@ public final class Citadel implements AutoCloseable {
                 } catch (java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
-                yield new dev.citadel.services.sandbox.RuncSandbox(dataDir.resolve("sandbox"), settings.imageCacheBytes());
+                try {
+                    yield new dev.citadel.services.sandbox.RuncSandbox(dataDir.resolve("sandbox"), settings.imageCacheBytes());
+                } catch (IllegalStateException | java.io.UncheckedIOException e) {
+                    LOG.error("training and processing jobs cannot run: {}", e.getMessage());
+                    yield new dev.citadel.services.sandbox.UnavailableSandbox(e.getMessage());
+                }
             }
             default -> kubernetesSandbox(settings.kubernetes(), dataDir);
         };
