@@ -172,7 +172,8 @@ public final class JobRunner implements AutoCloseable {
             }
             String runId = "job-" + HexFormat.of().formatHex(bytes(10));
             Optional<Job> taken = jobs.change(job, j -> j.status().equals("InProgress") && j.runId().isEmpty()
-                    ? Jobs.withRun(j, Optional.of(runId), Optional.empty()) : null);
+                    ? jobs.moved(Jobs.withRun(j, Optional.of(runId), Optional.empty()), "InProgress", "Downloading", "Downloading input data")
+                    : null);
             if (taken.isPresent()) {
                 claimed.put(key, runId);
                 Thread.ofPlatform().name("job-" + job.name()).daemon().start(() -> {
@@ -184,6 +185,19 @@ public final class JobRunner implements AutoCloseable {
                     }
                 });
             }
+        }
+    }
+
+    private static final java.util.concurrent.Executor VOLUMES = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+
+    private static Path volume(java.util.concurrent.CompletableFuture<Path> making) throws IOException {
+        try {
+            return making.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw e;
         }
     }
 
@@ -213,38 +227,44 @@ public final class JobRunner implements AutoCloseable {
         boolean training = job.kind() == Kind.TRAINING;
         Job current = job;
         Path volume = null;
+        java.util.concurrent.CompletableFuture<Path> making = null;
         try {
             ObjectNode raw = jobs.request(job);
             JobRequest req = training ? requests.training(raw) : requests.processing(raw);
             IamRole role = roles.assumable(req.roleArn()).orElseThrow(() -> clientError("Could not assume role " + req.roleArn()
                     + ". Please ensure that the role exists and allows principal 'sagemaker.amazonaws.com' to assume the role."));
             Principal session = roles.session(role);
-            current = move(current, "InProgress", "Downloading", training ? "Downloading input data" : "Downloading input data");
-            if (current.status().equals("Stopping")) {
-                finishStopped(current, Optional.empty());
-                return;
-            }
-            volume = sandbox.createVolume(runId, (long) req.volumeSizeGb() * GIB);
-            layout(volume, req);
-            stageInputs(session, req, volume);
+            // The volume (a file system made and mounted) is made while the role and the image are checked.
+            long volumeBytes = (long) req.volumeSizeGb() * GIB;
+            making = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return sandbox.createVolume(runId, volumeBytes);
+                } catch (IOException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            }, VOLUMES);
             String repository = raw.path("__imageRepository").asText();
             String imageAccount = raw.path("__imageAccount").asText();
             checkPull(session, imageAccount, repository, job.imageDigest());
             InstanceTypes.Profile profile = types.profile(req.instanceType()).orElseThrow(() -> clientError("Instance type "
                     + req.instanceType() + " is no longer offered."));
+            volume = volume(making);
+            layout(volume, req);
+            stageInputs(session, req, volume);
             ContainerSpec spec = spec(req, job, volume, profile, imageAccount, repository);
-            current = move(current, "InProgress", "Training", training ? "Training image download completed. Training in progress."
-                    : "Processing in progress.");
+            Instant started = jobs.clock.instant();
+            String message = training ? "Training image download completed. Training in progress." : "Processing in progress.";
+            current = jobs.change(current, j -> j.status().equals("InProgress")
+                    ? Jobs.withRun(jobs.moved(j, "InProgress", "Training", message), j.runId(), Optional.of(started))
+                    : j.status().equals("Stopping") ? j : null).orElse(current);
             if (current.status().equals("Stopping")) {
                 finishStopped(current, Optional.empty());
                 return;
             }
-            Instant started = jobs.clock.instant();
-            current = jobs.change(current, j -> Jobs.withRun(j, j.runId(), Optional.of(started))).orElse(current);
             String group = training ? "/aws/sagemaker/TrainingJobs" : "/aws/sagemaker/ProcessingJobs";
+            // the stream is made with its first lines (within a second of the start: each scheduler round flushes)
             Sandbox.OutputSink sink = logs.open(job.accountId(), group, job.name() + "/algo-1-" + started.getEpochSecond());
             sinks.put(key(job), sink);
-            flushQuietly(sink); // the stream exists from the start, as SageMaker's does
             Execution execution = sandbox.start(runId, spec, sink);
             running.put(key(job), execution);
             Job now = jobs.find(job.accountId(), job.kind(), job.name()).orElse(current);
@@ -264,6 +284,9 @@ public final class JobRunner implements AutoCloseable {
             fail(current, "InternalServerError: " + (e instanceof dev.citadel.services.sandbox.SandboxException ? e.getMessage()
                     : "We encountered an internal error. Please try again."));
         } finally {
+            if (making != null) {
+                making.exceptionally(e -> null).join(); // the volume is removed below only once it is made
+            }
             running.remove(key(job));
             Sandbox.OutputSink left = sinks.remove(key(job));
             if (left != null) {
