@@ -145,6 +145,13 @@ elif phase == "train":
     with tarfile.open(fileobj=io.BytesIO(body)) as tar:
         R["members"] = sorted(m.name for m in tar.getmembers() if m.isfile())
         model = json.load(tar.extractfile("./model.json"))
+    output = s3.get_object(Bucket=BUCKET, Key=model_key.replace("model.tar.gz", "output.tar.gz"))["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(output)) as tar:
+        R["probe"] = json.load(tar.extractfile("./probe.json"))
+    stream = boto3.client("logs").describe_log_streams(logGroupName="/aws/sagemaker/TrainingJobs",
+                                                       logStreamNamePrefix="sklearn-logistic/")["logStreams"][0]["logStreamName"]
+    R["log"] = [e["message"] for e in boto3.client("logs").get_log_events(
+        logGroupName="/aws/sagemaker/TrainingJobs", logStreamName=stream, startFromHead=True)["events"]]
     # The buyer's own check of the model: its coefficients classify the held-out rows.
     test = rows(100, 2)
     coef, intercept = model["coef"][0], model["intercept"][0]

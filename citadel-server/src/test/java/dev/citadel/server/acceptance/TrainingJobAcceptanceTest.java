@@ -59,6 +59,11 @@ class TrainingJobAcceptanceTest {
             assertThat(train.path("isolation").asBoolean()).isTrue();
             assertThat(train.path("times").toString()).isEqualTo("[true,true,true,true]");
             assertThat(train.path("host_accuracy").asDouble()).isGreaterThan(0.9);
+            assertThat(train.path("probe").path("interfaces").toString()).as("no network but loopback").isEqualTo("[\"lo\"]");
+            List<String> environment = new ArrayList<>();
+            train.path("probe").path("environment").forEach(n -> environment.add(n.asText()));
+            assertThat(environment).as("no credentials").noneMatch(n -> n.startsWith("AWS_")).contains("TRAINING_JOB_NAME");
+            assertThat(train.path("log").toString()).contains("trained on 300 rows");
             assertThat(train.path("processing").toString()).isEqualTo("[\"Completed\",\"\"]");
             assertThat(train.path("container_accuracy").asDouble()).isEqualTo(train.path("host_accuracy").asDouble());
             assertThat(train.path("same_predictions").asBoolean()).isTrue();
