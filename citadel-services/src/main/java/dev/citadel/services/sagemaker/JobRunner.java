@@ -521,13 +521,16 @@ public final class JobRunner implements AutoCloseable {
                 Path model = tarGz(volume, "model");
                 data.upload(role, bp[0], bp[1] + "model.tar.gz", model, req.outputKmsKey(), "application/x-tar");
                 outputs.put("S3ModelArtifacts", base + "model.tar.gz");
-                if (hasFiles(volume.resolve("output/data"))) {
+                if (linkFreeDirectory(volume, "output/data").isPresent() && hasFiles(volume.resolve("output/data"))) {
                     Path out = tarGz(volume, "output/data");
                     data.upload(role, bp[0], bp[1] + "output.tar.gz", out, req.outputKmsKey(), "application/x-tar");
                 }
             } else {
                 for (JobRequest.Output o : req.outputs()) {
-                    uploadTree(role, inVolume(volume, o.localPath()), o.s3Uri(), req.outputKmsKey());
+                    Optional<Path> dir = linkFreeDirectory(volume, o.localPath().substring("/opt/ml/".length()));
+                    if (dir.isPresent()) {
+                        uploadTree(role, dir.get(), o.s3Uri(), req.outputKmsKey());
+                    }
                 }
             }
         } catch (AwsException e) {
@@ -566,6 +569,25 @@ public final class JobRunner implements AutoCloseable {
             s = s.length() > 1024 ? s.substring(0, 1024) : s;
             return s.isBlank() ? Optional.empty() : Optional.of(s);
         }
+    }
+
+    /**
+     * {@code <volume>/<relative>} when it is a directory reached through no symbolic link: after
+     * the container ran, any name in its volume may be a link it planted (to the host's files, as
+     * Citadel reads them).
+     */
+    static Optional<Path> linkFreeDirectory(Path volume, String relative) {
+        Path p = volume;
+        for (String segment : relative.split("/")) {
+            if (segment.isEmpty()) {
+                continue;
+            }
+            p = p.resolve(segment);
+            if (Files.isSymbolicLink(p)) {
+                return Optional.empty();
+            }
+        }
+        return Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? Optional.of(p) : Optional.empty();
     }
 
     private static boolean hasFiles(Path dir) throws IOException {
