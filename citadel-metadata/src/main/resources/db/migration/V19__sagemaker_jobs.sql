@@ -1,4 +1,4 @@
--- SageMaker training and processing jobs, one row each, kept after they end (a job name is never
+-- SageMaker training, processing and (batch) transform jobs, one row each, kept after they end (a job name is never
 -- reused in an account). The request as the client sent it is sealed under the secrets key: its
 -- Environment may hold secrets, and Describe* answers from it. status and secondary_status are
 -- SageMaker's; transitions is the JSON array DescribeTrainingJob returns as
@@ -9,7 +9,7 @@
 
 CREATE TABLE sagemaker_jobs (
     account_id        TEXT ${binary} NOT NULL,
-    kind              TEXT NOT NULL CHECK (kind IN ('TRAINING', 'PROCESSING')),
+    kind              TEXT NOT NULL CHECK (kind IN ('TRAINING', 'PROCESSING', 'TRANSFORM')),
     name              TEXT ${binary} NOT NULL,
     arn               TEXT NOT NULL,
     status            TEXT NOT NULL CHECK (status IN ('InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped')),

@@ -15,7 +15,7 @@ public final class JobRepository {
     /** A job of that kind and name exists in the account. */
     public static final String JOB_NAME = "sagemaker_jobs_pkey";
 
-    public enum Kind { TRAINING, PROCESSING }
+    public enum Kind { TRAINING, PROCESSING, TRANSFORM }
 
     /**
      * One job.

@@ -14,6 +14,19 @@ public interface Execution {
     /** SIGTERM to every process of the container, SIGKILL after {@code grace}. Returns at once. */
     void stop(Duration grace);
 
+    /**
+     * Opens a connection to a TCP port the container listens on inside its own network namespace
+     * (a serving container's 8080). The sandbox bridges it through a channel only Citadel can
+     * reach (a Unix socket for runc, the API server's port forwarding for Kubernetes); there is no
+     * IP path between the container and anything else. Each call is a new connection; closing it
+     * closes that connection only.
+     *
+     * @throws SandboxException when this sandbox cannot reach the port or the container is gone
+     */
+    default java.nio.channels.ByteChannel connect(int port) throws java.io.IOException {
+        throw new SandboxException("this sandbox cannot reach a container's port");
+    }
+
     /** Why a container ended. */
     enum Reason {
         /** Its processes ended by themselves (or were killed by the kernel, e.g. out of memory). */
