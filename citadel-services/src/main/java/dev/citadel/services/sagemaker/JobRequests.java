@@ -296,7 +296,7 @@ public final class JobRequests {
         }
     }
 
-    private static Map<String, String> tags(ObjectNode in) {
+    static Map<String, String> tags(ObjectNode in) {
         JsonNode list = in.path("Tags");
         Map<String, String> out = new LinkedHashMap<>();
         if (list.isMissingNode() || list.isNull()) {

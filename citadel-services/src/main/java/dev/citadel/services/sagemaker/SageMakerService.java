@@ -18,11 +18,8 @@ import dev.citadel.pipeline.spec.ServiceDefinition;
 import dev.citadel.services.ecr.JobImages;
 import dev.citadel.services.kms.KmsKeys;
 import dev.citadel.wire.Protocol;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -312,89 +309,26 @@ public final class SageMakerService {
     // ---- List ----
 
     JsonNode list(RequestContext ctx, ObjectNode in, Kind kind) {
-        Optional<Instant> createdAfter = time(in, "CreationTimeAfter");
-        Optional<Instant> createdBefore = time(in, "CreationTimeBefore");
-        Optional<Instant> modifiedAfter = time(in, "LastModifiedTimeAfter");
-        Optional<Instant> modifiedBefore = time(in, "LastModifiedTimeBefore");
-        String contains = in.path("NameContains").asText("");
-        if (contains.length() > 63) {
-            throw JobRequests.invalid("NameContains is at most 63 characters.");
-        }
-        String status = in.path("StatusEquals").asText("");
-        if (!status.isEmpty() && !List.of("InProgress", "Completed", "Failed", "Stopping", "Stopped").contains(status)) {
-            throw JobRequests.invalid("StatusEquals must be one of InProgress, Completed, Failed, Stopping, Stopped.");
-        }
-        String sortBy = in.path("SortBy").asText("CreationTime");
-        if (!List.of("Name", "CreationTime", "Status").contains(sortBy)) {
-            throw JobRequests.invalid("SortBy must be Name, CreationTime or Status.");
-        }
-        String order = in.path("SortOrder").asText("Descending");
-        if (!order.equals("Ascending") && !order.equals("Descending")) {
-            throw JobRequests.invalid("SortOrder must be Ascending or Descending.");
-        }
-        int max = in.has("MaxResults") ? in.path("MaxResults").asInt(-1) : 10;
-        if (max < 1 || max > 100) {
-            throw JobRequests.invalid("MaxResults must be between 1 and 100.");
-        }
-        String lower = contains.toLowerCase(Locale.ROOT);
-        List<Job> all = new ArrayList<>(store.read(h -> new JobRepository(h).jobs(ctx.principal().account().value(), kind)).stream()
-                .filter(j -> createdAfter.map(t -> j.createdAt().isAfter(t)).orElse(true))
-                .filter(j -> createdBefore.map(t -> j.createdAt().isBefore(t)).orElse(true))
-                .filter(j -> modifiedAfter.map(t -> j.modifiedAt().isAfter(t)).orElse(true))
-                .filter(j -> modifiedBefore.map(t -> j.modifiedAt().isBefore(t)).orElse(true))
-                .filter(j -> j.name().toLowerCase(Locale.ROOT).contains(lower))
-                .filter(j -> status.isEmpty() || j.status().equals(status))
-                .toList());
-        Comparator<Job> by = switch (sortBy) {
-            case "Name" -> Comparator.comparing(Job::name);
-            case "Status" -> Comparator.comparing(Job::status).thenComparing(Job::createdAt);
-            default -> Comparator.comparing(Job::createdAt).thenComparing(Job::name);
-        };
-        all.sort(order.equals("Ascending") ? by : by.reversed());
-        int from = 0;
-        String token = in.path("NextToken").asText("");
-        if (!token.isEmpty()) {
-            try {
-                from = Integer.parseInt(new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8));
-            } catch (IllegalArgumentException e) {
-                throw JobRequests.invalid("Invalid pagination token.");
-            }
-            if (from < 0 || from > all.size()) {
-                throw JobRequests.invalid("Invalid pagination token.");
-            }
-        }
-        int to = Math.min(all.size(), from + max);
+        Listing<Job> listing = new Listing<>(in, List.of("InProgress", "Completed", "Failed", "Stopping", "Stopped"),
+                List.of("Name", "CreationTime", "Status"));
         ObjectNode out = JsonNodeFactory.instance.objectNode();
-        ArrayNode summaries = out.putArray(kind == Kind.TRAINING ? "TrainingJobSummaries" : "ProcessingJobSummaries");
-        for (Job j : all.subList(from, to)) {
-            ObjectNode s = summaries.addObject();
-            if (kind == Kind.TRAINING) {
-                s.put("TrainingJobName", j.name()).put("TrainingJobArn", j.arn()).put("CreationTime", seconds(j.createdAt()));
-                j.endedAt().ifPresent(e -> s.put("TrainingEndTime", seconds(e)));
-                s.put("LastModifiedTime", seconds(j.modifiedAt())).put("TrainingJobStatus", j.status()).put("SecondaryStatus", j.secondaryStatus());
-            } else {
-                s.put("ProcessingJobName", j.name()).put("ProcessingJobArn", j.arn()).put("CreationTime", seconds(j.createdAt()));
-                j.endedAt().ifPresent(e -> s.put("ProcessingEndTime", seconds(e)));
-                s.put("LastModifiedTime", seconds(j.modifiedAt()));
-                j.failureReason().ifPresent(f -> s.put("FailureReason", f));
-                s.put("ProcessingJobStatus", j.status());
-            }
-        }
-        if (to < all.size()) {
-            out.put("NextToken", Base64.getUrlEncoder().withoutPadding().encodeToString(Integer.toString(to).getBytes(StandardCharsets.UTF_8)));
-        }
+        listing.page(store.read(h -> new JobRepository(h).jobs(ctx.principal().account().value(), kind)),
+                j -> new Listing.Facts(j.name(), j.createdAt(), j.modifiedAt(), j.status()),
+                out, kind == Kind.TRAINING ? "TrainingJobSummaries" : "ProcessingJobSummaries", (j, s) -> {
+                    if (kind == Kind.TRAINING) {
+                        s.put("TrainingJobName", j.name()).put("TrainingJobArn", j.arn()).put("CreationTime", seconds(j.createdAt()));
+                        j.endedAt().ifPresent(e -> s.put("TrainingEndTime", seconds(e)));
+                        s.put("LastModifiedTime", seconds(j.modifiedAt())).put("TrainingJobStatus", j.status())
+                                .put("SecondaryStatus", j.secondaryStatus());
+                    } else {
+                        s.put("ProcessingJobName", j.name()).put("ProcessingJobArn", j.arn()).put("CreationTime", seconds(j.createdAt()));
+                        j.endedAt().ifPresent(e -> s.put("ProcessingEndTime", seconds(e)));
+                        s.put("LastModifiedTime", seconds(j.modifiedAt()));
+                        j.failureReason().ifPresent(f -> s.put("FailureReason", f));
+                        s.put("ProcessingJobStatus", j.status());
+                    }
+                });
         return out;
-    }
-
-    private static Optional<Instant> time(ObjectNode in, String member) {
-        JsonNode n = in.path(member);
-        if (n.isMissingNode() || n.isNull()) {
-            return Optional.empty();
-        }
-        if (!n.isNumber()) {
-            throw JobRequests.invalid(member + " must be a timestamp.");
-        }
-        return Optional.of(Instant.ofEpochMilli((long) (n.asDouble() * 1000)));
     }
 
     // ---- Stop ----

@@ -1,0 +1,85 @@
+package dev.citadel.services.sagemaker;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.citadel.core.SecretBytes;
+import dev.citadel.core.SecretSealer;
+import dev.citadel.metadata.MetadataStore;
+import dev.citadel.metadata.sagemaker.ResourceRepository;
+import dev.citadel.metadata.sagemaker.ResourceRepository.Kind;
+import dev.citadel.metadata.sagemaker.ResourceRepository.Resource;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+
+/** Stored models, endpoint configurations and endpoints: their sealed bodies and compare-and-set changes. */
+final class Resources {
+    private final MetadataStore store;
+    private final SecretSealer sealer;
+    final Clock clock;
+
+    Resources(MetadataStore store, SecretSealer sealer, Clock clock) {
+        this.store = store;
+        this.sealer = sealer;
+        this.clock = clock;
+    }
+
+    private static String context(Kind kind, String account, String name) {
+        return "sagemaker/" + kind.name().toLowerCase(Locale.ROOT) + "/" + account + "/" + name;
+    }
+
+    byte[] seal(Kind kind, String account, String name, ObjectNode body) {
+        return sealer.seal(SecretBytes.ofUtf8(body.toString()), context(kind, account, name));
+    }
+
+    ObjectNode body(Resource r) {
+        SecretBytes plain = sealer.unseal(r.bodySealed(), context(r.kind(), r.accountId(), r.name()));
+        try {
+            return (ObjectNode) Jobs.JSON.readTree(plain.revealUtf8());
+        } catch (IOException e) {
+            throw new IllegalStateException("a stored resource body is not JSON", e);
+        } finally {
+            plain.destroy();
+        }
+    }
+
+    Optional<Resource> find(String account, Kind kind, String name) {
+        return store.read(h -> new ResourceRepository(h).resource(account, kind, name));
+    }
+
+    List<Resource> list(String account, Kind kind) {
+        return store.read(h -> new ResourceRepository(h).resources(account, kind));
+    }
+
+    List<Resource> all(Kind kind) {
+        return store.read(h -> new ResourceRepository(h).all(kind));
+    }
+
+    void insert(Resource r) {
+        store.useTransaction(h -> new ResourceRepository(h).insert(r));
+    }
+
+    boolean delete(String account, Kind kind, String name) {
+        return store.inTransaction(h -> new ResourceRepository(h).delete(account, kind, name));
+    }
+
+    /** Applies {@code change} if the resource's status has not moved meanwhile (retried); empty when gone or {@code change} gave null. */
+    Optional<Resource> change(String account, Kind kind, String name, UnaryOperator<Resource> change) {
+        for (int attempt = 0; attempt < 5; attempt++) {
+            Resource current = find(account, kind, name).orElse(null);
+            if (current == null) {
+                return Optional.empty();
+            }
+            Resource next = change.apply(current);
+            if (next == null) {
+                return Optional.empty();
+            }
+            if (store.inTransaction(h -> new ResourceRepository(h).update(next, current.status()))) {
+                return Optional.of(next);
+            }
+        }
+        throw new IllegalStateException(kind + " " + name + " keeps changing");
+    }
+}
