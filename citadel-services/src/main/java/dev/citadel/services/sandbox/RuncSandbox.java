@@ -186,8 +186,14 @@ public final class RuncSandbox implements Sandbox {
             }
         }
         Files.createDirectory(bundle);
-        Files.writeString(run.resolve("image"), spec.image().digest().substring("sha256:".length()));
-        ImageRoots.Root image = images.acquire(spec.image());
+        ImageRoots.Root image;
+        try {
+            Files.writeString(run.resolve("image"), spec.image().digest().substring("sha256:".length()));
+            image = images.acquire(spec.image());
+        } catch (IOException | RuntimeException e) {
+            deleteTree(bundle);
+            throw e;
+        }
         boolean started = false;
         try {
             ObjectNode config = config(id, spec, image, volume);
