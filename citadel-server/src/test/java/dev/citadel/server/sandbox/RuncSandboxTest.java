@@ -199,7 +199,7 @@ class RuncSandboxTest {
             Files.writeString(data.resolve("rows.csv"), "1,2,3\n");
             Files.setPosixFilePermissions(data.resolve("rows.csv"), PosixFilePermissions.fromString("rw-------"));
             ContainerSpec spec = new ContainerSpec(tiny, Optional.of(List.of("/bin/sh", "-c",
-                    "cat /opt/ml/input/data/train/rows.csv; echo x > /opt/ml/input/data/train/planted 2>&1 || echo input-read-only;"
+                    "cat /opt/ml/input/data/train/rows.csv; { echo x > /opt/ml/input/data/train/planted; } 2>/dev/null || echo input-read-only;"
                             + " mkdir -p /opt/ml/model && echo weights > /opt/ml/model/model.bin && echo model-written")),
                     List.of(), Map.of(), "/opt/ml", List.of(new ContainerSpec.Mount(volume.resolve("input/data"), "/opt/ml/input/data", true)),
                     limits(), Duration.ofSeconds(30), Duration.ofSeconds(2));
@@ -439,7 +439,7 @@ class RuncSandboxTest {
 
     @Test
     void onlyTheVolumeAndTmpAreWritable() throws Exception {
-        Run r = sh("for d in / /bin /usr /etc /sys /proc/sys; do touch $d/planted 2>&1 || echo \"refused $d\"; done;"
+        Run r = sh("for d in / /bin /usr /etc /sys /proc/sys; do touch $d/planted 2>>/tmp/errors || echo \"refused $d\"; done; cat /tmp/errors;"
                 + " echo v > /opt/ml/file && echo volume-writable; echo t > /tmp/file && echo tmp-writable");
         assertThat(r.output()).contains("Read-only file system", "refused /", "refused /bin", "refused /usr", "refused /etc", "refused /sys",
                 "refused /proc/sys", "volume-writable", "tmp-writable");
