@@ -60,7 +60,10 @@ import org.slf4j.LoggerFactory;
  * with ENOSPC inside the container and for the caller alike, and the host file system only ever
  * gives the volume its size. The caller writes inputs as root before {@link #start}; start hands
  * the whole volume tree to the container's mapped user (chown), so it can read and write all of
- * it, and Citadel (root) can still read and write everything afterwards.
+ * it, and Citadel (root) can still read and write everything afterwards. What the container left
+ * in the volume is the container's: read it back without following symbolic links (a link to
+ * {@code /etc/shadow} would otherwise be read with Citadel's rights); hard links cannot reach
+ * outside the volume's own file system.
  *
  * <p><b>Process</b>: the image configuration's Entrypoint and Cmd, the spec's entrypoint replacing
  * the first (and then dropping the image's Cmd) and non-empty arguments replacing the second, as
@@ -74,7 +77,15 @@ import org.slf4j.LoggerFactory;
  * output limit, and drained after. The time limit and {@link Execution#stop} send SIGTERM to every
  * process ({@code runc kill --all}), then SIGKILL after the grace period. The exit completes when
  * runc has returned and the container is deleted. {@link #present} finds runs a crashed process
- * left behind (runc's state and run directories) and {@link #remove} reaps them.
+ * left behind (runc's state and run directories) and {@link #remove} reaps them. {@link #close}
+ * stops every container this instance started.
+ *
+ * <p><b>Host requirements</b>: root, {@code runc} (1.1 tested), {@code umoci}, {@code mkfs.ext4},
+ * {@code mount}/{@code umount}/{@code losetup} and loop devices. Resources go through runc's
+ * cgroup driver: on this hybrid cgroup v1 host the memory (with swap), pids and cpu controllers
+ * apply them (the CPU limit is {@code cpu.cfs_quota_us} over a 100 ms period; a limit of 0 or
+ * less sets none). One instance owns a root directory at a time; an instance made after a crash
+ * clears unfinished unpacks and finds the old runs through {@link #present}.
  */
 public final class RuncSandbox implements Sandbox {
     /** Ids inside a container map to host ids from here (65,536 of them), which own nothing else. */
@@ -186,8 +197,14 @@ public final class RuncSandbox implements Sandbox {
             }
         }
         Files.createDirectory(bundle);
-        Files.writeString(run.resolve("image"), spec.image().digest().substring("sha256:".length()));
-        ImageRoots.Root image = images.acquire(spec.image());
+        ImageRoots.Root image;
+        try {
+            Files.writeString(run.resolve("image"), spec.image().digest().substring("sha256:".length()));
+            image = images.acquire(spec.image());
+        } catch (IOException | RuntimeException e) {
+            deleteTree(bundle);
+            throw e;
+        }
         boolean started = false;
         try {
             ObjectNode config = config(id, spec, image, volume);
