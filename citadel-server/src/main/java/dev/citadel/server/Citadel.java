@@ -176,7 +176,8 @@ public final class Citadel implements AutoCloseable {
                 .service(dev.citadel.services.ecr.EcrService.DEFINITION)
                 .service(dev.citadel.services.ecr.EcrService.REGISTRY)
                 .service(dev.citadel.services.logs.LogsService.DEFINITION)
-                .service(dev.citadel.services.sagemaker.SageMakerService.DEFINITION);
+                .service(dev.citadel.services.sagemaker.SageMakerService.DEFINITION)
+                .service(dev.citadel.services.sagemaker.SageMakerJobs.RUNTIME);
         PolicyAuthorizer authorizer = new PolicyAuthorizer(accounts, endpointPolicies(config));
         SessionTokens sessionTokens = new SessionTokens(sealer, accounts.ids());
         MfaVerifier mfa = new MfaVerifier(accounts, sealer);
@@ -220,6 +221,7 @@ public final class Citadel implements AutoCloseable {
                 clock, registryHost::get, (principal, service, operation, input) -> pipelineRef.get().invokeAs(principal, service, operation,
                         input, "sagemaker.amazonaws.com"), jobLogs);
         registry.registerAll(sagemaker.operations());
+        registry.registerAll(sagemaker.runtimeOperations());
         registry.freeze();
 
         AuditSink audit = Objects.requireNonNull(auditSink.get(), "the audit sink supplier returned null");
@@ -315,7 +317,8 @@ public final class Citadel implements AutoCloseable {
                 sandbox, types, settings.maxVolumeGb(), new dev.citadel.services.sagemaker.JobRunner.Limits(settings.capacity(), settings.pids(),
                 settings.outputLimit(), settings.stopGrace()),
                 (account, group, stream) -> new dev.citadel.services.sagemaker.JobLogSink(jobLogs, account, config.region(), group, stream, clock),
-                registryHost, invoker);
+                registryHost, invoker, new dev.citadel.services.sagemaker.SageMakerJobs.Serving(settings.invocationTimeout(),
+                        settings.startupTimeout(), settings.endpointVolumeGb()));
     }
 
     /** The Kubernetes sandbox of the configuration: its cluster from the kubeconfig named (or in-cluster), its pod settings. */

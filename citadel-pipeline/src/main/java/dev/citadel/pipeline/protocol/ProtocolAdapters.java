@@ -139,11 +139,18 @@ public final class ProtocolAdapters {
 
         @Override
         public Optional<String> operationFromHeaders(ServiceDefinition service, IncomingRequest request) {
-            return service.id().equals("s3") ? Optional.of(S3Routes.route(request).operation()) : Optional.empty();
+            return switch (service.id()) {
+                case "s3" -> Optional.of(S3Routes.route(request).operation());
+                case "sagemaker-runtime" -> Optional.of(RuntimeRoutes.operation(request));
+                default -> Optional.empty();
+            };
         }
 
         @Override
         public Call decode(ServiceDefinition service, IncomingRequest request, byte[] body) {
+            if (service.id().equals("sagemaker-runtime")) {
+                return new Call(RuntimeRoutes.operation(request), RuntimeRoutes.input(request, body));
+            }
             if (!service.id().equals("s3")) {
                 throw notImplemented();
             }
@@ -164,8 +171,12 @@ public final class ProtocolAdapters {
                 throw notImplemented();
             }
             java.util.Map<String, String> headers = new java.util.LinkedHashMap<>(response.headers());
-            headers.put("x-amz-request-id", requestId);
-            headers.put("x-amz-id-2", Ids.requestId());
+            if (protocol == Protocol.REST_JSON_1) {
+                headers.put("x-amzn-RequestId", requestId);
+            } else {
+                headers.put("x-amz-request-id", requestId);
+                headers.put("x-amz-id-2", Ids.requestId());
+            }
             return new EncodedResponse(response.status(), response.contentType(), headers, response.body(), response.stream());
         }
 

@@ -59,7 +59,8 @@ public record ServerConfig(
      * offered (empty: the built-in table), the largest volume, and each container's limits.
      */
     public record JobSettings(String sandbox, int capacity, String instanceTypes, int maxVolumeGb, int pids, long outputLimit,
-            Duration stopGrace, long imageCacheBytes, Kubernetes kubernetes) {
+            Duration stopGrace, long imageCacheBytes, Kubernetes kubernetes, Duration invocationTimeout, Duration startupTimeout,
+            int endpointVolumeGb) {
         public JobSettings {
             requireNonNull(sandbox, "sandbox is null");
             requireNonNull(kubernetes, "kubernetes is null");
@@ -97,7 +98,10 @@ public record ServerConfig(
         return new JobSettings(sandbox, s.getInt(ConfigKey.JOBS_CAPACITY, 1, 1024), types, s.getInt(ConfigKey.JOBS_MAX_VOLUME_GB, 1, 16384),
                 s.getInt(ConfigKey.JOBS_PIDS, 64, 1 << 20), s.getLong(ConfigKey.JOBS_OUTPUT_LIMIT, 4096, 1L << 32),
                 s.getDuration(ConfigKey.JOBS_STOP_GRACE, Duration.ofSeconds(1), Duration.ofMinutes(30)),
-                s.getLong(ConfigKey.JOBS_IMAGE_CACHE_BYTES, 0, Long.MAX_VALUE), kubernetes);
+                s.getLong(ConfigKey.JOBS_IMAGE_CACHE_BYTES, 0, Long.MAX_VALUE), kubernetes,
+                s.getDuration(ConfigKey.ENDPOINTS_INVOCATION_TIMEOUT, Duration.ofSeconds(1), Duration.ofMinutes(60)),
+                s.getDuration(ConfigKey.ENDPOINTS_STARTUP_TIMEOUT, Duration.ofSeconds(5), Duration.ofHours(1)),
+                s.getInt(ConfigKey.ENDPOINTS_VOLUME_GB, 1, 16384));
     }
 
     /**

@@ -10,6 +10,7 @@ import dev.citadel.services.ecr.JobImages;
 import dev.citadel.services.kms.KmsKeys;
 import dev.citadel.services.sandbox.Sandbox;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -19,8 +20,17 @@ import java.util.function.Supplier;
  */
 public final class SageMakerJobs implements AutoCloseable {
     private final SageMakerService service;
+    /** Endpoints: how long an invocation may take, how long a new container has to become healthy, each container's volume. */
+    public record Serving(Duration invocationTimeout, Duration startupTimeout, int volumeGb) {
+    }
+
+    /** SageMaker Runtime (InvokeEndpoint): its own REST service, signed as sagemaker. */
+    public static final dev.citadel.pipeline.spec.ServiceDefinition RUNTIME = EndpointService.RUNTIME;
     private final JobRunner runner;
     private final Sandbox sandbox;
+    private final EndpointManager endpoints;
+    private final InferenceService inference;
+    private final EndpointService endpointApi;
 
     /**
      * @param invoker runs S3 and ECR operations as a job's execution role through the request
@@ -30,7 +40,7 @@ public final class SageMakerJobs implements AutoCloseable {
      */
     public SageMakerJobs(MetadataStore store, SecretSealer sealer, KmsKeys keys, EcrService ecr, AccountDirectory accounts, Authorizer authorizer,
             Clock clock, String region, Sandbox sandbox, InstanceTypes types, int maxVolumeGb, JobRunner.Limits limits, JobRunner.LogSink logs,
-            Supplier<String> registryHost, JobData.Invoker invoker) {
+            Supplier<String> registryHost, JobData.Invoker invoker, Serving serving) {
         this.sandbox = sandbox;
         Jobs jobs = new Jobs(store, sealer, clock);
         ExecutionRoles roles = new ExecutionRoles(accounts, authorizer, clock);
@@ -38,19 +48,34 @@ public final class SageMakerJobs implements AutoCloseable {
         JobImages images = new JobImages(ecr);
         this.runner = new JobRunner(jobs, store, sandbox, images, roles, invoker, requests, types, logs, limits, registryHost);
         this.service = new SageMakerService(jobs, store, keys, images, roles, requests, region, runner::wake);
+        Resources resources = new Resources(store, sealer, clock);
+        this.endpoints = new EndpointManager(resources, sandbox, images, roles, invoker, types, logs, new EndpointManager.Limits(limits.pids(),
+                limits.outputBytes(), serving.startupTimeout(), serving.volumeGb(), serving.invocationTimeout()), registryHost);
+        this.inference = new InferenceService(resources, keys, images, roles, types);
+        this.endpointApi = new EndpointService(resources, endpoints);
     }
 
     public List<Operation> operations() {
-        return service.operations();
+        List<Operation> all = new java.util.ArrayList<>(service.operations());
+        all.addAll(inference.operations());
+        all.addAll(endpointApi.operations());
+        return all;
+    }
+
+    /** SageMaker Runtime's operations ({@link #RUNTIME}). */
+    public List<Operation> runtimeOperations() {
+        return endpointApi.runtimeOperations();
     }
 
     /** Reaps what a previous process left and starts the scheduler. */
     public void start() {
         runner.start();
+        endpoints.start();
     }
 
     @Override
     public void close() {
+        endpoints.close();
         runner.close();
         sandbox.close();
     }
