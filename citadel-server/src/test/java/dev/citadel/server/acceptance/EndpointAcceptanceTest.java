@@ -1,0 +1,144 @@
+package dev.citadel.server.acceptance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.citadel.server.TestServer;
+import dev.citadel.server.images.TrainerImage;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The inference issue's acceptance with boto3: the scikit-learn model trained in Citadel is
+ * deployed behind an endpoint of two variants weighted 1:3 whose containers have no network;
+ * predictions match the model's own; traffic follows the weights; a killed container is replaced;
+ * an update switches with no failed call; bad calls get AWS's error shapes and the endpoint keeps
+ * serving; a deleted endpoint leaves no container running.
+ */
+@Tag("runs-once")
+class EndpointAcceptanceTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void deployInvokeRecoverUpdateAndDelete() throws Exception {
+        Path work = Files.createTempDirectory("citadel-endpoints-");
+        try (TestServer server = TestServer.start("endpoints.invocation-timeout=5s")) {
+            Path layout = TrainerImage.build(work.resolve("trainer"));
+            Path certs = work.resolve("certs");
+            Files.createDirectories(certs);
+            Files.copy(server.clientFiles().caFile(), certs.resolve("ca.crt"));
+            String host = "localhost:" + server.port();
+            ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), List.of("python3", "-c", String.join("\n",
+                    "import base64, boto3",
+                    "ecr = boto3.client('ecr')",
+                    "ecr.create_repository(repositoryName='sklearn-serve')",
+                    "t = ecr.get_authorization_token()['authorizationData'][0]['authorizationToken']",
+                    "print(base64.b64decode(t).decode().split(':', 1)[1])")));
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            EcrAcceptanceTest.Skopeo push = EcrAcceptanceTest.skopeo(certs, "--dest-creds", "AWS:" + r.stdout().trim(),
+                    "oci:" + layout + ":" + TrainerImage.TAG, "docker://" + host + "/sklearn-serve:v1");
+            assertThat(push.exitCode()).as(push.output()).isZero();
+            String image = host + "/sklearn-serve:v1";
+            phase(server, "boto3_training.py", "setup", image);
+            JsonNode trained = phase(server, "boto3_endpoints.py", "train", image);
+            assertThat(trained.path("status").asText()).isEqualTo("Completed");
+            String artifacts = trained.path("artifacts").asText();
+
+            JsonNode deployed = phase(server, "boto3_endpoints.py", "deploy", image, artifacts);
+            assertThat(deployed.path("status").toString()).isEqualTo("[\"InService\",\"\"]");
+            assertThat(deployed.path("variants").toString()).isEqualTo("[[\"A\",1.0,1],[\"B\",3.0,1]]");
+            assertThat(deployed.path("hangs").asText()).isEqualTo("InService");
+            assertThat(deployed.path("bad_model").asText()).isEqualTo("ValidationException");
+            assertThat(deployed.path("bad_config").asText()).isEqualTo("ValidationException");
+            assertThat(deployed.path("listed").toString()).isEqualTo("[\"hangs\",\"logistic\"]");
+
+            JsonNode invoked = phase(server, "boto3_endpoints.py", "invoke", artifacts);
+            assertThat(invoked.path("predictions")).isEqualTo(invoked.path("expected"));
+            assertThat(invoked.path("json_predictions")).isEqualTo(invoked.path("expected"));
+            int a = invoked.path("shares").path("A").asInt();
+            int b = invoked.path("shares").path("B").asInt();
+            assertThat(a + b).isEqualTo(400);
+            assertThat(a).as("weight 1 of 4 over 400 calls").isBetween(70, 130);
+            assertThat(invoked.path("targeted").asText()).isEqualTo("A");
+            assertThat(invoked.path("missing_endpoint").asText()).isEqualTo("ValidationError");
+            assertThat(invoked.path("too_large").asText()).isIn("RequestEntityTooLarge", "ValidationError");
+            assertThat(invoked.path("wrong_type").asText()).isEqualTo("ModelError");
+            assertThat(invoked.path("unknown_variant").asText()).isEqualTo("ValidationError");
+            assertThat(invoked.path("hanging").asText()).isEqualTo("ModelError");
+            assertThat(invoked.path("hanging_seconds").asDouble()).isBetween(4.0, 15.0);
+            assertThat(invoked.path("still_serving").asText()).isIn("0.0", "1.0");
+
+            // A serving container killed mid-load is replaced; calls succeed again afterwards.
+            CompletableFuture<JsonNode> load = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return phase(server, "boto3_endpoints.py", "load", "40");
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            Thread.sleep(5000);
+            List<String> serving = runcContainers(server.dataDir());
+            assertThat(serving).as("three serving containers: A, B and the hanging model").hasSize(3);
+            Process kill = new ProcessBuilder("runc", "--root", server.dataDir().resolve("sandbox/state").toString(), "kill", "--all",
+                    serving.getFirst(), "KILL").redirectErrorStream(true).start();
+            assertThat(kill.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            JsonNode loaded = load.get(120, TimeUnit.SECONDS);
+            assertThat(loaded.path("calls").asInt()).isGreaterThan(50);
+            assertThat(loaded.path("last_10").toString()).as("recovered").isEqualTo("[\"ok\",\"ok\",\"ok\",\"ok\",\"ok\",\"ok\",\"ok\",\"ok\","
+                    + "\"ok\",\"ok\"]");
+
+            JsonNode updated = phase(server, "boto3_endpoints.py", "update");
+            assertThat(updated.path("during").asText()).isEqualTo("Updating");
+            assertThat(updated.path("update_twice").asText()).isEqualTo("ValidationException");
+            assertThat(updated.path("status").toString()).isEqualTo("[\"InService\",\"one-variant\",\"\"]");
+            assertThat(updated.path("failures").toString()).as("no call failed during the update").isEqualTo("[]");
+            assertThat(updated.path("calls").asInt()).isGreaterThan(20);
+            assertThat(updated.path("last_variant").asText()).isEqualTo("C");
+
+            JsonNode deleted = phase(server, "boto3_endpoints.py", "delete");
+            assertThat(deleted.path("gone").asText()).isEqualTo("ValidationException");
+            assertThat(deleted.path("invoke_gone").asText()).isEqualTo("ValidationError");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!runcContainers(server.dataDir()).isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(500);
+            }
+            assertThat(runcContainers(server.dataDir())).as("nothing left running").isEmpty();
+        } finally {
+            try (var files = Files.walk(work)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    /** The ids of the serving containers runc runs for this server. */
+    private static List<String> runcContainers(Path dataDir) throws Exception {
+        Process p = new ProcessBuilder("runc", "--root", dataDir.resolve("sandbox/state").toString(), "list", "-q").redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(30, TimeUnit.SECONDS);
+        List<String> ids = new ArrayList<>();
+        for (String line : out.split("\n")) {
+            if (line.startsWith("ep-")) {
+                ids.add(line.strip());
+            }
+        }
+        return ids;
+    }
+
+    private static JsonNode phase(TestServer server, String script, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of("python3", ClientEnvironment.resourceFile("/acceptance/" + script).toString()));
+        command.addAll(List.of(args));
+        ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), command);
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        return JSON.readTree(r.stdout());
+    }
+}

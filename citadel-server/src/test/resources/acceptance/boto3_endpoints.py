@@ -1,0 +1,182 @@
+"""Models, endpoints and InvokeEndpoint with boto3, in phases (after boto3_training.py's setup; the
+test pushes the image and kills a container between phases).
+
+train <image>:   a small training job whose model.tar.gz the endpoints serve.
+deploy <image>:  a model, a configuration of two variants weighted 1:3, an endpoint; a hanging model's endpoint.
+invoke <artifacts>: predictions against the model's own, the variants' shares of 400 calls, bad calls.
+load <seconds>:  invokes for that long (while the test kills a container), counting failures after recovery.
+update:          a new configuration while calls go on: no call fails; the new variant serves.
+delete:          the endpoints are deleted and gone.
+"""
+import json
+import sys
+import threading
+import time
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+account = boto3.client("sts").get_caller_identity()["Account"]
+sm = boto3.client("sagemaker")
+rt = boto3.client("sagemaker-runtime", config=botocore.config.Config(retries={"max_attempts": 0}, read_timeout=120))
+s3 = boto3.client("s3")
+BUCKET = "citadel-training-" + account
+ROLE = "arn:aws:iam::%s:role/CitadelSageMakerRole" % account
+R = {}
+
+
+def code(fn):
+    try:
+        fn()
+        return "ok"
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"]
+
+
+def rows(n, seed):
+    import random
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(n):
+        x1, x2 = rnd.uniform(-1, 2), rnd.uniform(-1, 2)
+        out.append((1 if x1 + x2 > 1 else 0, x1, x2))
+    return out
+
+
+def wait_endpoint(name, timeout=600):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        d = sm.describe_endpoint(EndpointName=name)
+        if d["EndpointStatus"] not in ("Creating", "Updating"):
+            return d
+        time.sleep(0.5)
+    raise SystemExit("endpoint %s still %s" % (name, d["EndpointStatus"]))
+
+
+def invoke(body, content_type="text/csv", **kw):
+    r = rt.invoke_endpoint(EndpointName="logistic", Body=body, ContentType=content_type, **kw)
+    return r["Body"].read().decode(), r["InvokedProductionVariant"]
+
+
+phase = sys.argv[1]
+if phase == "train":
+    image = sys.argv[2]
+    sm.create_training_job(TrainingJobName="for-endpoints", RoleArn=ROLE,
+                           AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
+                           HyperParameters={"C": "10"},
+                           InputDataConfig=[{"ChannelName": "train", "CompressionType": "Gzip", "DataSource": {"S3DataSource": {
+                               "S3DataType": "S3Prefix", "S3Uri": "s3://%s/train/" % BUCKET}}}],
+                           OutputDataConfig={"S3OutputPath": "s3://%s/output" % BUCKET},
+                           ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
+                           StoppingCondition={"MaxRuntimeInSeconds": 600})
+    while sm.describe_training_job(TrainingJobName="for-endpoints")["TrainingJobStatus"] == "InProgress":
+        time.sleep(1)
+    d = sm.describe_training_job(TrainingJobName="for-endpoints")
+    R["status"] = d["TrainingJobStatus"]
+    R["artifacts"] = d["ModelArtifacts"]["S3ModelArtifacts"]
+
+elif phase == "deploy":
+    image, artifacts = sys.argv[2], sys.argv[3]
+    for name, env in (("logistic", {}), ("hangs", {"CITADEL_TEST_SLEEP": "30"})):
+        sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, EnableNetworkIsolation=True,
+                        PrimaryContainer={"Image": image, "ModelDataUrl": artifacts, "Environment": env})
+    R["model"] = sm.describe_model(ModelName="logistic")["PrimaryContainer"]["ModelDataUrl"]
+    sm.create_endpoint_config(EndpointConfigName="two-variants", ProductionVariants=[
+        {"VariantName": "A", "ModelName": "logistic", "InitialInstanceCount": 1, "InstanceType": "ml.t3.medium", "InitialVariantWeight": 1},
+        {"VariantName": "B", "ModelName": "logistic", "InitialInstanceCount": 1, "InstanceType": "ml.t3.medium", "InitialVariantWeight": 3}])
+    sm.create_endpoint_config(EndpointConfigName="hanging", ProductionVariants=[
+        {"VariantName": "only", "ModelName": "hangs", "InitialInstanceCount": 1, "InstanceType": "ml.t3.medium"}])
+    R["bad_model"] = code(lambda: sm.create_endpoint_config(EndpointConfigName="bad", ProductionVariants=[
+        {"VariantName": "x", "ModelName": "no-such-model", "InitialInstanceCount": 1, "InstanceType": "ml.t3.medium"}]))
+    R["bad_config"] = code(lambda: sm.create_endpoint(EndpointName="bad", EndpointConfigName="no-such-config"))
+    started = time.time()
+    sm.create_endpoint(EndpointName="logistic", EndpointConfigName="two-variants")
+    sm.create_endpoint(EndpointName="hangs", EndpointConfigName="hanging")
+    d = wait_endpoint("logistic")
+    R["seconds_to_in_service"] = round(time.time() - started, 1)
+    R["status"] = [d["EndpointStatus"], d.get("FailureReason", "")]
+    R["variants"] = sorted([v["VariantName"], v["CurrentWeight"], v["CurrentInstanceCount"]] for v in d["ProductionVariants"])
+    R["hangs"] = wait_endpoint("hangs")["EndpointStatus"]
+    R["listed"] = [e["EndpointName"] for e in sm.list_endpoints(SortBy="Name", SortOrder="Ascending")["Endpoints"]]
+
+elif phase == "invoke":
+    import io
+    import tarfile
+    artifact = s3.get_object(Bucket=BUCKET, Key=sys.argv[2].split("/", 3)[3])["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(artifact)) as tar:
+        model = json.load(tar.extractfile("./model.json"))
+    test = rows(50, 2)
+    coef, intercept = model["coef"][0], model["intercept"][0]
+    R["expected"] = [1.0 if coef[0] * x1 + coef[1] * x2 + intercept > 0 else 0.0 for _, x1, x2 in test]
+    body = "".join("%.6f,%.6f\n" % (x1, x2) for _, x1, x2 in test)
+    predictions, _ = invoke(body)
+    R["predictions"] = [float(p) for p in predictions.split()]
+    R["labels"] = [float(y) for y, _, _ in test]
+    as_json, _ = invoke(json.dumps({"instances": [[x1, x2] for _, x1, x2 in test]}), "application/json", Accept="application/json")
+    R["json_predictions"] = json.loads(as_json)["predictions"]
+    shares = {"A": 0, "B": 0}
+    for _ in range(400):
+        _, variant = invoke("0.5,0.7\n")
+        shares[variant] += 1
+    R["shares"] = shares
+    R["targeted"] = invoke("0.5,0.7\n", TargetVariant="A")[1]
+    R["missing_endpoint"] = code(lambda: rt.invoke_endpoint(EndpointName="no-such-endpoint", Body=b"1,2", ContentType="text/csv"))
+    R["too_large"] = code(lambda: rt.invoke_endpoint(EndpointName="logistic", Body=b"1" * (7 << 20), ContentType="text/csv"))
+    R["wrong_type"] = code(lambda: rt.invoke_endpoint(EndpointName="logistic", Body=b"1,2", ContentType="text/plain"))
+    R["unknown_variant"] = code(lambda: rt.invoke_endpoint(EndpointName="logistic", Body=b"1,2", ContentType="text/csv", TargetVariant="Z"))
+    started = time.time()
+    R["hanging"] = code(lambda: rt.invoke_endpoint(EndpointName="hangs", Body=b"1,2", ContentType="text/csv"))
+    R["hanging_seconds"] = round(time.time() - started, 1)
+    R["still_serving"] = invoke("0.5,0.7\n")[0].strip()
+
+elif phase == "load":
+    seconds = float(sys.argv[2])
+    results = []
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        results.append((time.time(), code(lambda: invoke("0.5,0.7\n"))))
+        time.sleep(0.02)
+    R["calls"] = len(results)
+    R["failed"] = sum(1 for _, c in results if c != "ok")
+    R["last_10"] = [c for _, c in results[-10:]]
+
+elif phase == "update":
+    sm.create_endpoint_config(EndpointConfigName="one-variant", ProductionVariants=[
+        {"VariantName": "C", "ModelName": "logistic", "InitialInstanceCount": 1, "InstanceType": "ml.t3.medium"}])
+    stop = threading.Event()
+    outcomes = []
+
+    def load():
+        while not stop.is_set():
+            try:
+                outcomes.append(invoke("0.5,0.7\n")[1])
+            except botocore.exceptions.ClientError as e:
+                outcomes.append("error:" + e.response["Error"]["Code"])
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(1)
+    sm.update_endpoint(EndpointName="logistic", EndpointConfigName="one-variant")
+    R["during"] = sm.describe_endpoint(EndpointName="logistic")["EndpointStatus"]
+    R["update_twice"] = code(lambda: sm.update_endpoint(EndpointName="logistic", EndpointConfigName="two-variants"))
+    d = wait_endpoint("logistic")
+    time.sleep(2)
+    stop.set()
+    for t in threads:
+        t.join()
+    R["status"] = [d["EndpointStatus"], d["EndpointConfigName"], d.get("FailureReason", "")]
+    R["calls"] = len(outcomes)
+    R["failures"] = [o for o in outcomes if o.startswith("error:")]
+    R["last_variant"] = outcomes[-1]
+
+elif phase == "delete":
+    for name in ("logistic", "hangs"):
+        sm.delete_endpoint(EndpointName=name)
+    deadline = time.time() + 120
+    while time.time() < deadline and code(lambda: sm.describe_endpoint(EndpointName="logistic")) == "ok":
+        time.sleep(0.5)
+    R["gone"] = code(lambda: sm.describe_endpoint(EndpointName="logistic"))
+    R["invoke_gone"] = code(lambda: rt.invoke_endpoint(EndpointName="logistic", Body=b"1,2", ContentType="text/csv"))
+
+print(json.dumps(R))
