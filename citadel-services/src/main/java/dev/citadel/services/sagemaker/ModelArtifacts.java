@@ -39,6 +39,10 @@ final class ModelArtifacts {
                 if (target == null) {
                     continue; // "." or "./"
                 }
+                if (e.isSymbolicLink() || e.isLink() || e.isCharacterDevice() || e.isBlockDevice() || e.isFIFO()) {
+                    throw refused("it holds " + printable(e.getName()) + ", which is not a regular file or directory (links and devices "
+                            + "are not unpacked)");
+                }
                 if (e.isDirectory()) {
                     createDirectories(dir, target);
                 } else if (e.isFile()) {
