@@ -216,8 +216,19 @@ final class EndpointManager implements AutoCloseable {
     }
 
     private Instance startInstance(String account, String endpoint, Variant variant) throws IOException {
-        Resource model = resources.find(account, Kind.MODEL, variant.model).orElseThrow(() -> new AwsException("ClientError", 400,
-                "ClientError: the model " + variant.model + " no longer exists."));
+        return startServing(account, variant.model, variant.instanceType, Map.of(), "/aws/sagemaker/Endpoints/" + endpoint, variant.name + "/");
+    }
+
+    /**
+     * Starts one serving container of a model (not yet known healthy: see {@link #awaitHealthy}):
+     * its image pulled and its artifact read as the model's execution role, {@code extraEnvironment}
+     * over the model's, its output in {@code logGroup} under a stream named {@code streamPrefix}
+     * and the run's id. Transform jobs use it too.
+     */
+    Instance startServing(String account, String modelName, String instanceType, Map<String, String> extraEnvironment, String logGroup,
+            String streamPrefix) throws IOException {
+        Resource model = resources.find(account, Kind.MODEL, modelName).orElseThrow(() -> new AwsException("ClientError", 400,
+                "ClientError: the model " + modelName + " no longer exists."));
         ObjectNode m = resources.body(model);
         JsonNode container = m.has("PrimaryContainer") ? m.path("PrimaryContainer") : m.path("Containers").path(0);
         String roleArn = m.path("ExecutionRoleArn").asText();
@@ -228,8 +239,8 @@ final class EndpointManager implements AutoCloseable {
         String repository = m.path("__image").path("repository").asText();
         String digest = m.path("__image").path("digest").asText();
         pull(session, imageAccount, repository, digest);
-        InstanceTypes.Profile profile = types.profile(variant.instanceType).orElseThrow(() -> new AwsException("ClientError", 400,
-                "ClientError: instance type " + variant.instanceType + " is no longer offered."));
+        InstanceTypes.Profile profile = types.profile(instanceType).orElseThrow(() -> new AwsException("ClientError", 400,
+                "ClientError: instance type " + instanceType + " is no longer offered."));
         String runId = "ep-" + HexFormat.of().formatHex(bytes(10));
         boolean started = false;
         try {
@@ -249,13 +260,14 @@ final class EndpointManager implements AutoCloseable {
             }
             java.util.Map<String, String> env = new java.util.LinkedHashMap<>();
             container.path("Environment").properties().forEach(e -> env.put(e.getKey(), e.getValue().asText()));
+            env.putAll(extraEnvironment);
             ContainerSpec.Image image = new ContainerSpec.Image(digest, registryHost.get() + "/" + repository + "@" + digest,
                     (dir, tag) -> images.writeLayout(imageAccount, repository, digest, dir, tag));
             ContainerSpec spec = new ContainerSpec(image, Optional.empty(), List.of("serve"), env, "/opt/ml",
                     List.of(new ContainerSpec.Mount(modelDir, "/opt/ml/model", true)),
                     new ContainerSpec.Limits(profile.cpus(), profile.memoryBytes(), limits.pids(), limits.outputBytes()),
                     Duration.ofDays(3650), Duration.ofSeconds(10));
-            Sandbox.OutputSink sink = logs.open(account, "/aws/sagemaker/Endpoints/" + endpoint, variant.name + "/" + runId);
+            Sandbox.OutputSink sink = logs.open(account, logGroup, streamPrefix + runId);
             Execution execution = sandbox.start(runId, spec, sink);
             Instance instance = new Instance(runId, execution, new ContainerHttp(execution, PORT, 16), new AtomicInteger(), sink);
             started = true;
@@ -283,7 +295,7 @@ final class EndpointManager implements AutoCloseable {
     }
 
     /** Waits until the container answers GET /ping with 200, for at most the startup limit. */
-    private void awaitHealthy(Instance instance) throws IOException {
+    void awaitHealthy(Instance instance) throws IOException {
         Instant deadline = Instant.now().plus(limits.startup());
         while (Instant.now().isBefore(deadline)) {
             if (instance.execution().exit().isDone()) {
@@ -469,7 +481,7 @@ final class EndpointManager implements AutoCloseable {
         }
     }
 
-    private void stop(Instance i) {
+    void stop(Instance i) {
         flush(i.sink());
         try {
             i.http().close();

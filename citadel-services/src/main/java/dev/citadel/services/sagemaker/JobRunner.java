@@ -75,6 +75,7 @@ public final class JobRunner implements AutoCloseable {
     private final LogSink logs;
     private final Limits limits;
     private final Supplier<String> registryHost;
+    private final EndpointManager serving;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Execution> running = new ConcurrentHashMap<>();
     /** The log sinks of running jobs, flushed each round so that a quiet job's last lines are readable. */
@@ -86,7 +87,8 @@ public final class JobRunner implements AutoCloseable {
     private Thread dispatcher;
 
     JobRunner(Jobs jobs, MetadataStore store, Sandbox sandbox, JobImages images, ExecutionRoles roles, JobData.Invoker invoker,
-            JobRequests requests, InstanceTypes types, LogSink logs, Limits limits, Supplier<String> registryHost) {
+            JobRequests requests, InstanceTypes types, LogSink logs, Limits limits, Supplier<String> registryHost, EndpointManager serving) {
+        this.serving = serving;
         this.jobs = jobs;
         this.store = store;
         this.sandbox = sandbox;
@@ -123,7 +125,7 @@ public final class JobRunner implements AutoCloseable {
                 jobs.change(job, j -> jobs.moved(j, "Stopped", "Stopped", "The job was stopped; Citadel restarted while it stopped."));
             } else if (started) {
                 jobs.change(job, j -> jobs.moved(Jobs.withRun(Jobs.withFailure(j, RESTARTED), Optional.empty(), Optional.empty()), "Failed",
-                        "Failed", "Training job failed"));
+                        "Failed", "The " + SageMakerService.word(j.kind()) + " job failed"));
             }
         }
     }
@@ -224,6 +226,10 @@ public final class JobRunner implements AutoCloseable {
     // ---- one job ----
 
     private void run(Job job, String runId) {
+        if (job.kind() == Kind.TRANSFORM) {
+            runTransform(job, runId);
+            return;
+        }
         boolean training = job.kind() == Kind.TRAINING;
         Job current = job;
         Path volume = null;
@@ -301,6 +307,139 @@ public final class JobRunner implements AutoCloseable {
         }
     }
 
+    // ---- transform jobs ----
+
+    /**
+     * A transform job: the model's serving container (started as for an endpoint, with the
+     * model's role), each input object's records sent to it in batches, the answers stored as
+     * {@code <output path>/<key tail>.out} as the model's role, sealed under the job's key.
+     */
+    private void runTransform(Job job, String runId) {
+        Job current = job;
+        EndpointManager.Instance instance = null;
+        try {
+            TransformRequest req = TransformRequest.parse(jobs.request(job), types);
+            IamRole role = roles.assumable(job.roleArn()).orElseThrow(() -> clientError("Could not assume role " + job.roleArn()
+                    + ". Please ensure that the role exists and allows principal 'sagemaker.amazonaws.com' to assume the role."));
+            Principal session = roles.session(role);
+            Path scratch = sandbox.createVolume(runId, 8L * GIB);
+            Map<String, String> env = new java.util.LinkedHashMap<>(req.environment());
+            env.put("SAGEMAKER_BATCH", "true");
+            env.put("SAGEMAKER_MAX_PAYLOAD_IN_MB", Integer.toString(req.maxPayloadMb()));
+            env.put("SAGEMAKER_BATCH_STRATEGY", req.batchStrategy().equals("MultiRecord") ? "MULTI_RECORD" : "SINGLE_RECORD");
+            env.put("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", Integer.toString(req.maxConcurrent()));
+            instance = serving.startServing(job.accountId(), req.modelName(), req.instanceType(), env, "/aws/sagemaker/TransformJobs",
+                    job.name() + "/");
+            serving.awaitHealthy(instance);
+            Instant started = jobs.clock.instant();
+            current = jobs.change(current, j -> j.status().equals("InProgress") ? Jobs.withRun(jobs.moved(j, "InProgress", "Transforming",
+                    "Transforming input data"), j.runId(), Optional.of(started)) : j.status().equals("Stopping") ? j : null).orElse(current);
+            String[] in = JobRequests.bucketAndPrefix(req.s3Uri());
+            List<String[]> objects = new ArrayList<>();
+            if (req.s3DataType().equals("ManifestFile")) {
+                JsonNode manifest = Jobs.JSON.readTree(data.read(session, in[0], in[1], 16 << 20));
+                if (!manifest.isArray() || manifest.isEmpty() || !manifest.get(0).path("prefix").isTextual()) {
+                    throw clientError("The manifest " + req.s3Uri() + " is not a JSON list starting with {\"prefix\": \"s3://…\"}.");
+                }
+                String[] base = JobRequests.bucketAndPrefix(manifest.get(0).path("prefix").asText());
+                for (int i = 1; i < manifest.size(); i++) {
+                    objects.add(new String[] {base[0], base[1] + manifest.get(i).asText(""), manifest.get(i).asText("")});
+                }
+            } else {
+                String base = in[1].contains("/") ? in[1].substring(0, in[1].lastIndexOf('/') + 1) : "";
+                for (String key : data.list(session, in[0], in[1], MAX_INPUT_OBJECTS)) {
+                    if (!key.endsWith("/")) {
+                        objects.add(new String[] {in[0], key, key.substring(base.length())});
+                    }
+                }
+            }
+            if (objects.isEmpty()) {
+                throw clientError("No S3 objects found under " + req.s3Uri() + ".");
+            }
+            String[] out = JobRequests.bucketAndPrefix(req.outputPath().replaceAll("/+$", "") + "/");
+            for (String[] o : objects) {
+                if (jobs.find(job.accountId(), job.kind(), job.name()).map(j -> j.status().equals("Stopping")).orElse(true)) {
+                    finishStopped(current, Optional.empty());
+                    return;
+                }
+                safeChild(scratch, o[2]);
+                Path input = scratch.resolve("input");
+                Path output = scratch.resolve("output");
+                try {
+                    data.download(session, o[0], o[1], input, req.compression().equals("Gzip"));
+                } catch (AwsException e) {
+                    throw clientError("Data download failed: s3://" + o[0] + "/" + o[1] + ": " + e.getMessage());
+                }
+                transformObject(instance, req, input, output);
+                data.upload(session, out[0], out[1] + o[2] + ".out", output, req.outputKmsKey(), req.accept().isEmpty()
+                        ? "binary/octet-stream" : req.accept());
+                Files.deleteIfExists(input);
+                Files.deleteIfExists(output);
+            }
+            jobs.change(current, j -> j.ended() ? null : j.status().equals("Stopping") ? jobs.moved(j, "Stopped", "Stopped",
+                    "Transform job stopped") : jobs.moved(j, "Completed", "Completed", "Transform job completed"));
+        } catch (AwsException e) {
+            fail(current, e.getMessage().startsWith("ClientError") ? e.getMessage() : "ClientError: " + e.getMessage());
+        } catch (Exception e) {
+            LOG.error("transform job {} failed", job.arn(), e);
+            fail(current, "InternalServerError: " + (e instanceof dev.citadel.services.sandbox.SandboxException ? e.getMessage()
+                    : "We encountered an internal error. Please try again."));
+        } finally {
+            if (instance != null) {
+                serving.stop(instance);
+            }
+            try {
+                sandbox.remove(runId);
+            } catch (IOException | RuntimeException e) {
+                LOG.error("cannot remove sandbox run {} of job {}", runId, job.arn(), e);
+            }
+            jobs.change(job, j -> j.runId().isPresent() ? Jobs.withRun(j, Optional.empty(), Optional.empty()) : null);
+        }
+    }
+
+    /** Sends one object's records to the container in batches, up to MaxConcurrentTransforms at a time, and writes the answers in order. */
+    private void transformObject(EndpointManager.Instance instance, TransformRequest req, Path input, Path output) throws Exception {
+        long max = (long) req.maxPayloadMb() << 20;
+        List<byte[]> batches = TransformBatches.split(input, req.splitType(), req.batchStrategy(), max);
+        Map<String, String> headers = new java.util.LinkedHashMap<>();
+        if (!req.contentType().isEmpty()) {
+            headers.put("Content-Type", req.contentType());
+        }
+        if (!req.accept().isEmpty()) {
+            headers.put("Accept", req.accept());
+        }
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(req.maxConcurrent(), Thread.ofVirtual().factory());
+                var file = Files.newOutputStream(output)) {
+            List<java.util.concurrent.Future<byte[]>> answers = new ArrayList<>();
+            for (byte[] batch : batches) {
+                answers.add(pool.submit(() -> {
+                    dev.citadel.services.sandbox.ContainerHttp.Response r = instance.http().exchange(
+                            new dev.citadel.services.sandbox.ContainerHttp.Request("POST", "/invocations", headers, batch), Duration.ofSeconds(600),
+                            max);
+                    if (r.status() / 100 != 2) {
+                        throw clientError("The model's container answered " + r.status() + " to a batch of the input.");
+                    }
+                    return r.body();
+                }));
+            }
+            for (var answer : answers) {
+                byte[] body;
+                try {
+                    body = answer.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof AwsException a) {
+                        throw a;
+                    }
+                    throw clientError("A batch could not be transformed: " + e.getCause().getMessage());
+                }
+                file.write(body);
+                if (req.assembleWith().equals("Line") && (body.length == 0 || body[body.length - 1] != '\n')) {
+                    file.write('\n');
+                }
+            }
+        }
+    }
+
     private Job move(Job job, String status, String secondary, String message) {
         return jobs.change(job, j -> j.status().equals("InProgress") ? jobs.moved(j, status, secondary, message) : j.status().equals("Stopping")
                 ? j : null).orElseGet(() -> jobs.find(job.accountId(), job.kind(), job.name()).orElse(job));
@@ -314,8 +453,7 @@ public final class JobRunner implements AutoCloseable {
             if (j.status().equals("Stopping")) {
                 return jobs.moved(j, "Stopped", "Stopped", "The job was stopped.");
             }
-            return jobs.moved(Jobs.withFailure(j, reason), "Failed", "Failed", j.kind() == Kind.TRAINING ? "Training job failed"
-                    : "Processing job failed");
+            return jobs.moved(Jobs.withFailure(j, reason), "Failed", "Failed", "The " + SageMakerService.word(j.kind()) + " job failed");
         });
     }
 

@@ -46,11 +46,11 @@ public final class SageMakerJobs implements AutoCloseable {
         ExecutionRoles roles = new ExecutionRoles(accounts, authorizer, clock);
         JobRequests requests = new JobRequests(types, maxVolumeGb);
         JobImages images = new JobImages(ecr);
-        this.runner = new JobRunner(jobs, store, sandbox, images, roles, invoker, requests, types, logs, limits, registryHost);
-        this.service = new SageMakerService(jobs, store, keys, images, roles, requests, region, runner::wake);
         Resources resources = new Resources(store, sealer, clock);
         this.endpoints = new EndpointManager(resources, sandbox, images, roles, invoker, types, logs, new EndpointManager.Limits(limits.pids(),
                 limits.outputBytes(), serving.startupTimeout(), serving.volumeGb(), serving.invocationTimeout()), registryHost);
+        this.runner = new JobRunner(jobs, store, sandbox, images, roles, invoker, requests, types, logs, limits, registryHost, endpoints);
+        this.service = new SageMakerService(jobs, store, keys, images, roles, requests, region, runner::wake, resources, types);
         this.inference = new InferenceService(resources, keys, images, roles, types);
         this.endpointApi = new EndpointService(resources, endpoints);
     }

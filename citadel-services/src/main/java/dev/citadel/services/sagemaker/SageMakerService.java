@@ -46,12 +46,16 @@ public final class SageMakerService {
     private final JobRequests requests;
     private final String region;
     private final Runnable wake;
+    private final Resources resources;
+    private final InstanceTypes types;
 
     /**
      * @param wake called after a job was queued or asked to stop, so that the scheduler looks at once
      */
     SageMakerService(Jobs jobs, MetadataStore store, KmsKeys keys, JobImages images, ExecutionRoles roles, JobRequests requests, String region,
-            Runnable wake) {
+            Runnable wake, Resources resources, InstanceTypes types) {
+        this.resources = resources;
+        this.types = types;
         this.jobs = jobs;
         this.store = store;
         this.keys = keys;
@@ -71,7 +75,12 @@ public final class SageMakerService {
                 create("CreateProcessingJob", Kind.PROCESSING, "ProcessingJobName"),
                 op("DescribeProcessingJob", true, job(Kind.PROCESSING, "ProcessingJobName"), (c, i) -> describe(c, i, Kind.PROCESSING)),
                 op("ListProcessingJobs", true, ResourceResolver.ALL, (c, i) -> list(c, i, Kind.PROCESSING)),
-                op("StopProcessingJob", false, job(Kind.PROCESSING, "ProcessingJobName"), (c, i) -> stop(c, i, Kind.PROCESSING)));
+                op("StopProcessingJob", false, job(Kind.PROCESSING, "ProcessingJobName"), (c, i) -> stop(c, i, Kind.PROCESSING)),
+                Operation.of(OperationSpec.builder("sagemaker", "CreateTransformJob").resources(job(Kind.TRANSFORM, "TransformJobName"))
+                        .conditionKeys(this::transformKeys).maxBodyBytes(256 * 1024).build(), this::createTransform),
+                op("DescribeTransformJob", true, job(Kind.TRANSFORM, "TransformJobName"), (c, i) -> describe(c, i, Kind.TRANSFORM)),
+                op("ListTransformJobs", true, ResourceResolver.ALL, (c, i) -> list(c, i, Kind.TRANSFORM)),
+                op("StopTransformJob", false, job(Kind.TRANSFORM, "TransformJobName"), (c, i) -> stop(c, i, Kind.TRANSFORM)));
     }
 
     private Operation create(String name, Kind kind, String nameMember) {
@@ -92,9 +101,18 @@ public final class SageMakerService {
                 JobRequests.string(in, member, 1, 63, JobRequests.JOB_NAME, true)));
     }
 
+    /** The word SageMaker uses for a kind of job ({@code training}, {@code processing}, {@code transform}). */
+    static String word(Kind kind) {
+        return kind.name().toLowerCase(Locale.ROOT);
+    }
+
+    static String nameMember(Kind kind) {
+        return Character.toUpperCase(word(kind).charAt(0)) + word(kind).substring(1) + "JobName";
+    }
+
     /** SageMaker's ARN of a job; as in SageMaker, the name is lower-cased in it. */
     static String arn(String region, String account, Kind kind, String name) {
-        return "arn:aws:sagemaker:" + region + ":" + account + ":" + (kind == Kind.TRAINING ? "training-job/" : "processing-job/")
+        return "arn:aws:sagemaker:" + region + ":" + account + ":" + word(kind) + "-job/"
                 + name.toLowerCase(Locale.ROOT);
     }
 
@@ -186,6 +204,71 @@ public final class SageMakerService {
         return JsonNodeFactory.instance.objectNode().put(kind == Kind.TRAINING ? "TrainingJobArn" : "ProcessingJobArn", arn);
     }
 
+    // ---- transform jobs ----
+
+    private Map<String, List<String>> transformKeys(RequestContext ctx, ObjectNode in) {
+        Map<String, List<String>> keys = new HashMap<>();
+        text(in.path("TransformResources").path("InstanceType")).ifPresent(t -> keys.put("sagemaker:InstanceTypes", List.of(t)));
+        text(in.path("ModelName")).ifPresent(m -> keys.put("sagemaker:ModelArn", List.of(InferenceService.arn(ctx.region(),
+                ctx.principal().account().value(), dev.citadel.metadata.sagemaker.ResourceRepository.Kind.MODEL, m))));
+        String account = ctx.principal().account().value();
+        text(in.path("TransformOutput").path("KmsKeyId")).map(k -> keyArn(account, k)).ifPresent(k -> {
+            keys.put("sagemaker:OutputKmsKey", List.of(k));
+            keys.put("sagemaker:OutputKmsKeyArn", List.of(k));
+        });
+        text(in.path("TransformResources").path("VolumeKmsKeyId")).map(k -> keyArn(account, k)).ifPresent(k -> {
+            keys.put("sagemaker:VolumeKmsKey", List.of(k));
+            keys.put("sagemaker:VolumeKmsKeyArn", List.of(k));
+        });
+        InferenceService.tagKeys(in, keys);
+        return keys;
+    }
+
+    JsonNode createTransform(RequestContext ctx, ObjectNode input) {
+        TransformRequest request = TransformRequest.parse(input, types);
+        String account = ctx.principal().account().value();
+        String arn = arn(ctx.region(), account, Kind.TRANSFORM, request.name());
+        if (jobs.find(account, Kind.TRANSFORM, request.name()).isPresent()) {
+            throw inUse(Kind.TRANSFORM, arn);
+        }
+        var model = resources.find(account, dev.citadel.metadata.sagemaker.ResourceRepository.Kind.MODEL, request.modelName())
+                .orElseThrow(() -> JobRequests.invalid("Could not find model \"" + request.modelName() + "\"."));
+        ObjectNode body = resources.body(model);
+        request.outputKmsKey().ifPresent(k -> requireKey(account, k, "TransformOutput.KmsKeyId"));
+        Instant now = jobs.clock.instant();
+        ObjectNode tags = JsonNodeFactory.instance.objectNode();
+        request.tags().forEach(tags::put);
+        Job job = new Job(account, Kind.TRANSFORM, request.name(), arn, "InProgress", "Starting", Optional.empty(),
+                jobs.seal(Kind.TRANSFORM, account, request.name(), input.deepCopy()), body.path("__image").path("digest").asText(),
+                body.path("ExecutionRoleArn").asText(), now, Optional.empty(), Optional.empty(), now,
+                Jobs.transition("[]", "Starting", "Starting the transform job", now), "{}", tags.toString(), Optional.empty(), Optional.empty());
+        try {
+            jobs.insert(job);
+        } catch (DuplicateKeyException e) {
+            throw inUse(Kind.TRANSFORM, arn);
+        }
+        wake.run();
+        return JsonNodeFactory.instance.objectNode().put("TransformJobArn", arn);
+    }
+
+    private ObjectNode describeTransform(Job job) {
+        ObjectNode req = jobs.request(job);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("TransformJobName", job.name()).put("TransformJobArn", job.arn()).put("TransformJobStatus", job.status());
+        job.failureReason().ifPresent(f -> out.put("FailureReason", f));
+        out.put("ModelName", req.path("ModelName").asText());
+        out.put("MaxConcurrentTransforms", req.path("MaxConcurrentTransforms").asInt(1));
+        out.put("MaxPayloadInMB", req.path("MaxPayloadInMB").asInt(6));
+        out.put("BatchStrategy", req.path("BatchStrategy").asText(req.path("TransformInput").path("SplitType").asText("None").equals("Line")
+                ? "MultiRecord" : "SingleRecord"));
+        copy(req, out, "Environment");
+        copy(req, out, "TransformInput");
+        copy(req, out, "TransformOutput");
+        copy(req, out, "TransformResources");
+        times(out, job, "TransformStartTime", "TransformEndTime");
+        return out;
+    }
+
     private void requireKey(String account, String keyId, String member) {
         Optional<dev.citadel.metadata.kms.KmsRepository.Key> key;
         try {
@@ -202,18 +285,22 @@ public final class SageMakerService {
     }
 
     private static AwsException inUse(Kind kind, String arn) {
-        return new AwsException("ResourceInUse", 400, (kind == Kind.TRAINING ? "Training" : "Processing") + " job names must be unique "
-                + "within an AWS account and region, and a " + (kind == Kind.TRAINING ? "training" : "processing") + " job with this name "
+        return new AwsException("ResourceInUse", 400, Character.toUpperCase(word(kind).charAt(0)) + word(kind).substring(1) + " job names "
+                + "must be unique within an AWS account and region, and a " + word(kind) + " job with this name "
                 + "already exists (" + arn + ")");
     }
 
     // ---- Describe ----
 
     JsonNode describe(RequestContext ctx, ObjectNode input, Kind kind) {
-        String name = input.path(kind == Kind.TRAINING ? "TrainingJobName" : "ProcessingJobName").asText();
+        String name = input.path(nameMember(kind)).asText();
         Job job = jobs.find(ctx.principal().account().value(), kind, name).orElseThrow(() -> new AwsException("ValidationException", 400,
                 NOT_FOUND));
-        return kind == Kind.TRAINING ? describeTraining(job) : describeProcessing(job);
+        return switch (kind) {
+            case TRAINING -> describeTraining(job);
+            case PROCESSING -> describeProcessing(job);
+            case TRANSFORM -> describeTransform(job);
+        };
     }
 
     private ObjectNode describeTraining(Job job) {
@@ -314,8 +401,13 @@ public final class SageMakerService {
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         listing.page(store.read(h -> new JobRepository(h).jobs(ctx.principal().account().value(), kind)),
                 j -> new Listing.Facts(j.name(), j.createdAt(), j.modifiedAt(), j.status()),
-                out, kind == Kind.TRAINING ? "TrainingJobSummaries" : "ProcessingJobSummaries", (j, s) -> {
-                    if (kind == Kind.TRAINING) {
+                out, Character.toUpperCase(word(kind).charAt(0)) + word(kind).substring(1) + "JobSummaries", (j, s) -> {
+                    if (kind == Kind.TRANSFORM) {
+                        s.put("TransformJobName", j.name()).put("TransformJobArn", j.arn()).put("CreationTime", seconds(j.createdAt()));
+                        j.endedAt().ifPresent(e -> s.put("TransformEndTime", seconds(e)));
+                        s.put("LastModifiedTime", seconds(j.modifiedAt())).put("TransformJobStatus", j.status());
+                        j.failureReason().ifPresent(f -> s.put("FailureReason", f));
+                    } else if (kind == Kind.TRAINING) {
                         s.put("TrainingJobName", j.name()).put("TrainingJobArn", j.arn()).put("CreationTime", seconds(j.createdAt()));
                         j.endedAt().ifPresent(e -> s.put("TrainingEndTime", seconds(e)));
                         s.put("LastModifiedTime", seconds(j.modifiedAt())).put("TrainingJobStatus", j.status())
@@ -334,7 +426,7 @@ public final class SageMakerService {
     // ---- Stop ----
 
     JsonNode stop(RequestContext ctx, ObjectNode input, Kind kind) {
-        String name = input.path(kind == Kind.TRAINING ? "TrainingJobName" : "ProcessingJobName").asText();
+        String name = input.path(nameMember(kind)).asText();
         Job job = jobs.find(ctx.principal().account().value(), kind, name).orElseThrow(() -> new AwsException("ValidationException", 400,
                 NOT_FOUND));
         Instant now = jobs.clock.instant();
@@ -346,12 +438,12 @@ public final class SageMakerService {
             // a job still queued has nothing to stop: it ends here; a running one is stopped by the scheduler
             return j.runId().isEmpty() && j.secondaryStatus().equals("Starting")
                     ? jobs.moved(requested, "Stopped", "Stopped", "The job was stopped before it started.")
-                    : jobs.moved(requested, "Stopping", "Stopping", "Stopping the " + (kind == Kind.TRAINING ? "training" : "processing") + " job");
+                    : jobs.moved(requested, "Stopping", "Stopping", "Stopping the " + word(kind) + " job");
         });
         if (changed.isEmpty()) {
             Job current = jobs.find(job.accountId(), kind, name).orElse(job);
             if (!current.status().equals("Stopping")) {
-                throw JobRequests.invalid("The " + (kind == Kind.TRAINING ? "training" : "processing") + " job " + name + " is "
+                throw JobRequests.invalid("The " + word(kind) + " job " + name + " is "
                         + current.status() + "; only a job in progress can be stopped.");
             }
         }
