@@ -4,6 +4,7 @@ test pushes the image and kills a container between phases).
 train <image>:   a small training job whose model.tar.gz the endpoints serve.
 deploy <image>:  a model, a configuration of two variants weighted 1:3, an endpoint; a hanging model's endpoint.
 invoke <artifacts>: predictions against the model's own, the variants' shares of 400 calls, bad calls.
+transform <artifacts>: a batch transform of two CSV files, its outputs against the model's own predictions.
 load <seconds>:  invokes for that long (while the test kills a container), counting failures after recovery.
 update:          a new configuration while calls go on: no call fails; the new variant serves.
 delete:          the endpoints are deleted and gone.
@@ -129,6 +130,39 @@ elif phase == "invoke":
     R["hanging"] = code(lambda: rt.invoke_endpoint(EndpointName="hangs", Body=b"1,2", ContentType="text/csv"))
     R["hanging_seconds"] = round(time.time() - started, 1)
     R["still_serving"] = invoke("0.5,0.7\n")[0].strip()
+
+elif phase == "transform":
+    import io
+    import tarfile
+    artifact = s3.get_object(Bucket=BUCKET, Key=sys.argv[2].split("/", 3)[3])["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(artifact)) as tar:
+        model = json.load(tar.extractfile("./model.json"))
+    coef, intercept = model["coef"][0], model["intercept"][0]
+    key = boto3.client("kms").describe_key(KeyId="alias/training-output")["KeyMetadata"]["Arn"]
+    expected = {}
+    for part, seed in (("part-1.csv", 11), ("part-2.csv", 12)):
+        test = rows(500, seed)
+        s3.put_object(Bucket=BUCKET, Key="batch/" + part, Body="".join("%.6f,%.6f\n" % (x1, x2) for _, x1, x2 in test).encode())
+        expected[part] = [1.0 if coef[0] * x1 + coef[1] * x2 + intercept > 0 else 0.0 for _, x1, x2 in test]
+    sm.create_transform_job(TransformJobName="batch-logistic", ModelName="logistic", BatchStrategy="MultiRecord", MaxPayloadInMB=1,
+                            MaxConcurrentTransforms=2,
+                            TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://%s/batch/" % BUCKET}},
+                                            "ContentType": "text/csv", "SplitType": "Line"},
+                            TransformOutput={"S3OutputPath": "s3://%s/batch-out" % BUCKET, "Accept": "text/csv", "AssembleWith": "Line",
+                                             "KmsKeyId": key},
+                            TransformResources={"InstanceType": "ml.t3.medium", "InstanceCount": 1})
+    while sm.describe_transform_job(TransformJobName="batch-logistic")["TransformJobStatus"] == "InProgress":
+        time.sleep(1)
+    d = sm.describe_transform_job(TransformJobName="batch-logistic")
+    R["status"] = [d["TransformJobStatus"], d.get("FailureReason", "")]
+    R["same"] = {}
+    for part in expected:
+        out = s3.get_object(Bucket=BUCKET, Key="batch-out/%s.out" % part)
+        got = [float(x) for x in out["Body"].read().decode().split()]
+        R["same"][part] = got == expected[part]
+        R["sse"] = out.get("SSEKMSKeyId")
+    R["listed"] = [j["TransformJobName"] for j in sm.list_transform_jobs()["TransformJobSummaries"]]
+    R["key"] = key
 
 elif phase == "load":
     seconds = float(sys.argv[2])

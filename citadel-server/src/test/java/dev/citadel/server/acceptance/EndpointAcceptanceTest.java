@@ -77,6 +77,12 @@ class EndpointAcceptanceTest {
             assertThat(invoked.path("hanging_seconds").asDouble()).isBetween(4.0, 15.0);
             assertThat(invoked.path("still_serving").asText()).isIn("0.0", "1.0");
 
+            JsonNode transformed = phase(server, "boto3_endpoints.py", "transform", artifacts);
+            assertThat(transformed.path("status").toString()).isEqualTo("[\"Completed\",\"\"]");
+            assertThat(transformed.path("same").toString()).isEqualTo("{\"part-1.csv\":true,\"part-2.csv\":true}");
+            assertThat(transformed.path("sse").asText()).isEqualTo(transformed.path("key").asText());
+            assertThat(transformed.path("listed").toString()).isEqualTo("[\"batch-logistic\"]");
+
             // A serving container killed mid-load is replaced; calls succeed again afterwards.
             CompletableFuture<JsonNode> load = CompletableFuture.supplyAsync(() -> {
                 try {
