@@ -82,7 +82,6 @@ final class EndpointManager implements AutoCloseable {
     private final JobImages images;
     private final ExecutionRoles roles;
     private final JobData data;
-    private final JobData.Invoker invoker;
     private final InstanceTypes types;
     private final JobRunner.LogSink logs;
     private final Limits limits;
@@ -99,7 +98,6 @@ final class EndpointManager implements AutoCloseable {
         this.sandbox = sandbox;
         this.images = images;
         this.roles = roles;
-        this.invoker = invoker;
         this.data = new JobData(invoker);
         this.types = types;
         this.logs = logs;
@@ -238,7 +236,7 @@ final class EndpointManager implements AutoCloseable {
         String imageAccount = m.path("__image").path("account").asText();
         String repository = m.path("__image").path("repository").asText();
         String digest = m.path("__image").path("digest").asText();
-        pull(session, imageAccount, repository, digest);
+        data.pull(session, imageAccount, repository, digest);
         InstanceTypes.Profile profile = types.profile(instanceType).orElseThrow(() -> new AwsException("ClientError", 400,
                 "ClientError: instance type " + instanceType + " is no longer offered."));
         String runId = "ep-" + HexFormat.of().formatHex(bytes(10));
@@ -276,21 +274,6 @@ final class EndpointManager implements AutoCloseable {
             if (!started) {
                 sandbox.remove(runId);
             }
-        }
-    }
-
-    /** As SageMaker, pulls the image with the model's execution role: ecr:BatchGetImage must allow it. */
-    private void pull(Principal role, String account, String repository, String digest) {
-        ObjectNode in = JsonNodeFactory.instance.objectNode().put("registryId", account).put("repositoryName", repository);
-        in.putArray("imageIds").addObject().put("imageDigest", digest);
-        JsonNode out;
-        try {
-            out = invoker.invoke(role, "ecr", "BatchGetImage", in);
-        } catch (AwsException e) {
-            throw new AwsException("ClientError", 400, "ClientError: cannot pull the model's image with its role: " + e.getMessage());
-        }
-        if (out.path("images").isEmpty()) {
-            throw new AwsException("ClientError", 400, "ClientError: the image " + digest + " is no longer in " + repository + ".");
         }
     }
 

@@ -150,6 +150,25 @@ public final class JobData {
         }
     }
 
+    /**
+     * Pulls an image as SageMaker does, with the role: ECR's BatchGetImage through the pipeline, so
+     * that the role's policies and the repository policy must allow it; a ClientError otherwise.
+     */
+    void pull(Principal role, String account, String repository, String digest) {
+        ObjectNode in = JsonNodeFactory.instance.objectNode().put("registryId", account).put("repositoryName", repository);
+        in.putArray("imageIds").addObject().put("imageDigest", digest);
+        JsonNode out;
+        try {
+            out = invoker.invoke(role, "ecr", "BatchGetImage", in);
+        } catch (AwsException e) {
+            throw new AwsException("ClientError", 400, "ClientError: cannot pull the image with the role: " + e.getMessage());
+        }
+        if (out.path("images").isEmpty()) {
+            throw new AwsException("ClientError", 400, "ClientError: the image " + digest + " is no longer in the repository " + repository
+                    + ".");
+        }
+    }
+
     private static ObjectNode request(String bucket, String key) {
         ObjectNode in = JsonNodeFactory.instance.objectNode();
         in.put("Bucket", bucket);

@@ -69,7 +69,6 @@ public final class JobRunner implements AutoCloseable {
     private final JobImages images;
     private final ExecutionRoles roles;
     private final JobData data;
-    private final JobData.Invoker invoker;
     private final JobRequests requests;
     private final InstanceTypes types;
     private final LogSink logs;
@@ -94,7 +93,6 @@ public final class JobRunner implements AutoCloseable {
         this.sandbox = sandbox;
         this.images = images;
         this.roles = roles;
-        this.invoker = invoker;
         this.data = new JobData(invoker);
         this.requests = requests;
         this.types = types;
@@ -251,7 +249,7 @@ public final class JobRunner implements AutoCloseable {
             }, VOLUMES);
             String repository = raw.path("__imageRepository").asText();
             String imageAccount = raw.path("__imageAccount").asText();
-            checkPull(session, imageAccount, repository, job.imageDigest());
+            data.pull(session, imageAccount, repository, job.imageDigest());
             InstanceTypes.Profile profile = types.profile(req.instanceType()).orElseThrow(() -> clientError("Instance type "
                     + req.instanceType() + " is no longer offered."));
             volume = volume(making);
@@ -590,21 +588,6 @@ public final class JobRunner implements AutoCloseable {
             throw clientError("The S3 key tail " + JobRequests.printable(relative) + " leaves the channel's directory.");
         }
         return p;
-    }
-
-    /** As SageMaker, pulls the image with the execution role: ecr:BatchGetImage must allow it. */
-    private void checkPull(Principal role, String account, String repository, String digest) {
-        ObjectNode in = JsonNodeFactory.instance.objectNode().put("registryId", account).put("repositoryName", repository);
-        in.putArray("imageIds").addObject().put("imageDigest", digest);
-        JsonNode out;
-        try {
-            out = invoker.invoke(role, "ecr", "BatchGetImage", in);
-        } catch (AwsException e) {
-            throw clientError("Cannot pull the training image with the role: " + e.getMessage());
-        }
-        if (out.path("images").isEmpty()) {
-            throw clientError("The image " + digest + " is no longer in the repository " + repository + ".");
-        }
     }
 
     private ContainerSpec spec(JobRequest req, Job job, Path volume, InstanceTypes.Profile profile, String imageAccount, String repository) {
