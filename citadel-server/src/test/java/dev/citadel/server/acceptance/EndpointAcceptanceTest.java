@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.citadel.server.TestServer;
-import dev.citadel.server.images.TrainerImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,22 +31,7 @@ class EndpointAcceptanceTest {
     void deployInvokeRecoverUpdateAndDelete() throws Exception {
         Path work = Files.createTempDirectory("citadel-endpoints-");
         try (TestServer server = TestServer.start("endpoints.invocation-timeout=5s")) {
-            Path layout = TrainerImage.build(work.resolve("trainer"));
-            Path certs = work.resolve("certs");
-            Files.createDirectories(certs);
-            Files.copy(server.clientFiles().caFile(), certs.resolve("ca.crt"));
-            String host = "localhost:" + server.port();
-            ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), List.of("python3", "-c", String.join("\n",
-                    "import base64, boto3",
-                    "ecr = boto3.client('ecr')",
-                    "ecr.create_repository(repositoryName='sklearn-serve')",
-                    "t = ecr.get_authorization_token()['authorizationData'][0]['authorizationToken']",
-                    "print(base64.b64decode(t).decode().split(':', 1)[1])")));
-            assertThat(r.exitCode()).as(r.stderr()).isZero();
-            EcrAcceptanceTest.Skopeo push = EcrAcceptanceTest.skopeo(certs, "--dest-creds", "AWS:" + r.stdout().trim(),
-                    "oci:" + layout + ":" + TrainerImage.TAG, "docker://" + host + "/sklearn-serve:v1");
-            assertThat(push.exitCode()).as(push.output()).isZero();
-            String image = host + "/sklearn-serve:v1";
+            String image = TrainerPush.push(server, work, "sklearn-serve");
             phase(server, "boto3_training.py", "setup", image);
             JsonNode trained = phase(server, "boto3_endpoints.py", "train", image);
             assertThat(trained.path("status").asText()).isEqualTo("Completed");
