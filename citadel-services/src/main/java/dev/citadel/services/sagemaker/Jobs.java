@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.citadel.core.SecretBytes;
 import dev.citadel.core.SecretSealer;
 import dev.citadel.metadata.MetadataStore;
 import dev.citadel.metadata.sagemaker.JobRepository;
@@ -26,12 +25,12 @@ import java.util.function.UnaryOperator;
 final class Jobs {
     static final ObjectMapper JSON = new ObjectMapper();
     private final MetadataStore store;
-    private final SecretSealer sealer;
+    private final SealedJson sealed;
     final Clock clock;
 
     Jobs(MetadataStore store, SecretSealer sealer, Clock clock) {
         this.store = store;
-        this.sealer = sealer;
+        this.sealed = new SealedJson(sealer);
         this.clock = clock;
     }
 
@@ -40,19 +39,12 @@ final class Jobs {
     }
 
     byte[] seal(Kind kind, String account, String name, ObjectNode request) {
-        return sealer.seal(SecretBytes.ofUtf8(request.toString()), sealContext(kind, account, name));
+        return sealed.seal(request, sealContext(kind, account, name));
     }
 
     /** The request a job was created with, as sent. */
     ObjectNode request(Job job) {
-        SecretBytes plain = sealer.unseal(job.requestSealed(), sealContext(job.kind(), job.accountId(), job.name()));
-        try {
-            return (ObjectNode) JSON.readTree(plain.revealUtf8());
-        } catch (IOException e) {
-            throw new IllegalStateException("a stored job request is not JSON", e);
-        } finally {
-            plain.destroy();
-        }
+        return sealed.open(job.requestSealed(), sealContext(job.kind(), job.accountId(), job.name()));
     }
 
     Optional<Job> find(String account, Kind kind, String name) {

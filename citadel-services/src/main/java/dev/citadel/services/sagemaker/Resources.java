@@ -1,13 +1,11 @@
 package dev.citadel.services.sagemaker;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.citadel.core.SecretBytes;
 import dev.citadel.core.SecretSealer;
 import dev.citadel.metadata.MetadataStore;
 import dev.citadel.metadata.sagemaker.ResourceRepository;
 import dev.citadel.metadata.sagemaker.ResourceRepository.Kind;
 import dev.citadel.metadata.sagemaker.ResourceRepository.Resource;
-import java.io.IOException;
 import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
@@ -17,12 +15,12 @@ import java.util.function.UnaryOperator;
 /** Stored models, endpoint configurations and endpoints: their sealed bodies and compare-and-set changes. */
 final class Resources {
     private final MetadataStore store;
-    private final SecretSealer sealer;
+    private final SealedJson sealed;
     final Clock clock;
 
     Resources(MetadataStore store, SecretSealer sealer, Clock clock) {
         this.store = store;
-        this.sealer = sealer;
+        this.sealed = new SealedJson(sealer);
         this.clock = clock;
     }
 
@@ -31,18 +29,11 @@ final class Resources {
     }
 
     byte[] seal(Kind kind, String account, String name, ObjectNode body) {
-        return sealer.seal(SecretBytes.ofUtf8(body.toString()), context(kind, account, name));
+        return sealed.seal(body, context(kind, account, name));
     }
 
     ObjectNode body(Resource r) {
-        SecretBytes plain = sealer.unseal(r.bodySealed(), context(r.kind(), r.accountId(), r.name()));
-        try {
-            return (ObjectNode) Jobs.JSON.readTree(plain.revealUtf8());
-        } catch (IOException e) {
-            throw new IllegalStateException("a stored resource body is not JSON", e);
-        } finally {
-            plain.destroy();
-        }
+        return sealed.open(r.bodySealed(), context(r.kind(), r.accountId(), r.name()));
     }
 
     Optional<Resource> find(String account, Kind kind, String name) {
