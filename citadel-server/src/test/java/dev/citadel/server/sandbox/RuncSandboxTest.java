@@ -238,7 +238,9 @@ class RuncSandboxTest {
     void tcpToAListenerOnTheHostsLoopbackReachesNothing() throws Exception {
         try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             // The positive control: nc works inside, over the container's own loopback.
-            Run r = sh("(busybox nc -l -p 9000 > /tmp/got &); sleep 1; echo inside | busybox nc -w 2 127.0.0.1 9000; sleep 1;"
+            // (the client retries until the listener is up: a loaded machine may start it late)
+            Run r = sh("(busybox nc -l -p 9000 > /tmp/got &); for i in 1 2 3 4 5 6 7 8 9 10; do echo inside | busybox nc -w 2 127.0.0.1 9000"
+                    + " 2>/dev/null && break; sleep 0.5; done; sleep 1;"
                     + " echo \"control: $(cat /tmp/got)\"; echo hello | busybox nc -w 2 127.0.0.1 " + listener.getLocalPort() + " && echo reached");
             assertThat(r.output()).contains("control: inside").doesNotContain("reached");
             assertNothingAccepted(listener);
