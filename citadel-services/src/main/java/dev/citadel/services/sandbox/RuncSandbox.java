@@ -219,9 +219,10 @@ public final class RuncSandbox implements Sandbox {
             Process process = new ProcessBuilder(runc("--log", run.resolve("runc.log").toString(), "--log-format", "json", "run",
                     "--pid-file", pidFile.toString(), "--bundle", bundle.toString(), id))
                     .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-            RuncExecution execution = new RuncExecution(id, spec, process, output, this, this::finish, image);
+            RuncExecution execution = new RuncExecution(id, spec, process, output, this, this::finish, image, run);
             executions.put(id, execution);
             waitUntilCreated(execution, pidFile);
+            execution.created();
             execution.supervise();
             started = true;
             return execution;
@@ -324,6 +325,8 @@ public final class RuncSandbox implements Sandbox {
         }
         deleteContainer(id);
         Path run = runs.resolve(id);
+        // Port bridges a crashed instance left (this instance's end with their container).
+        PortBridges.killLeftovers(run);
         Path volume = run.resolve("volume");
         if (isMountPoint(volume)) {
             Commands.Result umount = Commands.attempt(List.of("umount", volume.toString()), COMMAND_LIMIT);
