@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A bring-your-own SageMaker image for the job tests, made from the scikit-learn test image the
- * way a user's Dockerfile would: {@code train} and {@code evaluate} (test resources under
+ * way a user's Dockerfile would: {@code train}, {@code evaluate} and {@code serve} (test resources under
  * {@code images/trainer/}) added to {@code /usr/local/bin} in layers of their own, and the
  * image's Entrypoint cleared so that SageMaker's {@code train} argument runs the script. Built
  * with umoci in seconds into a copy (hard links) of the cached layout; tagged {@value #TAG}.
@@ -29,6 +29,7 @@ public final class TrainerImage {
         run(List.of("umoci", "insert", "--image", directory + ":" + TestImages.TAG, "--tag", TAG, resources.resolve("train").toString(),
                 "/usr/local/bin/train"));
         run(List.of("umoci", "insert", "--image", directory + ":" + TAG, resources.resolve("evaluate").toString(), "/usr/local/bin/evaluate"));
+        run(List.of("umoci", "insert", "--image", directory + ":" + TAG, resources.resolve("serve").toString(), "/usr/local/bin/serve"));
         run(List.of("umoci", "config", "--image", directory + ":" + TAG, "--clear=config.entrypoint"));
         return directory;
     }

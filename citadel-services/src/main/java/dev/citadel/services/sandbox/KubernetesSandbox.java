@@ -681,6 +681,8 @@ public final class KubernetesSandbox implements Sandbox {
         private volatile Thread supervisor;
         private volatile LogWatch logWatch;
         private Thread logThread;
+        /** The pod once {@code main} has been seen running; what {@link #connect} forwards to. */
+        private volatile String runningPod;
 
         Run(String id, ContainerSpec spec, OutputSink output, Path volume, long size, List<StagedMount> mounts) {
             this.id = id;
@@ -707,6 +709,27 @@ public final class KubernetesSandbox implements Sandbox {
             if (stopGrace == null) {
                 stopGrace = grace;
             }
+        }
+
+        /**
+         * A connection to {@code port} of {@code main} through the API server's port forwarding
+         * ({@code pods/portforward}, which Citadel's service account needs): the kubelet connects to
+         * the port inside the pod's network namespace, so the run's deny-all NetworkPolicy does not
+         * apply to it, and nothing listens on Citadel's host. One WebSocket per connection.
+         */
+        @Override
+        public java.nio.channels.ByteChannel connect(int port) throws IOException {
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("bad port");
+            }
+            if (removed || exit.isDone()) {
+                throw new SandboxException("the container has ended");
+            }
+            String pod = runningPod;
+            if (pod == null) {
+                throw new SandboxException("the container is not running yet");
+            }
+            return PortForwardChannel.open(client.pods().inNamespace(settings.namespace()).withName(pod), port);
         }
 
         void removed() {
@@ -773,6 +796,7 @@ public final class KubernetesSandbox implements Sandbox {
                 }
                 Optional<Exit> end = exitOf(pod, job, intent, now);
                 if (end.isPresent()) {
+                    runningPod = null;
                     return collect(podName, pod, end.get());
                 }
                 if (!staged && running(pod, STAGE, true)) {
@@ -783,6 +807,7 @@ public final class KubernetesSandbox implements Sandbox {
                 }
                 if (mainStarted == null && running(pod, MAIN, false)) {
                     mainStarted = now;
+                    runningPod = podName;
                     startLogs(podName);
                 }
                 if (mainStarted != null && !timedOut && !intent.stopped()

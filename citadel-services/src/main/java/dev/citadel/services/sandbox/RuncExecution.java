@@ -3,7 +3,9 @@ package dev.citadel.services.sandbox;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.ByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
@@ -36,10 +38,12 @@ final class RuncExecution implements Execution {
     private final Thread reader;
     private long delivered; // the output thread's alone
     private boolean truncated; // the output thread's alone
+    private final PortBridges bridges;
 
     RuncExecution(String id, ContainerSpec spec, Process process, Sandbox.OutputSink sink, RuncSandbox sandbox,
-            Consumer<RuncExecution> finish, ImageRoots.Root image) {
+            Consumer<RuncExecution> finish, ImageRoots.Root image, Path runDirectory) {
         this.id = id;
+        this.bridges = new PortBridges(id, runDirectory, runDirectory.resolve("pid"));
         this.spec = spec;
         this.process = process;
         this.sink = sink;
@@ -62,6 +66,23 @@ final class RuncExecution implements Execution {
     @Override
     public void stop(Duration grace) {
         stopRequest.complete(grace);
+    }
+
+    /**
+     * A connection to {@code port} in the container's network namespace, through the run's port
+     * bridge ({@link PortBridges}): a Unix socket only root can reach, started on first use.
+     */
+    @Override
+    public ByteChannel connect(int port) throws IOException {
+        if (exit.isDone() || !process.isAlive()) {
+            throw new SandboxException("the container has ended");
+        }
+        return bridges.connect(port);
+    }
+
+    /** Remembers the container's network namespace while its init surely runs (just created). */
+    void created() {
+        bridges.created();
     }
 
     ContainerSpec spec() {
@@ -113,6 +134,7 @@ final class RuncExecution implements Execution {
             result = new Exit(-1, Reason.LOST, Instant.now(), "the sandbox was interrupted");
         }
         try {
+            bridges.close();
             awaitOutput();
             finish.accept(this);
         } catch (RuntimeException e) {

@@ -53,6 +53,7 @@ import org.slf4j.LoggerFactory;
  * runs/&lt;id&gt;/bundle/config.json the runtime configuration; root.path is the cached root
  * runs/&lt;id&gt;/image              the digest (hex) of the run's image, which pins its root against eviction
  * runs/&lt;id&gt;/runc.log, pid      runc's log (JSON lines) and the container's pid once it was created
+ * runs/&lt;id&gt;/port-&lt;port&gt;.sock   a port bridge's socket (root, 0600), while the container runs ({@link PortBridges})
  * state/                        runc's state root ({@code runc --root}), used by every runc call
  * </pre>
  *
@@ -81,7 +82,8 @@ import org.slf4j.LoggerFactory;
  * stops every container this instance started.
  *
  * <p><b>Host requirements</b>: root, {@code runc} (1.1 tested), {@code umoci}, {@code mkfs.ext4},
- * {@code mount}/{@code umount}/{@code losetup} and loop devices. Resources go through runc's
+ * {@code mount}/{@code umount}/{@code losetup} and loop devices; {@code nsenter} and {@code socat}
+ * for {@link Execution#connect}. Resources go through runc's
  * cgroup driver: on this hybrid cgroup v1 host the memory (with swap), pids and cpu controllers
  * apply them (the CPU limit is {@code cpu.cfs_quota_us} over a 100 ms period; a limit of 0 or
  * less sets none). One instance owns a root directory at a time; an instance made after a crash
@@ -219,9 +221,10 @@ public final class RuncSandbox implements Sandbox {
             Process process = new ProcessBuilder(runc("--log", run.resolve("runc.log").toString(), "--log-format", "json", "run",
                     "--pid-file", pidFile.toString(), "--bundle", bundle.toString(), id))
                     .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-            RuncExecution execution = new RuncExecution(id, spec, process, output, this, this::finish, image);
+            RuncExecution execution = new RuncExecution(id, spec, process, output, this, this::finish, image, run);
             executions.put(id, execution);
             waitUntilCreated(execution, pidFile);
+            execution.created();
             execution.supervise();
             started = true;
             return execution;
@@ -324,6 +327,8 @@ public final class RuncSandbox implements Sandbox {
         }
         deleteContainer(id);
         Path run = runs.resolve(id);
+        // Port bridges a crashed instance left (this instance's end with their container).
+        PortBridges.killLeftovers(run);
         Path volume = run.resolve("volume");
         if (isMountPoint(volume)) {
             Commands.Result umount = Commands.attempt(List.of("umount", volume.toString()), COMMAND_LIMIT);

@@ -388,6 +388,44 @@ class KubernetesSandboxTest {
         eventually("job deleted", () -> job("run-20") == null);
     }
 
+    // --- serving: connect(port) through the API server's port forwarding ---
+
+    /** A frame of the port-forward protocol (v4.channel.k8s.io): the channel's byte, then the payload. */
+    private static io.fabric8.mockwebserver.internal.WebSocketMessage frame(int channel, byte[] payload) {
+        byte[] b = new byte[payload.length + 1];
+        b[0] = (byte) channel;
+        System.arraycopy(payload, 0, b, 1, payload.length);
+        return new io.fabric8.mockwebserver.internal.WebSocketMessage(b, false);
+    }
+
+    @Test
+    void aRunningContainersPortIsReachedThroughThePodsPortForwardAndNotBeforeOrAfter() throws Exception {
+        sandbox.createVolume("run-24", 1L << 30);
+        Execution execution = sandbox.start("run-24", spec(Optional.empty(), List.of("serve"), List.of(), Duration.ofHours(1)),
+                Sandbox.OutputSink.DISCARD);
+        assertThatThrownBy(() -> execution.connect(8080)).isInstanceOf(SandboxException.class).hasMessage("the container is not running yet");
+        String pod = createPod("run-24");
+        byte[] port = {(byte) 0x90, 0x1f}; // 8080, little-endian, as the API server announces it on both channels
+        byte[] response = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npong".getBytes(StandardCharsets.US_ASCII);
+        server.expect().get().withPath("/api/v1/namespaces/" + NS + "/pods/" + pod + "/portforward?ports=8080").andUpgradeToWebSocket()
+                .open().waitFor(10).andEmit(frame(0, port)).waitFor(10).andEmit(frame(1, port))
+                // The request arrives as one data frame (channel 0); the mock answers only what it expects.
+                .expect("\0GET /ping HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n").andEmit(frame(0, response)).once()
+                .done().once();
+        status(pod, s -> s.withInitContainerStatuses(terminated("stage", 0)).withContainerStatuses(running("main"), running("collect")));
+        Thread.sleep(300); // the run's thread polls every 50 ms
+
+        try (ContainerHttp http = new ContainerHttp(execution, 8080, 2)) {
+            ContainerHttp.Response r = http.exchange(new ContainerHttp.Request("GET", "/ping", Map.of(), null), Duration.ofSeconds(10), 100);
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.body()).asString().isEqualTo("pong");
+        }
+
+        status(pod, s -> s.withInitContainerStatuses(terminated("stage", 0)).withContainerStatuses(terminated("main", 0), running("collect")));
+        exitOf(execution);
+        assertThatThrownBy(() -> execution.connect(8080)).isInstanceOf(SandboxException.class).hasMessage("the container has ended");
+    }
+
     @Test
     void theJobsDeadlineEndsTheRunWithTimeLimit() throws Exception {
         sandbox.createVolume("run-21", 1L << 30);
