@@ -9,8 +9,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A bring-your-own SageMaker image for the job tests, made from the scikit-learn test image the
- * way a user's Dockerfile would: {@code train}, {@code evaluate} and {@code serve} (test resources under
- * {@code images/trainer/}) added to {@code /usr/local/bin} in layers of their own, and the
+ * way a user's Dockerfile would: {@code train}, {@code evaluate} and {@code serve} (the scripts of
+ * {@code examples/sklearn-image/}, the quickstart's image) added to {@code /usr/local/bin} in layers of their own, and the
  * image's Entrypoint cleared so that SageMaker's {@code train} argument runs the script. Built
  * with umoci in seconds into a copy (hard links) of the cached layout; tagged {@value #TAG}.
  */
@@ -25,7 +25,7 @@ public final class TrainerImage {
         TestImages.Image base = TestImages.sklearn();
         run(List.of("cp", "-al", base.layout().toString(), directory.toString()));
         Path resources = Path.of(System.getProperty("citadel.projectRoot", "..")).toAbsolutePath().normalize()
-                .resolve("citadel-server/src/test/resources/images/trainer");
+                .resolve("examples/sklearn-image");
         run(List.of("umoci", "insert", "--image", directory + ":" + TestImages.TAG, "--tag", TAG, resources.resolve("train").toString(),
                 "/usr/local/bin/train"));
         run(List.of("umoci", "insert", "--image", directory + ":" + TAG, resources.resolve("evaluate").toString(), "/usr/local/bin/evaluate"));
