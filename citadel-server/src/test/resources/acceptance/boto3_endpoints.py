@@ -115,7 +115,7 @@ elif phase == "invoke":
     R["predictions"] = [float(p) for p in predictions.split()]
     R["labels"] = [float(y) for y, _, _ in test]
     as_json, _ = invoke(json.dumps({"instances": [[x1, x2] for _, x1, x2 in test]}), "application/json", Accept="application/json")
-    R["json_predictions"] = json.loads(as_json)["predictions"]
+    R["json_predictions"] = [float(p) for p in json.loads(as_json)["predictions"]]
     shares = {"A": 0, "B": 0}
     for _ in range(400):
         _, variant = invoke("0.5,0.7\n")

@@ -454,13 +454,18 @@ public final class RequestPipeline {
         return registry.services().iterator().next();
     }
 
+    /** How much of a too-large body is read and dropped so that the client, still sending it, can read the refusal. */
+    private static final long DRAIN_LIMIT = 16L << 20;
+
     private static byte[] readBody(IncomingRequest request, long limit) {
         if (request.contentLength() > limit) {
+            drain(request, request.contentLength());
             throw tooLarge(limit);
         }
         try (InputStream in = request.body()) {
             byte[] body = in.readNBytes((int) Math.min(limit, Integer.MAX_VALUE - 8) + 1);
             if (body.length > limit) {
+                drain(request, DRAIN_LIMIT);
                 throw tooLarge(limit);
             }
             if (request.contentLength() >= 0 && body.length != request.contentLength()) {
@@ -469,6 +474,27 @@ public final class RequestPipeline {
             return body;
         } catch (IOException e) {
             throw new AwsException("RequestTimeout", 400, "Your socket connection to the server was not read from or written to within the timeout period.");
+        }
+    }
+
+    /**
+     * Reads and drops the rest of a body that will be refused, when it is at most {@link
+     * #DRAIN_LIMIT} long: a client that writes its whole body before it reads (Python's
+     * http.client, so boto3) otherwise meets a closed connection instead of the 413. Longer
+     * bodies are cut off.
+     */
+    private static void drain(IncomingRequest request, long declared) {
+        if (declared > DRAIN_LIMIT) {
+            return;
+        }
+        try (InputStream in = request.body()) {
+            long left = DRAIN_LIMIT;
+            byte[] buf = new byte[1 << 16];
+            for (int n; left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0; ) {
+                left -= n;
+            }
+        } catch (IOException e) {
+            // the client went away: nothing to drain
         }
     }
 

@@ -141,6 +141,8 @@ final class EndpointManager implements AutoCloseable {
                         + "started" + (e instanceof dev.citadel.services.sandbox.SandboxException ? ": " + e.getMessage() : ".");
                 if (!(e instanceof AwsException)) {
                     LOG.error("endpoint {} of {}: deployment failed", endpoint, account, e);
+                } else {
+                    LOG.warn("endpoint {} of {}: deployment of {} failed: {}", endpoint, account, configName, reason);
                 }
                 boolean update = from.equals("Updating");
                 resources.change(account, Kind.ENDPOINT, endpoint, r -> r.status().equals(from) ? r.with(update ? "InService" : "Failed",
@@ -149,6 +151,7 @@ final class EndpointManager implements AutoCloseable {
                 return;
             }
             Deployment previous = live.put(key(account, endpoint), next);
+            LOG.info("endpoint {} of {}: {} serves", endpoint, account, configName);
             Optional<Resource> moved = resources.change(account, Kind.ENDPOINT, endpoint, r -> r.status().equals(from)
                     ? r.with("InService", Optional.empty(), bodyWith(r, Optional.of(configName)), resources.clock.instant()) : null);
             if (moved.isEmpty()) {
@@ -309,23 +312,41 @@ final class EndpointManager implements AutoCloseable {
 
     // ---- watching containers ----
 
+    /**
+     * Once a second: each container's log lines are stored, and a container that has ended, or
+     * failed three pings in a row while serving no call (a container busy with a long call may
+     * be slow to ping), is taken out and replaced, each replacement on a thread of its own so
+     * that one slow start does not hold up the others' checks.
+     */
     private void watch() {
         Map<String, Integer> failedPings = new ConcurrentHashMap<>();
+        java.util.Set<String> replacing = ConcurrentHashMap.newKeySet();
         while (!closed) {
             for (var e : live.entrySet()) {
                 String[] k = e.getKey().split("/", 2);
                 for (Variant v : e.getValue().variants()) {
                     for (Instance i : v.instances) {
+                        if (replacing.contains(i.runId())) {
+                            continue;
+                        }
                         flush(i.sink());
                         boolean ended = i.execution().exit().isDone();
-                        boolean answering = ended || ping(i, Duration.ofSeconds(2));
+                        boolean answering = ended || i.inFlight().get() > 0 || ping(i, Duration.ofSeconds(5));
                         int failures = answering ? 0 : failedPings.merge(i.runId(), 1, Integer::sum);
                         if (answering) {
                             failedPings.remove(i.runId());
                         }
                         if (ended || failures >= 3) {
                             failedPings.remove(i.runId());
-                            replace(k[0], k[1], e.getValue(), v, i, ended ? "exited" : "stopped answering GET /ping");
+                            replacing.add(i.runId());
+                            Deployment d = e.getValue();
+                            Thread.ofVirtual().start(() -> {
+                                try {
+                                    replace(k[0], k[1], d, v, i, ended ? "exited" : "stopped answering GET /ping");
+                                } finally {
+                                    replacing.remove(i.runId());
+                                }
+                            });
                         }
                     }
                 }
