@@ -79,7 +79,7 @@ if phase == "train":
 
 elif phase == "deploy":
     image, artifacts = sys.argv[2], sys.argv[3]
-    for name, env in (("logistic", {}), ("hangs", {"CITADEL_TEST_SLEEP": "30"})):
+    for name, env in (("logistic", {}), ("hangs", {"CITADEL_TEST_SLEEP": "8"})):
         sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, EnableNetworkIsolation=True,
                         PrimaryContainer={"Image": image, "ModelDataUrl": artifacts, "Environment": env})
     R["model"] = sm.describe_model(ModelName="logistic")["PrimaryContainer"]["ModelDataUrl"]
@@ -164,6 +164,10 @@ elif phase == "transform":
     R["listed"] = [j["TransformJobName"] for j in sm.list_transform_jobs()["TransformJobSummaries"]]
     R["key"] = key
 
+elif phase == "containers":
+    streams = boto3.client("logs").describe_log_streams(logGroupName="/aws/sagemaker/Endpoints/logistic")["logStreams"]
+    R["runs"] = sorted(s["logStreamName"].split("/", 1)[1] for s in streams)
+
 elif phase == "load":
     seconds = float(sys.argv[2])
     results = []
@@ -187,14 +191,17 @@ elif phase == "update":
                 outcomes.append(invoke("0.5,0.7\n")[1])
             except botocore.exceptions.ClientError as e:
                 outcomes.append("error:" + e.response["Error"]["Code"])
-    threads = [threading.Thread(target=load) for _ in range(4)]
+            time.sleep(0.05)
+    threads = [threading.Thread(target=load) for _ in range(2)]
     for t in threads:
         t.start()
     time.sleep(1)
     sm.update_endpoint(EndpointName="logistic", EndpointConfigName="one-variant")
     R["during"] = sm.describe_endpoint(EndpointName="logistic")["EndpointStatus"]
     R["update_twice"] = code(lambda: sm.update_endpoint(EndpointName="logistic", EndpointConfigName="two-variants"))
-    d = wait_endpoint("logistic")
+    started = time.time()
+    d = wait_endpoint("logistic", timeout=100)
+    R["update_seconds"] = round(time.time() - started, 1)
     time.sleep(2)
     stop.set()
     for t in threads:

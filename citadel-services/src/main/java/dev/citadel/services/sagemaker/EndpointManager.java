@@ -270,6 +270,7 @@ final class EndpointManager implements AutoCloseable {
                     Duration.ofDays(3650), Duration.ofSeconds(10));
             Sandbox.OutputSink sink = logs.open(account, logGroup, streamPrefix + runId);
             Execution execution = sandbox.start(runId, spec, sink);
+            LOG.info("serving container {} of model {} started", runId, modelName);
             Instance instance = new Instance(runId, execution, new ContainerHttp(execution, PORT, 16), new AtomicInteger(), sink);
             started = true;
             return instance;
@@ -282,13 +283,15 @@ final class EndpointManager implements AutoCloseable {
 
     /** Waits until the container answers GET /ping with 200, for at most the startup limit. */
     void awaitHealthy(Instance instance) throws IOException {
-        Instant deadline = Instant.now().plus(limits.startup());
+        Instant begun = Instant.now();
+        Instant deadline = begun.plus(limits.startup());
         while (Instant.now().isBefore(deadline)) {
             if (instance.execution().exit().isDone()) {
                 throw new AwsException("ClientError", 400, "ClientError: a serving container exited (code "
                         + instance.execution().exit().join().code() + ") before it answered GET /ping; see its log.");
             }
             if (ping(instance, Duration.ofSeconds(2))) {
+                LOG.info("serving container {} answered GET /ping after {} ms", instance.runId(), Duration.between(begun, Instant.now()).toMillis());
                 return;
             }
             try {
