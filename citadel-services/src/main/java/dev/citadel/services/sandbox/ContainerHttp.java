@@ -220,7 +220,7 @@ public final class ContainerHttp implements AutoCloseable {
     private static void writeFully(ByteChannel channel, byte[] head, byte[] body) throws IOException {
         ByteBuffer[] parts = {ByteBuffer.wrap(head), ByteBuffer.wrap(body)};
         if (channel instanceof GatheringByteChannel g) {
-            while (parts[1].hasRemaining()) {
+            while (parts[0].hasRemaining() || parts[1].hasRemaining()) {
                 if (g.write(parts) == 0) {
                     Thread.onSpinWait();
                 }
