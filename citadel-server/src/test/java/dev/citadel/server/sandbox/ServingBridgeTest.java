@@ -305,7 +305,13 @@ class ServingBridgeTest {
             assertThat(pgrep(socket)).as("the bridge runs").isNotEmpty();
 
             slow.stop(Duration.ofSeconds(2));
-            Execution.Exit exit = slow.exit().get(1, TimeUnit.MINUTES);
+            Execution.Exit exit;
+            try {
+                exit = slow.exit().get(1, TimeUnit.MINUTES);
+            } catch (java.util.concurrent.TimeoutException e) {
+                diagnose();
+                throw e;
+            }
             assertThat(exit.reason()).isEqualTo(Execution.Reason.STOPPED);
             assertThat(exit.code()).as("serve exits 0 on SIGTERM").isZero();
             assertThatThrownBy(() -> slow.connect(8080)).isInstanceOf(SandboxException.class);
@@ -314,7 +320,26 @@ class ServingBridgeTest {
         } finally {
             sandbox.remove(id);
         }
-        assertThat(pgrep("port-8080.sock").stream().filter(pid -> !isServingsBridge(pid)).toList()).isEmpty();
+        // No bridge of this sandbox is left but the shared serving container's (other sandboxes on the machine may have theirs).
+        assertThat(pgrep(sandboxRoot + "/runs/.*/port-8080.sock").stream().filter(pid -> !isServingsBridge(pid)).toList()).isEmpty();
+    }
+
+    /** What runs and where the sandbox's threads wait, when a container does not end. */
+    private static void diagnose() throws Exception {
+        Process ps = new ProcessBuilder("ps", "-eo", "pid,ppid,stat,etime,wchan:24,cmd").redirectErrorStream(true).start();
+        System.out.println("DIAG ps:\n" + new String(ps.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines()
+                .filter(l -> l.contains("runc") || l.contains("socat") || l.contains("python") || l.contains("serve")).toList());
+        Path dump = base.resolve("threads.txt");
+        Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(ProcessHandle.current().pid()), "Thread.dump_to_file", dump.toString()).redirectErrorStream(true).start();
+        jcmd.getInputStream().readAllBytes();
+        jcmd.waitFor(30, TimeUnit.SECONDS);
+        String threads = Files.exists(dump) ? Files.readString(dump) : "no dump";
+        for (String block : threads.split("\n\n")) {
+            if (block.contains("sandbox") || block.contains("dev.citadel")) {
+                System.out.println("DIAG thread:\n" + block);
+            }
+        }
     }
 
     /** Whether a pid is the bridge (or a forked connection) of the shared serving container, which stays until the end. */

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
+import java.nio.channels.GatheringByteChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -215,8 +216,17 @@ public final class ContainerHttp implements AutoCloseable {
         connection.closeQuietly();
     }
 
+    /** Head and body in one system call where the channel gathers (a socket), so a small request is one segment. */
     private static void writeFully(ByteChannel channel, byte[] head, byte[] body) throws IOException {
         ByteBuffer[] parts = {ByteBuffer.wrap(head), ByteBuffer.wrap(body)};
+        if (channel instanceof GatheringByteChannel g) {
+            while (parts[0].hasRemaining() || parts[1].hasRemaining()) {
+                if (g.write(parts) == 0) {
+                    Thread.onSpinWait();
+                }
+            }
+            return;
+        }
         for (ByteBuffer b : parts) {
             while (b.hasRemaining()) {
                 if (channel.write(b) == 0) {
