@@ -200,7 +200,7 @@ elif phase == "update":
     R["during"] = sm.describe_endpoint(EndpointName="logistic")["EndpointStatus"]
     R["update_twice"] = code(lambda: sm.update_endpoint(EndpointName="logistic", EndpointConfigName="two-variants"))
     started = time.time()
-    d = wait_endpoint("logistic", timeout=100)
+    d = wait_endpoint("logistic", timeout=420)
     R["update_seconds"] = round(time.time() - started, 1)
     time.sleep(2)
     stop.set()

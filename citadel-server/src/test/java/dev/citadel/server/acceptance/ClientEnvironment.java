@@ -68,6 +68,11 @@ public final class ClientEnvironment {
 
     /** As {@link #run(ClientFiles, List)}, with some variables changed ("" removes one). */
     public static Result run(ClientFiles files, List<String> command, Map<String, String> changes) {
+        return run(files, command, changes, java.time.Duration.ofSeconds(120));
+    }
+
+    /** As {@link #run(ClientFiles, List, Map)}, with its own time limit. */
+    public static Result run(ClientFiles files, List<String> command, Map<String, String> changes, java.time.Duration limit) {
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().keySet().removeIf(k -> k.startsWith("AWS_"));
         pb.environment().putAll(variables(files));
@@ -83,7 +88,7 @@ public final class ClientEnvironment {
             Path err = Files.createTempFile("citadel-cmd", ".err");
             pb.redirectOutput(out.toFile()).redirectError(err.toFile());
             Process p = pb.start();
-            if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!p.waitFor(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
                 throw new IllegalStateException("command timed out: " + command);
             }

@@ -130,7 +130,8 @@ class EndpointAcceptanceTest {
     private static JsonNode phase(TestServer server, String script, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of("python3", ClientEnvironment.resourceFile("/acceptance/" + script).toString()));
         command.addAll(List.of(args));
-        ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), command);
+        // an update or a deployment on a loaded 2-core machine can take minutes: each phase gets 8
+        ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), command, java.util.Map.of(), java.time.Duration.ofMinutes(8));
         assertThat(r.exitCode()).as(r.stderr()).isZero();
         return JSON.readTree(r.stdout());
     }

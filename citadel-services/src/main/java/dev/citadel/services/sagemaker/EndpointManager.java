@@ -113,7 +113,7 @@ final class EndpointManager implements AutoCloseable {
     void start() {
         for (Resource r : resources.all(Kind.ENDPOINT)) {
             switch (r.status()) {
-                case "Deleting" -> Thread.ofVirtual().start(() -> finishDelete(r.accountId(), r.name()));
+                case "Deleting" -> Thread.ofPlatform().daemon().start(() -> finishDelete(r.accountId(), r.name()));
                 case "Failed" -> {
                 }
                 default -> {
@@ -121,7 +121,7 @@ final class EndpointManager implements AutoCloseable {
                     String config = body.path("EndpointConfigName").asText();
                     resources.change(r.accountId(), Kind.ENDPOINT, r.name(), e -> e.with("Creating", Optional.empty(), e.bodySealed(),
                             resources.clock.instant()));
-                    Thread.ofVirtual().start(() -> deploy(r.accountId(), r.name(), config, "Creating"));
+                    Thread.ofPlatform().daemon().start(() -> deploy(r.accountId(), r.name(), config, "Creating"));
                 }
             }
         }
@@ -343,7 +343,7 @@ final class EndpointManager implements AutoCloseable {
                             failedPings.remove(i.runId());
                             replacing.add(i.runId());
                             Deployment d = e.getValue();
-                            Thread.ofVirtual().start(() -> {
+                            Thread.ofPlatform().daemon().start(() -> {
                                 try {
                                     replace(k[0], k[1], d, v, i, ended ? "exited" : "stopped answering GET /ping");
                                 } finally {
@@ -452,7 +452,7 @@ final class EndpointManager implements AutoCloseable {
     // ---- stopping ----
 
     private void drainAndStop(Deployment d) {
-        Thread.ofVirtual().start(() -> {
+        Thread.ofPlatform().daemon().start(() -> {
             Instant deadline = Instant.now().plus(limits.invocationTimeout()).plusSeconds(5);
             for (Variant v : d.variants()) {
                 for (Instance i : v.instances) {

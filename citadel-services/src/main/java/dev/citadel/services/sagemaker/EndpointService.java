@@ -91,7 +91,7 @@ final class EndpointService {
         } catch (DuplicateKeyException e) {
             throw JobRequests.invalid("Cannot create already existing endpoint \"" + arn + "\".");
         }
-        Thread.ofVirtual().start(() -> manager.deploy(account, name, config, "Creating"));
+        Thread.ofPlatform().daemon().start(() -> manager.deploy(account, name, config, "Creating"));
         return JsonNodeFactory.instance.objectNode().put("EndpointArn", arn);
     }
 
@@ -119,7 +119,7 @@ final class EndpointService {
         if (moved.isEmpty()) {
             throw JobRequests.invalid("Cannot update in-progress endpoint \"" + r.arn() + "\".");
         }
-        Thread.ofVirtual().start(() -> manager.deploy(account, name, config, "Updating"));
+        Thread.ofPlatform().daemon().start(() -> manager.deploy(account, name, config, "Updating"));
         return JsonNodeFactory.instance.objectNode().put("EndpointArn", r.arn());
     }
 
@@ -134,7 +134,7 @@ final class EndpointService {
                 throw JobRequests.invalid("Cannot delete endpoint \"" + r.arn() + "\" now.");
             }
         }
-        Thread.ofVirtual().start(() -> manager.finishDelete(account, name));
+        Thread.ofPlatform().daemon().start(() -> manager.finishDelete(account, name));
         return JsonNodeFactory.instance.objectNode();
     }
 
