@@ -338,8 +338,8 @@ public final class Citadel implements AutoCloseable {
         dev.citadel.services.sandbox.KubernetesSandbox sandbox = new dev.citadel.services.sandbox.KubernetesSandbox(client, settings);
         return new dev.citadel.services.sandbox.Sandbox() {
             @Override
-            public Path createVolume(String id, long sizeBytes) throws java.io.IOException {
-                return sandbox.createVolume(id, sizeBytes);
+            public Path createVolume(String id, long sizeBytes, byte[] key) throws java.io.IOException {
+                return sandbox.createVolume(id, sizeBytes, key);
             }
 
             @Override

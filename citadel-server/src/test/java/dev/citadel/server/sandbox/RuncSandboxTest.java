@@ -212,6 +212,62 @@ class RuncSandboxTest {
         }
     }
 
+    /**
+     * The volume reaches the disk encrypted: what the caller and the container wrote, names and
+     * contents, is in the run's volume file only as ciphertext, and the volume cannot be read
+     * without its key (mounted again, its names are scrambled and its files refuse to open).
+     */
+    @Test
+    void theVolumeIsCiphertextOnTheDiskAndUnreadableWithoutItsKey() throws Exception {
+        String id = newId();
+        byte[] key = new byte[Sandbox.VOLUME_KEY_BYTES];
+        new java.security.SecureRandom().nextBytes(key);
+        String callers = "callers-secret-" + id;
+        String containers = "containers-secret-" + id;
+        Path volume = sandbox.createVolume(id, VOLUME, key);
+        Path copy = base.resolve(id + ".img");
+        Path mnt = Files.createDirectory(base.resolve(id + "-mnt"));
+        try {
+            Files.writeString(Files.createDirectories(volume.resolve("input/data/train")).resolve(callers + ".csv"), (callers + "\n").repeat(100));
+            ContainerSpec spec = new ContainerSpec(tiny, Optional.of(List.of("/bin/sh", "-c", "mkdir -p /opt/ml/model && i=0; while [ $i -lt 100 ];"
+                    + " do echo " + containers + "; i=$((i+1)); done > /opt/ml/model/" + containers + ".bin && sync && cat /opt/ml/input/data/train/"
+                    + callers + ".csv | head -1")), List.of(), Map.of(), "/opt/ml", List.of(), limits(), Duration.ofSeconds(30), Duration.ofSeconds(2));
+            Run r = start(sandbox, id, spec).await(Duration.ofSeconds(60));
+            assertThat(r.lines()).containsExactly(callers);
+            assertThat(Files.readString(volume.resolve("model/" + containers + ".bin"))).startsWith(containers + "\n");
+            assertThat(new ProcessBuilder("sync").start().waitFor()).isZero();
+            // A copy of the volume file as it is on the disk (the copy stays consistent: nothing writes to it any more).
+            Files.copy(sandboxRoot.resolve("runs").resolve(id).resolve("volume.img"), copy);
+            byte[] disk = Files.readAllBytes(copy);
+            String latin = new String(disk, StandardCharsets.ISO_8859_1);
+            assertThat(latin).as("the caller's data on the disk").doesNotContain(callers);
+            assertThat(latin).as("the container's data on the disk").doesNotContain(containers);
+            // Mounted without the key: the directory tree is there, but names are scrambled and contents cannot be read.
+            assertThat(new ProcessBuilder("mount", "-o", "loop,ro,nosuid,nodev,noexec", copy.toString(), mnt.toString()).inheritIO().start()
+                    .waitFor()).isZero();
+            try (var names = Files.walk(mnt.resolve("volume"))) {
+                List<Path> all = names.toList();
+                assertThat(all).hasSizeGreaterThan(3);
+                assertThat(all).noneMatch(p -> p.getFileName().toString().contains("secret") || p.getFileName().toString().equals("model"));
+                Path file = all.stream().filter(Files::isRegularFile).findFirst().orElseThrow();
+                assertThatThrownBy(() -> Files.readAllBytes(file)).isInstanceOf(IOException.class);
+            }
+        } finally {
+            new ProcessBuilder("umount", mnt.toString()).start().waitFor();
+            Files.deleteIfExists(mnt);
+            Files.deleteIfExists(copy);
+            sandbox.remove(id);
+        }
+    }
+
+    @Test
+    void aVolumeKeyMustBeSixtyFourBytes() throws Exception {
+        String id = newId();
+        assertThatThrownBy(() -> sandbox.createVolume(id, VOLUME, new byte[32]))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(sandbox.present()).doesNotContain(id);
+    }
+
     @Test
     void theCpuLimitIsACfsQuota() throws Exception {
         String id = newId();

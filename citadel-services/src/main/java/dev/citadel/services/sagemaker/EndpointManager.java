@@ -63,6 +63,9 @@ final class EndpointManager implements AutoCloseable {
         final double weight;
         final List<Instance> instances = new CopyOnWriteArrayList<>();
         final AtomicInteger next = new AtomicInteger();
+        /** The endpoint config's KmsKeyId, which the instances' volumes are encrypted under, and the endpoint's ARN. */
+        Optional<String> volumeKmsKey = Optional.empty();
+        String endpointArn = "";
 
         Variant(String name, String model, String instanceType, int count, double weight) {
             this.name = name;
@@ -199,6 +202,8 @@ final class EndpointManager implements AutoCloseable {
             for (JsonNode v : body.path("ProductionVariants")) {
                 Variant variant = new Variant(v.path("VariantName").asText(), v.path("ModelName").asText(), v.path("InstanceType").asText(),
                         v.path("InitialInstanceCount").asInt(1), v.path("InitialVariantWeight").asDouble(1.0));
+                variant.volumeKmsKey = body.path("KmsKeyId").isTextual() ? Optional.of(body.path("KmsKeyId").asText()) : Optional.empty();
+                variant.endpointArn = resources.find(account, Kind.ENDPOINT, endpoint).map(Resource::arn).orElse(endpoint);
                 variants.add(variant);
                 for (int i = 0; i < variant.count; i++) {
                     variant.instances.add(startInstance(account, endpoint, variant));
@@ -217,7 +222,8 @@ final class EndpointManager implements AutoCloseable {
     }
 
     private Instance startInstance(String account, String endpoint, Variant variant) throws IOException {
-        return startServing(account, variant.model, variant.instanceType, Map.of(), "/aws/sagemaker/Endpoints/" + endpoint, variant.name + "/");
+        return startServing(account, variant.model, variant.instanceType, Map.of(), "/aws/sagemaker/Endpoints/" + endpoint, variant.name + "/",
+                variant.volumeKmsKey, variant.endpointArn);
     }
 
     /**
@@ -227,7 +233,7 @@ final class EndpointManager implements AutoCloseable {
      * and the run's id. Transform jobs use it too.
      */
     Instance startServing(String account, String modelName, String instanceType, Map<String, String> extraEnvironment, String logGroup,
-            String streamPrefix) throws IOException {
+            String streamPrefix, Optional<String> volumeKmsKey, String volumeOf) throws IOException {
         Resource model = resources.find(account, Kind.MODEL, modelName).orElseThrow(() -> new AwsException("ClientError", 400,
                 "ClientError: the model " + modelName + " no longer exists."));
         ObjectNode m = resources.body(model);
@@ -245,7 +251,13 @@ final class EndpointManager implements AutoCloseable {
         String runId = "ep-" + HexFormat.of().formatHex(bytes(10));
         boolean started = false;
         try {
-            Path volume = sandbox.createVolume(runId, (long) limits.volumeGb() * GIB);
+            byte[] key = data.volumeKey(session, volumeKmsKey, volumeOf);
+            Path volume;
+            try {
+                volume = sandbox.createVolume(runId, (long) limits.volumeGb() * GIB, key);
+            } finally {
+                java.util.Arrays.fill(key, (byte) 0);
+            }
             Path modelDir = Files.createDirectories(volume.resolve("model"));
             String url = container.path("ModelDataUrl").asText("");
             if (!url.isEmpty()) {

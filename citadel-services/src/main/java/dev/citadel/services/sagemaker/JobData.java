@@ -169,6 +169,39 @@ public final class JobData {
         }
     }
 
+    /**
+     * The key a run's volume is encrypted under ({@link dev.citadel.services.sandbox.Sandbox#VOLUME_KEY_BYTES}
+     * bytes). With a VolumeKmsKeyId it is a data key the role generates under that key (KMS's
+     * GenerateDataKey through the pipeline, so the key policy and the role's policies must allow
+     * it, and the trail records it with the resource it is for in its encryption context);
+     * without one it is random. Nobody keeps it: the volume lives only as long as its run.
+     */
+    byte[] volumeKey(Principal role, Optional<String> kmsKey, String resourceArn) {
+        byte[] key = new byte[dev.citadel.services.sandbox.Sandbox.VOLUME_KEY_BYTES];
+        if (kmsKey.isEmpty()) {
+            dev.citadel.services.sandbox.Sandbox.RANDOM.nextBytes(key);
+            return key;
+        }
+        ObjectNode in = JsonNodeFactory.instance.objectNode().put("KeyId", kmsKey.get()).put("NumberOfBytes", key.length);
+        in.putObject("EncryptionContext").put(VOLUME_CONTEXT, resourceArn);
+        JsonNode out;
+        try {
+            out = invoker.invoke(role, "kms", "GenerateDataKey", in);
+        } catch (AwsException e) {
+            throw new AwsException("ClientError", 400, "ClientError: cannot generate the volume's data key under " + kmsKey.get()
+                    + " with the role: " + e.getMessage());
+        }
+        byte[] plaintext = java.util.Base64.getDecoder().decode(out.path("Plaintext").asText());
+        if (plaintext.length != key.length) {
+            java.util.Arrays.fill(plaintext, (byte) 0);
+            throw new IllegalStateException("KMS returned a data key of " + plaintext.length + " bytes");
+        }
+        return plaintext;
+    }
+
+    /** The encryption context of a volume's data key names the job or endpoint it is for. */
+    static final String VOLUME_CONTEXT = "citadel:sagemaker:volume-of";
+
     private static ObjectNode request(String bucket, String key) {
         ObjectNode in = JsonNodeFactory.instance.objectNode();
         in.put("Bucket", bucket);

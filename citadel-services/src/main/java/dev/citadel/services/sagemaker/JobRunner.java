@@ -197,6 +197,9 @@ public final class JobRunner implements AutoCloseable {
             if (e.getCause() instanceof IOException io) {
                 throw io;
             }
+            if (e.getCause() instanceof AwsException refused) {
+                throw refused;
+            }
             throw e;
         }
     }
@@ -241,10 +244,13 @@ public final class JobRunner implements AutoCloseable {
             // The volume (a file system made and mounted) is made while the role and the image are checked.
             long volumeBytes = (long) req.volumeSizeGb() * GIB;
             making = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                byte[] key = data.volumeKey(session, req.volumeKmsKey(), job.arn());
                 try {
-                    return sandbox.createVolume(runId, volumeBytes);
+                    return sandbox.createVolume(runId, volumeBytes, key);
                 } catch (IOException e) {
                     throw new java.util.concurrent.CompletionException(e);
+                } finally {
+                    java.util.Arrays.fill(key, (byte) 0);
                 }
             }, VOLUMES);
             String repository = raw.path("__imageRepository").asText();
@@ -320,14 +326,20 @@ public final class JobRunner implements AutoCloseable {
             IamRole role = roles.assumable(job.roleArn()).orElseThrow(() -> clientError("Could not assume role " + job.roleArn()
                     + ". Please ensure that the role exists and allows principal 'sagemaker.amazonaws.com' to assume the role."));
             Principal session = roles.session(role);
-            Path scratch = sandbox.createVolume(runId, 8L * GIB);
+            byte[] volumeKey = data.volumeKey(session, req.volumeKmsKey(), job.arn());
+            Path scratch;
+            try {
+                scratch = sandbox.createVolume(runId, 8L * GIB, volumeKey);
+            } finally {
+                java.util.Arrays.fill(volumeKey, (byte) 0);
+            }
             Map<String, String> env = new java.util.LinkedHashMap<>(req.environment());
             env.put("SAGEMAKER_BATCH", "true");
             env.put("SAGEMAKER_MAX_PAYLOAD_IN_MB", Integer.toString(req.maxPayloadMb()));
             env.put("SAGEMAKER_BATCH_STRATEGY", req.batchStrategy().equals("MultiRecord") ? "MULTI_RECORD" : "SINGLE_RECORD");
             env.put("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", Integer.toString(req.maxConcurrent()));
             instance = serving.startServing(job.accountId(), req.modelName(), req.instanceType(), env, "/aws/sagemaker/TransformJobs",
-                    job.name() + "/");
+                    job.name() + "/", req.volumeKmsKey(), job.arn());
             serving.awaitHealthy(instance);
             Instant started = jobs.clock.instant();
             current = jobs.change(current, j -> j.status().equals("InProgress") ? Jobs.withRun(jobs.moved(j, "InProgress", "Transforming",

@@ -235,6 +235,7 @@ public final class SageMakerService {
                 .orElseThrow(() -> JobRequests.invalid("Could not find model \"" + request.modelName() + "\"."));
         ObjectNode body = resources.body(model);
         request.outputKmsKey().ifPresent(k -> requireKey(account, k, "TransformOutput.KmsKeyId"));
+        request.volumeKmsKey().ifPresent(k -> requireKey(account, k, "TransformResources.VolumeKmsKeyId"));
         Instant now = jobs.clock.instant();
         ObjectNode tags = JsonNodeFactory.instance.objectNode();
         request.tags().forEach(tags::put);

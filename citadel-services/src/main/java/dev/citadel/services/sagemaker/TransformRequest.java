@@ -11,7 +11,7 @@ import java.util.Optional;
  * answers written beside them under the output path as {@code <key>.out}.
  */
 record TransformRequest(String name, String modelName, String s3DataType, String s3Uri, String contentType, String compression,
-        String splitType, String outputPath, String accept, String assembleWith, Optional<String> outputKmsKey, String instanceType,
+        String splitType, String outputPath, String accept, String assembleWith, Optional<String> outputKmsKey, Optional<String> volumeKmsKey, String instanceType,
         String batchStrategy, int maxPayloadMb, int maxConcurrent, Map<String, String> environment, Map<String, String> tags) {
 
     static TransformRequest parse(ObjectNode in, InstanceTypes types) {
@@ -53,6 +53,8 @@ record TransformRequest(String name, String modelName, String s3DataType, String
             throw JobRequests.invalid("Instance type " + JobRequests.printable(instanceType) + " is not offered here; offered: "
                     + String.join(", ", types.names()) + ".");
         }
+        Optional<String> volumeKey = resources.path("VolumeKmsKeyId").isTextual() ? Optional.of(JobRequests.string(resources,
+                "VolumeKmsKeyId", 1, 2048, null, true)) : Optional.empty();
         if (resources.path("InstanceCount").asInt(1) != 1) {
             throw JobRequests.invalid("InstanceCount " + resources.path("InstanceCount").asText() + " is not supported yet: Citadel runs each "
                     + "transform job on one instance.");
@@ -88,7 +90,7 @@ record TransformRequest(String name, String modelName, String s3DataType, String
                 env.put(entry.getKey(), entry.getValue().asText());
             }
         }
-        return new TransformRequest(name, model, type, uri, contentType, compression, split, outputPath, accept, assemble, key, instanceType,
+        return new TransformRequest(name, model, type, uri, contentType, compression, split, outputPath, accept, assemble, key, volumeKey, instanceType,
                 strategy, payload, concurrent, env, JobRequests.tags(in));
     }
 

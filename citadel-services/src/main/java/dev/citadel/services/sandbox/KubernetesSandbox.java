@@ -196,8 +196,15 @@ public final class KubernetesSandbox implements Sandbox {
         this.clock = requireNonNull(clock, "clock is null");
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>On a cluster the key is not used: the pod's volume is an {@code emptyDir} on the node,
+     * encrypted only if the node's disk is (docs/KUBERNETES.md), and the staging copy here lives
+     * in Citadel's data directory for the length of the run.
+     */
     @Override
-    public Path createVolume(String id, long sizeBytes) throws IOException {
+    public Path createVolume(String id, long sizeBytes, byte[] key) throws IOException {
         checkId(id);
         if (sizeBytes <= 0) {
             throw new IllegalArgumentException("sizeBytes must be positive");

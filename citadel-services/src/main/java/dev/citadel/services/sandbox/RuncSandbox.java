@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * images/&lt;digest hex&gt;/rootfs   cached unpacked image roots, shared read-only ({@link ImageRoots})
  * runs/&lt;id&gt;/volume.img         the volume's ext4 file system in a sparse file of the volume's size
- * runs/&lt;id&gt;/volume             where it is loop-mounted (nosuid, nodev); owned by the mapped root, 0700
+ * runs/&lt;id&gt;/fs                 where it is loop-mounted (nosuid, nodev); root, 0710 to the mapped root's group
+ * runs/&lt;id&gt;/fs/volume          the volume: an fscrypt-encrypted directory owned by the container's user, 0700
  * runs/&lt;id&gt;/bundle/config.json the runtime configuration; root.path is the cached root
  * runs/&lt;id&gt;/image              the digest (hex) of the run's image, which pins its root against eviction
  * runs/&lt;id&gt;/runc.log, pid      runc's log (JSON lines) and the container's pid once it was created
@@ -59,7 +60,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Volumes</b> have a real quota: a file system of their own, so writing past the size fails
  * with ENOSPC inside the container and for the caller alike, and the host file system only ever
- * gives the volume its size. The caller writes inputs as root before {@link #start}; start hands
+ * gives the volume its size. They are encrypted: the file system is made with ext4's
+ * {@code encrypt} feature and the volume directory gets an fscrypt v2 policy under the key given
+ * to {@link #createVolume} ({@link Fscrypt}), so contents and names reach the disk as ciphertext
+ * (AES-256-XTS, AES-256-CTS); the key lives in the kernel until the volume is unmounted at
+ * {@link #remove}. A host reboot or a crash that loses the mount leaves an unreadable file. The caller writes inputs as root before {@link #start}; start hands
  * the whole volume tree to the container's mapped user (chown), so it can read and write all of
  * it, and Citadel (root) can still read and write everything afterwards. What the container left
  * in the volume is the container's: read it back without following symbolic links (a link to
@@ -82,7 +87,8 @@ import org.slf4j.LoggerFactory;
  * stops every container this instance started.
  *
  * <p><b>Host requirements</b>: root, {@code runc} (1.1 tested), {@code umoci}, {@code mkfs.ext4},
- * {@code mount}/{@code umount}/{@code losetup} and loop devices; {@code nsenter} and {@code socat}
+ * {@code mount}/{@code umount}/{@code losetup} and loop devices, a kernel with ext4
+ * encryption ({@code /sys/fs/ext4/features/encryption}); {@code nsenter} and {@code socat}
  * for {@link Execution#connect}. Resources go through runc's
  * cgroup driver: on this hybrid cgroup v1 host the memory (with swap), pids and cpu controllers
  * apply them (the CPU limit is {@code cpu.cfs_quota_us} over a 100 ms period; a limit of 0 or
@@ -139,10 +145,13 @@ public final class RuncSandbox implements Sandbox {
     }
 
     @Override
-    public Path createVolume(String id, long sizeBytes) throws IOException {
+    public Path createVolume(String id, long sizeBytes, byte[] key) throws IOException {
         checkId(id);
         if (sizeBytes < MIN_VOLUME_BYTES) {
             throw new IllegalArgumentException("a volume needs at least " + MIN_VOLUME_BYTES + " bytes");
+        }
+        if (key.length != VOLUME_KEY_BYTES) {
+            throw new IllegalArgumentException("a volume key has " + VOLUME_KEY_BYTES + " bytes");
         }
         Path run = runs.resolve(id);
         Files.createDirectory(run);
@@ -155,21 +164,25 @@ public final class RuncSandbox implements Sandbox {
             try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
                 f.setLength(sizeBytes);
             }
-            Commands.run(List.of("mkfs.ext4", "-q", "-F", "-O", "^has_journal", "-m", "0", "-E",
-                    "root_owner=" + HOST_ID_BASE + ":" + HOST_ID_BASE, image.toString()), COMMAND_LIMIT);
-            Path volume = run.resolve("volume");
-            Files.createDirectory(volume);
+            Commands.run(List.of("mkfs.ext4", "-q", "-F", "-O", "encrypt,^has_journal", "-m", "0", "-E",
+                    "root_owner=0:" + HOST_ID_BASE, image.toString()), COMMAND_LIMIT);
+            Path fs = run.resolve("fs");
+            Files.createDirectory(fs);
             if (!Files.exists(Path.of("/dev/loop-control")) && !Files.exists(Path.of("/dev/loop0"))) {
                 throw new IOException("volumes need loop devices and this host has none (/dev/loop-control missing: modprobe loop)");
             }
-            Commands.Result mounted = Commands.attempt(List.of("mount", "-o", "loop,nosuid,nodev", image.toString(), volume.toString()),
+            Commands.Result mounted = Commands.attempt(List.of("mount", "-o", "loop,nosuid,nodev", image.toString(), fs.toString()),
                     COMMAND_LIMIT);
             if (!mounted.ok()) {
                 throw new IOException("the volume of run " + id + " could not be loop-mounted (mount needs root and a free loop device): "
                         + mounted.output().strip());
             }
-            Files.deleteIfExists(volume.resolve("lost+found"));
-            Files.setPosixFilePermissions(volume, PosixFilePermissions.fromString("rwx------"));
+            Files.deleteIfExists(fs.resolve("lost+found"));
+            Files.setPosixFilePermissions(fs, PosixFilePermissions.fromString("rwx--x---"));
+            // A file system's root directory cannot be encrypted: the volume is the one directory below it.
+            Path volume = Files.createDirectory(fs.resolve("volume"), PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rwx------")));
+            Fscrypt.encrypt(volume, Fscrypt.addKey(fs, key));
             return volume;
         } catch (IOException | RuntimeException e) {
             try {
@@ -185,8 +198,8 @@ public final class RuncSandbox implements Sandbox {
     public Execution start(String id, ContainerSpec spec, OutputSink output) throws IOException {
         checkId(id);
         Path run = runs.resolve(id);
-        Path volume = run.resolve("volume");
-        if (!isMountPoint(volume)) {
+        Path volume = run.resolve("fs").resolve("volume");
+        if (!isMountPoint(run.resolve("fs")) || !Files.isDirectory(volume, LinkOption.NOFOLLOW_LINKS)) {
             throw new SandboxException("run " + id + " has no volume");
         }
         Path bundle = run.resolve("bundle");
@@ -329,12 +342,13 @@ public final class RuncSandbox implements Sandbox {
         Path run = runs.resolve(id);
         // Port bridges a crashed instance left (this instance's end with their container).
         PortBridges.killLeftovers(run);
-        Path volume = run.resolve("volume");
-        if (isMountPoint(volume)) {
-            Commands.Result umount = Commands.attempt(List.of("umount", volume.toString()), COMMAND_LIMIT);
+        // Unmounting ends the file system's keyring: the volume's key and its plaintext caches go with it.
+        Path fs = run.resolve("fs");
+        if (isMountPoint(fs)) {
+            Commands.Result umount = Commands.attempt(List.of("umount", fs.toString()), COMMAND_LIMIT);
             if (!umount.ok()) {
                 // Busy (a process of a crashed run still inside): detach it now; the kernel frees it when the last user goes.
-                Commands.run(List.of("umount", "--lazy", volume.toString()), COMMAND_LIMIT);
+                Commands.run(List.of("umount", "--lazy", fs.toString()), COMMAND_LIMIT);
             }
         }
         Path image = run.resolve("volume.img");
@@ -346,7 +360,7 @@ public final class RuncSandbox implements Sandbox {
                 }
             }
         }
-        if (isMountPoint(volume)) {
+        if (isMountPoint(fs)) {
             throw new IOException("the volume of run " + id + " is still mounted");
         }
         deleteTree(run);

@@ -19,12 +19,32 @@ public interface Sandbox extends AutoCloseable {
     /** What a container id must look like. */
     java.util.regex.Pattern ID = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
 
+    /** How long a volume key is, in bytes. */
+    int VOLUME_KEY_BYTES = 64;
+
     /**
      * Makes the volume of run {@code id}: an empty host directory that holds at most
      * {@code sizeBytes} (writes beyond it fail with ENOSPC, inside the container and for the
-     * caller filling it alike). Only Citadel and the container can read it.
+     * caller filling it alike). Only Citadel and the container can read it. What is written to it
+     * reaches the disk encrypted under {@code key} ({@value #VOLUME_KEY_BYTES} bytes: a data key
+     * from the job's VolumeKmsKeyId, or random), and the key is forgotten when the run is
+     * {@linkplain #remove removed}; the caller may wipe its copy as soon as this returns.
      */
-    Path createVolume(String id, long sizeBytes) throws IOException;
+    Path createVolume(String id, long sizeBytes, byte[] key) throws IOException;
+
+    /** {@link #createVolume(String, long, byte[])} under a random key that nobody keeps. */
+    default Path createVolume(String id, long sizeBytes) throws IOException {
+        byte[] key = new byte[VOLUME_KEY_BYTES];
+        RANDOM.nextBytes(key);
+        try {
+            return createVolume(id, sizeBytes, key);
+        } finally {
+            java.util.Arrays.fill(key, (byte) 0);
+        }
+    }
+
+    /** Where random volume keys come from. */
+    java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     /**
      * Starts run {@code id}'s container. The returned execution ends when the container's last

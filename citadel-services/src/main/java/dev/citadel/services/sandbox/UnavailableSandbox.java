@@ -16,7 +16,7 @@ public final class UnavailableSandbox implements Sandbox {
     }
 
     @Override
-    public Path createVolume(String id, long sizeBytes) throws SandboxException {
+    public Path createVolume(String id, long sizeBytes, byte[] key) throws SandboxException {
         throw new SandboxException("The job sandbox is not available on this Citadel: " + reason);
     }
 
