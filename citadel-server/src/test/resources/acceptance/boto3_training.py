@@ -99,6 +99,8 @@ if phase == "setup":
     kms = boto3.client("kms")
     key = kms.create_key(Description="training output")["KeyMetadata"]["Arn"]
     kms.create_alias(AliasName="alias/training-output", TargetKeyId=key)
+    # A key of the account that the execution role has no right to use.
+    kms.create_alias(AliasName="alias/not-for-the-role", TargetKeyId=kms.create_key(Description="not the role's")["KeyMetadata"]["Arn"])
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
                                                       "Action": "sts:AssumeRole"}]}
     iam.create_role(RoleName="CitadelSageMakerRole", AssumeRolePolicyDocument=json.dumps(trust))
@@ -129,7 +131,9 @@ if phase == "setup":
 elif phase == "train":
     key = key_arn()
     started = time.time()
-    R["arn"] = sm.create_training_job(**training_request("sklearn-logistic", image, key=key))["TrainingJobArn"]
+    logistic = training_request("sklearn-logistic", image, key=key)
+    logistic["ResourceConfig"]["VolumeKmsKeyId"] = key
+    R["arn"] = sm.create_training_job(**logistic)["TrainingJobArn"]
     d = wait("sklearn-logistic")
     R["seconds"] = round(time.time() - started, 1)
     R["status"] = [d["TrainingJobStatus"], d["SecondaryStatus"], d.get("FailureReason", "")]
@@ -240,5 +244,11 @@ elif phase == "ends":
         names += [j["TrainingJobName"] for j in page["TrainingJobSummaries"]]
     R["all_by_name"] = names
     R["failed"] = [j["TrainingJobName"] for j in sm.list_training_jobs(StatusEquals="Failed")["TrainingJobSummaries"]]
+    # The role may not generate data keys under this key: the volume cannot be made and the job fails before its container runs.
+    foreign = training_request("volume-key-refused", image, key=key)
+    foreign["ResourceConfig"]["VolumeKmsKeyId"] = "alias/not-for-the-role"
+    sm.create_training_job(**foreign)
+    d = wait("volume-key-refused")
+    R["volume-key-refused"] = [d["TrainingJobStatus"], d.get("FailureReason", "")]
 
 print(json.dumps(R))
