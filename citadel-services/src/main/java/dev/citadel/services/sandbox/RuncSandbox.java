@@ -118,7 +118,8 @@ public final class RuncSandbox implements Sandbox {
     /**
      * @param root             the sandbox's directory (created 0711; see the class comment for what is in it)
      * @param imageCacheBytes  how many bytes of unpacked image roots to keep for later runs; roots in use are never evicted
-     * @throws IllegalStateException when a parent of {@code root} cannot be traversed by others, so no container could start
+     * @throws IllegalStateException when a parent of {@code root} cannot be traversed by others, so no container could start, or
+     *                               the kernel cannot encrypt ext4 directories, so no volume could be encrypted
      */
     public RuncSandbox(Path root, long imageCacheBytes) {
         this.root = root.toAbsolutePath().normalize();
@@ -133,6 +134,10 @@ public final class RuncSandbox implements Sandbox {
                     throw new IllegalStateException(p + " is not traversable by others (o+x), so no container could reach its root under "
                             + this.root);
                 }
+            }
+            if (!Files.exists(Path.of("/sys/fs/ext4/features/encryption"))) {
+                throw new IllegalStateException("this kernel's ext4 cannot encrypt (/sys/fs/ext4/features/encryption is missing: a kernel built"
+                        + " with CONFIG_FS_ENCRYPTION is needed), so no volume could be encrypted");
             }
             Files.createDirectories(runs);
             Files.setPosixFilePermissions(runs, PosixFilePermissions.fromString("rwx--x--x"));
