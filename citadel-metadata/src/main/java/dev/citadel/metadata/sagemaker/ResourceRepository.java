@@ -10,12 +10,12 @@ import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 
-/** SageMaker's models, endpoint configurations and endpoints (V20). */
+/** SageMaker's models, endpoint configurations, endpoints, algorithms, model packages and their groups (V20, V21). */
 public final class ResourceRepository {
     /** A resource of that kind and name exists in the account. */
-    public static final String RESOURCE_NAME = "sagemaker_resources_pkey";
+    public static final String RESOURCE_NAME = "sagemaker_entities_pkey";
 
-    public enum Kind { MODEL, ENDPOINT_CONFIG, ENDPOINT }
+    public enum Kind { MODEL, ENDPOINT_CONFIG, ENDPOINT, ALGORITHM, MODEL_PACKAGE, MODEL_PACKAGE_GROUP }
 
     /** @param bodySealed the Create* request (models, configurations) or the endpoint's state, sealed; @param tags a JSON object */
     public record Resource(String accountId, Kind kind, String name, String arn, String status, Optional<String> failureReason,
@@ -40,7 +40,7 @@ public final class ResourceRepository {
 
     /** Adds a resource; a duplicate name raises {@link dev.citadel.metadata.DuplicateKeyException} naming {@link #RESOURCE_NAME}. */
     public void insert(Resource r) {
-        execute(h.createUpdate("INSERT INTO sagemaker_resources (account_id, kind, name, arn, status, failure_reason, body_sealed, tags, "
+        execute(h.createUpdate("INSERT INTO sagemaker_entities (account_id, kind, name, arn, status, failure_reason, body_sealed, tags, "
                 + "created_at, modified_at) VALUES (:a, :k, :n, :arn, :s, :f, :b, :t, :c, :m)")
                 .bind("a", r.accountId()).bind("k", r.kind().name()).bind("n", r.name()).bind("arn", r.arn()).bind("s", r.status())
                 .bind("f", r.failureReason().orElse(null)).bind("b", r.bodySealed()).bind("t", r.tags())
@@ -49,7 +49,7 @@ public final class ResourceRepository {
 
     /** Writes status, reason, body and time if the status is still {@code expectedStatus}; false when another writer moved it. */
     public boolean update(Resource r, String expectedStatus) {
-        return execute(h.createUpdate("UPDATE sagemaker_resources SET status = :s, failure_reason = :f, body_sealed = :b, modified_at = :m "
+        return execute(h.createUpdate("UPDATE sagemaker_entities SET status = :s, failure_reason = :f, body_sealed = :b, modified_at = :m "
                 + "WHERE account_id = :a AND kind = :k AND name = :n AND status = :expected")
                 .bind("a", r.accountId()).bind("k", r.kind().name()).bind("n", r.name()).bind("s", r.status())
                 .bind("f", r.failureReason().orElse(null)).bind("b", r.bodySealed()).bind("m", r.modifiedAt().toEpochMilli())
@@ -57,24 +57,24 @@ public final class ResourceRepository {
     }
 
     public Optional<Resource> resource(String accountId, Kind kind, String name) {
-        return h.createQuery("SELECT * FROM sagemaker_resources WHERE account_id = :a AND kind = :k AND name = :n")
+        return h.createQuery("SELECT * FROM sagemaker_entities WHERE account_id = :a AND kind = :k AND name = :n")
                 .bind("a", accountId).bind("k", kind.name()).bind("n", name).map((rs, ctx) -> resource(rs)).findOne();
     }
 
     /** An account's resources of one kind, oldest first. */
     public List<Resource> resources(String accountId, Kind kind) {
-        return h.createQuery("SELECT * FROM sagemaker_resources WHERE account_id = :a AND kind = :k ORDER BY created_at, name")
+        return h.createQuery("SELECT * FROM sagemaker_entities WHERE account_id = :a AND kind = :k ORDER BY created_at, name")
                 .bind("a", accountId).bind("k", kind.name()).map((rs, ctx) -> resource(rs)).list();
     }
 
     /** Every account's resources of one kind (the endpoint manager's view at start). */
     public List<Resource> all(Kind kind) {
-        return h.createQuery("SELECT * FROM sagemaker_resources WHERE kind = :k ORDER BY created_at, account_id, name")
+        return h.createQuery("SELECT * FROM sagemaker_entities WHERE kind = :k ORDER BY created_at, account_id, name")
                 .bind("k", kind.name()).map((rs, ctx) -> resource(rs)).list();
     }
 
     public boolean delete(String accountId, Kind kind, String name) {
-        return execute(h.createUpdate("DELETE FROM sagemaker_resources WHERE account_id = :a AND kind = :k AND name = :n")
+        return execute(h.createUpdate("DELETE FROM sagemaker_entities WHERE account_id = :a AND kind = :k AND name = :n")
                 .bind("a", accountId).bind("k", kind.name()).bind("n", name)) == 1;
     }
 

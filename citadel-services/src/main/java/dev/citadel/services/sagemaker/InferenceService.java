@@ -88,6 +88,9 @@ final class InferenceService {
             case MODEL -> "model/";
             case ENDPOINT_CONFIG -> "endpoint-config/";
             case ENDPOINT -> "endpoint/";
+            case ALGORITHM -> "algorithm/";
+            case MODEL_PACKAGE -> "model-package/";
+            case MODEL_PACKAGE_GROUP -> "model-package-group/";
         };
         return "arn:aws:sagemaker:" + region + ":" + account + ":" + type + name.toLowerCase(Locale.ROOT);
     }
@@ -365,6 +368,9 @@ final class InferenceService {
             case ENDPOINT_CONFIG -> JobRequests.invalid("Could not find endpoint configuration \"" + name + "\".");
             case ENDPOINT -> JobRequests.invalid("Could not find endpoint \"" + arn(ctx.region(), ctx.principal().account().value(),
                     Kind.ENDPOINT, name) + "\".");
+            case ALGORITHM -> JobRequests.invalid("Algorithm " + arn(ctx.region(), ctx.principal().account().value(), Kind.ALGORITHM, name)
+                    + " does not exist.");
+            case MODEL_PACKAGE, MODEL_PACKAGE_GROUP -> JobRequests.invalid("Model package " + JobRequests.printable(name) + " does not exist.");
         };
     }
 

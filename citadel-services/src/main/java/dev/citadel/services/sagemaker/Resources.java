@@ -12,7 +12,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 
-/** Stored models, endpoint configurations and endpoints: their sealed bodies and compare-and-set changes. */
+/** Stored models, endpoint configurations, endpoints, algorithms and model packages: their sealed bodies and compare-and-set changes. */
 final class Resources {
     private final MetadataStore store;
     private final SealedJson sealed;
