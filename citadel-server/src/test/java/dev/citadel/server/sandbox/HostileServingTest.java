@@ -11,7 +11,6 @@ import dev.citadel.services.sandbox.ContainerHttp;
 import dev.citadel.services.sandbox.ContainerSpec;
 import dev.citadel.services.sandbox.Execution;
 import dev.citadel.services.sandbox.RuncSandbox;
-import dev.citadel.services.sandbox.Sandbox;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -574,10 +573,11 @@ class HostileServingTest {
         assertThat(Long.parseLong(lines.get(1).replaceAll("\\D", ""))).isBetween((VOLUME >> 20) / 2, VOLUME >> 20);
         assertThat(lines.get(2)).isEqualTo("fill /tmp/fill refused 28");
         assertThat(Long.parseLong(lines.get(3).replaceAll("\\D", ""))).isBetween(200L, 256L);
-        // The host gives the volume its size and no more: the file holding it, and the blocks the host allocated to it.
+        // The host gives the volume its size and no more: the file holding it, and the blocks the host allocated to it
+        // (which may count a block or two of the host file system's own extent tree).
         Path image = runDirectory(first.id()).resolve("volume.img");
         assertThat(Files.size(image)).isEqualTo(VOLUME);
-        assertThat(allocatedBytes(image)).isLessThanOrEqualTo(VOLUME);
+        assertThat(allocatedBytes(image)).isLessThanOrEqualTo(VOLUME + (1L << 20));
         bothStillServe();
     }
 
