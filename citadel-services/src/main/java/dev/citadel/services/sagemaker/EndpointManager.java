@@ -43,7 +43,6 @@ import org.slf4j.LoggerFactory;
  */
 final class EndpointManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EndpointManager.class);
-    static final int PORT = 8080;
     private static final long GIB = 1L << 30;
 
     /** Serving limits: processes, output kept per container, the time a container has to become healthy, its volume. */
@@ -276,14 +275,11 @@ final class EndpointManager implements AutoCloseable {
             env.putAll(extraEnvironment);
             ContainerSpec.Image image = new ContainerSpec.Image(digest, registryHost.get() + "/" + repository + "@" + digest,
                     (dir, tag) -> images.writeLayout(imageAccount, repository, digest, dir, tag));
-            ContainerSpec spec = new ContainerSpec(image, Optional.empty(), List.of("serve"), env, "/opt/ml",
-                    List.of(new ContainerSpec.Mount(modelDir, "/opt/ml/model", true)),
-                    new ContainerSpec.Limits(profile.cpus(), profile.memoryBytes(), limits.pids(), limits.outputBytes()),
-                    Duration.ofDays(3650), Duration.ofSeconds(10));
+            ContainerSpec spec = ServingContainer.spec(image, env, modelDir, profile, limits.pids(), limits.outputBytes());
             Sandbox.OutputSink sink = logs.open(account, logGroup, streamPrefix + runId);
             Execution execution = sandbox.start(runId, spec, sink);
             LOG.info("serving container {} of model {} started", runId, modelName);
-            Instance instance = new Instance(runId, execution, new ContainerHttp(execution, PORT, 16), new AtomicInteger(), sink);
+            Instance instance = new Instance(runId, execution, ServingContainer.http(execution), new AtomicInteger(), sink);
             started = true;
             return instance;
         } finally {
