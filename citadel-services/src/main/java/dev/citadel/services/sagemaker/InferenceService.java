@@ -401,6 +401,13 @@ final class InferenceService {
         }
     }
 
+    /** The condition keys of a Create* whose only keys are its tags (aws:RequestTag/*, aws:TagKeys). */
+    static Map<String, List<String>> tagKeysOnly(RequestContext ctx, ObjectNode in) {
+        Map<String, List<String>> out = new HashMap<>();
+        tagKeys(in, out);
+        return out;
+    }
+
     static void tagKeys(ObjectNode in, Map<String, List<String>> out) {
         JsonNode tags = in.path("Tags");
         if (tags.isArray()) {

@@ -31,6 +31,7 @@ public final class SageMakerJobs implements AutoCloseable {
     private final EndpointManager endpoints;
     private final InferenceService inference;
     private final EndpointService endpointApi;
+    private final AlgorithmService algorithms;
 
     /**
      * @param invoker runs S3 and ECR operations as a job's execution role through the request
@@ -51,6 +52,8 @@ public final class SageMakerJobs implements AutoCloseable {
                 limits.outputBytes(), serving.startupTimeout(), serving.volumeGb(), serving.invocationTimeout()), registryHost);
         this.runner = new JobRunner(jobs, store, sandbox, images, roles, invoker, requests, types, logs, limits, registryHost, endpoints);
         this.service = new SageMakerService(jobs, store, keys, images, roles, requests, region, runner::wake, resources, types);
+        this.algorithms = new AlgorithmService(resources, service, images, roles, types, requests);
+        service.algorithms(algorithms);
         this.inference = new InferenceService(resources, keys, images, roles, types);
         this.endpointApi = new EndpointService(resources, endpoints);
     }
@@ -59,6 +62,7 @@ public final class SageMakerJobs implements AutoCloseable {
         List<Operation> all = new java.util.ArrayList<>(service.operations());
         all.addAll(inference.operations());
         all.addAll(endpointApi.operations());
+        all.addAll(algorithms.operations());
         return all;
     }
 
@@ -71,10 +75,12 @@ public final class SageMakerJobs implements AutoCloseable {
     public void start() {
         runner.start();
         endpoints.start();
+        algorithms.start();
     }
 
     @Override
     public void close() {
+        algorithms.close();
         endpoints.close();
         runner.close();
         sandbox.close();

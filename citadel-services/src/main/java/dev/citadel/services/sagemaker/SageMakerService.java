@@ -48,6 +48,7 @@ public final class SageMakerService {
     private final Runnable wake;
     private final Resources resources;
     private final InstanceTypes types;
+    private AlgorithmService algorithms;
 
     /**
      * @param wake called after a job was queued or asked to stop, so that the scheduler looks at once
@@ -64,6 +65,15 @@ public final class SageMakerService {
         this.requests = requests;
         this.region = region;
         this.wake = wake;
+    }
+
+    /** The algorithms a training job may name (set once, before the first request). */
+    void algorithms(AlgorithmService algorithms) {
+        this.algorithms = algorithms;
+    }
+
+    Jobs jobs() {
+        return jobs;
     }
 
     public List<Operation> operations() {
@@ -173,14 +183,37 @@ public final class SageMakerService {
     // ---- Create ----
 
     JsonNode create(RequestContext ctx, ObjectNode input, Kind kind) {
-        JobRequest request = kind == Kind.TRAINING ? requests.training(input) : requests.processing(input);
         String account = ctx.principal().account().value();
-        String arn = arn(ctx.region(), account, kind, request.name());
+        String arn = submit(account, ctx.region(), input, kind, false, role -> roles.requirePassable(ctx, role));
+        return JsonNodeFactory.instance.objectNode().put(kind == Kind.TRAINING ? "TrainingJobArn" : "ProcessingJobArn", arn);
+    }
+
+    /**
+     * Validates and queues a training or processing job of {@code account}: {@link #create}'s
+     * work after authorization, and what an algorithm's validation runs in the seller's account
+     * ({@code validating}: the algorithm may still be validating; the role was checked when the
+     * algorithm was created). A training job naming an AlgorithmName runs the algorithm's image
+     * with the request checked against, and completed by, the algorithm's contract.
+     *
+     * @param checkRole checks that the role may be passed, after the request is valid and before anything is stored
+     * @return the job's ARN
+     */
+    String submit(String account, String region, ObjectNode input, Kind kind, boolean validating,
+            java.util.function.Consumer<String> checkRole) {
+        ObjectNode original = input;
+        Optional<dev.citadel.metadata.sagemaker.ResourceRepository.Resource> algorithm = Optional.empty();
+        if (kind == Kind.TRAINING && input.path("AlgorithmSpecification").has("AlgorithmName")) {
+            algorithm = Optional.of(algorithms.usable(account, region, input.path("AlgorithmSpecification").path("AlgorithmName").asText(),
+                    validating));
+            input = algorithms.jobRequest(algorithm.get(), input);
+        }
+        JobRequest request = kind == Kind.TRAINING ? requests.training(input) : requests.processing(input);
+        String arn = arn(region, account, kind, request.name());
         if (jobs.find(account, kind, request.name()).isPresent()) {
             throw inUse(kind, arn);
         }
-        roles.requirePassable(ctx, request.roleArn());
-        JobImages.Resolved image = images.resolve(request.image(), account);
+        checkRole.accept(request.roleArn());
+        JobImages.Resolved image = algorithm.isPresent() ? algorithms.image(algorithm.get()) : images.resolve(request.image(), account);
         request.outputKmsKey().ifPresent(k -> requireKey(account, k, kind == Kind.TRAINING ? "OutputDataConfig.KmsKeyId"
                 : "ProcessingOutputConfig.KmsKeyId"));
         request.volumeKmsKey().ifPresent(k -> requireKey(account, k, kind == Kind.TRAINING ? "ResourceConfig.VolumeKmsKeyId"
@@ -188,6 +221,11 @@ public final class SageMakerService {
         Instant now = jobs.clock.instant();
         ObjectNode stored = input.deepCopy();
         stored.put("__imageRepository", image.repository()).put("__imageAccount", image.account());
+        if (algorithm.isPresent()) {
+            // Describe shows the AlgorithmSpecification as the caller gave it, never the algorithm's image.
+            stored.set("__algorithmSpecification", original.path("AlgorithmSpecification").deepCopy());
+            stored.put("__algorithmArn", algorithm.get().arn());
+        }
         ObjectNode tags = JsonNodeFactory.instance.objectNode();
         request.tags().forEach(tags::put);
         String transitions = Jobs.transition("[]", "Starting", kind == Kind.TRAINING ? "Launching requested ML instances"
@@ -201,7 +239,7 @@ public final class SageMakerService {
             throw inUse(kind, arn);
         }
         wake.run();
-        return JsonNodeFactory.instance.objectNode().put(kind == Kind.TRAINING ? "TrainingJobArn" : "ProcessingJobArn", arn);
+        return arn;
     }
 
     // ---- transform jobs ----
@@ -225,9 +263,14 @@ public final class SageMakerService {
     }
 
     JsonNode createTransform(RequestContext ctx, ObjectNode input) {
+        return JsonNodeFactory.instance.objectNode().put("TransformJobArn", submitTransform(ctx.principal().account().value(), ctx.region(),
+                input));
+    }
+
+    /** Validates and queues a transform job of {@code account} (after authorization; an algorithm's validation calls it too). */
+    String submitTransform(String account, String region, ObjectNode input) {
         TransformRequest request = TransformRequest.parse(input, types);
-        String account = ctx.principal().account().value();
-        String arn = arn(ctx.region(), account, Kind.TRANSFORM, request.name());
+        String arn = arn(region, account, Kind.TRANSFORM, request.name());
         if (jobs.find(account, Kind.TRANSFORM, request.name()).isPresent()) {
             throw inUse(Kind.TRANSFORM, arn);
         }
@@ -249,7 +292,7 @@ public final class SageMakerService {
             throw inUse(Kind.TRANSFORM, arn);
         }
         wake.run();
-        return JsonNodeFactory.instance.objectNode().put("TransformJobArn", arn);
+        return arn;
     }
 
     private ObjectNode describeTransform(Job job) {
@@ -317,7 +360,7 @@ public final class SageMakerService {
         out.put("SecondaryStatus", job.secondaryStatus());
         job.failureReason().ifPresent(f -> out.put("FailureReason", f));
         out.set("HyperParameters", req.path("HyperParameters").isObject() ? req.get("HyperParameters") : out.objectNode());
-        ObjectNode algo = req.path("AlgorithmSpecification").deepCopy();
+        ObjectNode algo = (req.has("__algorithmSpecification") ? req.path("__algorithmSpecification") : req.path("AlgorithmSpecification")).deepCopy();
         algo.put("EnableSageMakerMetricsTimeSeries", algo.path("EnableSageMakerMetricsTimeSeries").asBoolean(false));
         out.set("AlgorithmSpecification", algo);
         out.put("RoleArn", req.path("RoleArn").asText());

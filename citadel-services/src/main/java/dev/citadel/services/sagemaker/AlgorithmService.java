@@ -1,0 +1,492 @@
+package dev.citadel.services.sagemaker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.citadel.core.AwsException;
+import dev.citadel.metadata.DuplicateKeyException;
+import dev.citadel.metadata.sagemaker.JobRepository;
+import dev.citadel.metadata.sagemaker.ResourceRepository.Kind;
+import dev.citadel.metadata.sagemaker.ResourceRepository.Resource;
+import dev.citadel.pipeline.Operation;
+import dev.citadel.pipeline.RequestContext;
+import dev.citadel.pipeline.spec.ResourceResolver;
+import dev.citadel.services.ecr.JobImages;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * SageMaker's algorithms (CreateAlgorithm, DescribeAlgorithm, ListAlgorithms, DeleteAlgorithm):
+ * a training image with its declared contract ({@link AlgorithmSpecs}), optionally an inference
+ * specification, and a validation profile whose jobs run in the creator's account before the
+ * algorithm can be used.
+ *
+ * <p>Status: without a ValidationSpecification an algorithm is {@code Completed} at once; with one
+ * it is {@code Pending}, then {@code InProgress} while its validation training job (and then, when
+ * the profile has a TransformJobDefinition, a transform job with the trained model under the
+ * inference specification's first container) runs as the ValidationRole, then {@code Completed}
+ * or {@code Failed} with the job's reason. The validation jobs are ordinary jobs of the account
+ * (named {@code <algorithm>-val-<random>}), visible with Describe and List; the model a transform
+ * validation needs exists only while it runs. A background round every two seconds moves
+ * validations on; its state is in the store, so a restart picks them up where they were.
+ * Training jobs name the algorithm by AlgorithmName only once it is {@code Completed}.
+ */
+final class AlgorithmService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AlgorithmService.class);
+    private static final Pattern ARN = Pattern.compile("arn:aws[a-z\\-]*:sagemaker:([a-z0-9\\-]+):(\\d{12}):algorithm/(.+)");
+    private static final Pattern ROLE_ARN = JobRequests.ROLE_ARN;
+
+    private final Resources resources;
+    private final SageMakerService jobsApi;
+    private final JobImages images;
+    private final ExecutionRoles roles;
+    private final InstanceTypes types;
+    private final JobRequests requests;
+    private final SecureRandom random = new SecureRandom();
+    private final ScheduledExecutorService rounds = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "algorithm-validation");
+        t.setDaemon(true);
+        return t;
+    });
+
+    AlgorithmService(Resources resources, SageMakerService jobsApi, JobImages images, ExecutionRoles roles, InstanceTypes types,
+            JobRequests requests) {
+        this.resources = resources;
+        this.jobsApi = jobsApi;
+        this.images = images;
+        this.roles = roles;
+        this.types = types;
+        this.requests = requests;
+    }
+
+    List<Operation> operations() {
+        return List.of(
+                InferenceService.op("CreateAlgorithm", false, named(), InferenceService::tagKeysOnly, this::create),
+                InferenceService.op("DescribeAlgorithm", true, named(), null, this::describe),
+                InferenceService.op("ListAlgorithms", true, ResourceResolver.ALL, null, this::list),
+                InferenceService.op("DeleteAlgorithm", false, named(), null, this::delete));
+    }
+
+    /** The algorithm's ARN, from its name or ARN (an ARN of another account names that account's algorithm). */
+    private static ResourceResolver named() {
+        return (ctx, in) -> {
+            String given = JobRequests.string(in, "AlgorithmName", 1, 170, null, true);
+            Matcher m = ARN.matcher(given);
+            if (m.matches()) {
+                return List.of(given);
+            }
+            return List.of(InferenceService.arn(ctx.region(), ctx.principal().account().value(), Kind.ALGORITHM, name(given)));
+        };
+    }
+
+    private static String name(String given) {
+        Matcher m = ARN.matcher(given);
+        String name = m.matches() ? m.group(3) : given;
+        if (!AlgorithmSpecs.NAME.matcher(name).matches()) {
+            throw JobRequests.invalid("1 validation error detected: Value " + JobRequests.printable(given) + " at 'algorithmName' failed to "
+                    + "satisfy constraint: Member must satisfy regular expression pattern: " + AlgorithmSpecs.NAME.pattern());
+        }
+        return name;
+    }
+
+    /** The account an AlgorithmName refers to: the caller's, or the one its ARN names. */
+    private static String owner(String given, String caller) {
+        Matcher m = ARN.matcher(given);
+        return m.matches() ? m.group(2) : caller;
+    }
+
+    // ---- Create ----
+
+    JsonNode create(RequestContext ctx, ObjectNode in) {
+        String account = ctx.principal().account().value();
+        String name = JobRequests.string(in, "AlgorithmName", 1, 63, AlgorithmSpecs.NAME, true);
+        JobRequests.string(in, "AlgorithmDescription", 0, 1024, null, false);
+        AlgorithmSpecs.Training training = AlgorithmSpecs.training(in.path("TrainingSpecification"), types);
+        JsonNode inference = in.path("InferenceSpecification");
+        if (!inference.isMissingNode() && !inference.isNull()) {
+            checkInference(inference);
+        }
+        JsonNode validation = in.path("ValidationSpecification");
+        boolean validates = !validation.isMissingNode() && !validation.isNull();
+        if (in.path("CertifyForMarketplace").asBoolean(false) && !validates) {
+            throw JobRequests.invalid("CertifyForMarketplace needs a ValidationSpecification: a product is validated before it is listed.");
+        }
+        Map<String, String> tags = JobRequests.tags(in);
+        String arn = InferenceService.arn(ctx.region(), account, Kind.ALGORITHM, name);
+        if (resources.find(account, Kind.ALGORITHM, name).isPresent()) {
+            throw new AwsException("ValidationException", 400, "Cannot create already existing algorithm \"" + arn + "\".");
+        }
+        JobImages.Resolved image = images.resolve(training.image(), account);
+        if (training.imageDigest().isPresent() && !training.imageDigest().get().equals(image.digest())) {
+            throw JobRequests.invalid("TrainingImageDigest " + training.imageDigest().get() + " is not the digest of " + JobRequests.printable(
+                    training.image()) + " (" + image.digest() + ").");
+        }
+        ObjectNode body = in.deepCopy();
+        body.putObject("__image").put("repository", image.repository()).put("account", image.account()).put("digest", image.digest());
+        if (validates) {
+            checkValidation(ctx, account, ctx.region(), name, validation, training, image, inference);
+        }
+        Instant now = resources.clock.instant();
+        try {
+            resources.insert(new Resource(account, Kind.ALGORITHM, name, arn, validates ? "Pending" : "Completed", Optional.empty(),
+                    resources.seal(Kind.ALGORITHM, account, name, body), tagJson(tags), now, now));
+        } catch (DuplicateKeyException e) {
+            throw new AwsException("ValidationException", 400, "Cannot create already existing algorithm \"" + arn + "\".");
+        }
+        if (validates) {
+            rounds.execute(this::round);
+        }
+        return JsonNodeFactory.instance.objectNode().put("AlgorithmArn", arn);
+    }
+
+    private void checkInference(JsonNode spec) {
+        if (!spec.isObject()) {
+            throw JobRequests.invalid("InferenceSpecification must be a structure.");
+        }
+        JsonNode containers = spec.path("Containers");
+        if (!containers.isArray() || containers.isEmpty() || containers.size() > 15) {
+            throw JobRequests.invalid("InferenceSpecification.Containers must list 1 to 15 containers.");
+        }
+        for (JsonNode c : containers) {
+            JobRequests.string(c, "Image", 1, 255, null, true);
+            JobRequests.string(c, "ImageDigest", 0, 72, Pattern.compile("sha256:[0-9a-f]{64}"), false);
+            String url = JobRequests.string(c, "ModelDataUrl", 0, 1024, null, false);
+            if (!url.isEmpty() && !url.startsWith("s3://")) {
+                throw JobRequests.invalid("InferenceSpecification: ModelDataUrl must be an s3:// URI.");
+            }
+        }
+        AlgorithmSpecs.strings(spec, "SupportedContentTypes", 0, 30, 256, true);
+        AlgorithmSpecs.strings(spec, "SupportedResponseMIMETypes", 0, 30, 1024, true);
+        for (String member : List.of("SupportedTransformInstanceTypes", "SupportedRealtimeInferenceInstanceTypes")) {
+            for (String t : AlgorithmSpecs.strings(spec, member, 1, 64, 64, false)) {
+                if (types.profile(t).isEmpty()) {
+                    throw JobRequests.invalid("InferenceSpecification." + member + ": " + JobRequests.printable(t) + " is not offered here.");
+                }
+            }
+        }
+    }
+
+    /**
+     * The validation profile must be one whose jobs can run: the role passable and trusting
+     * SageMaker, the training job definition keeping the algorithm's own contract, a transform
+     * definition only with an inference specification. Checked whole before anything is stored.
+     */
+    private void checkValidation(RequestContext ctx, String account, String region, String name, JsonNode spec,
+            AlgorithmSpecs.Training training, JobImages.Resolved image, JsonNode inference) {
+        if (!spec.isObject()) {
+            throw JobRequests.invalid("ValidationSpecification must be a structure.");
+        }
+        String role = JobRequests.string(spec, "ValidationRole", 20, 2048, ROLE_ARN, true);
+        JsonNode profiles = spec.path("ValidationProfiles");
+        if (!profiles.isArray() || profiles.size() != 1) {
+            throw JobRequests.invalid("ValidationSpecification.ValidationProfiles must hold exactly one profile.");
+        }
+        JsonNode profile = profiles.get(0);
+        JobRequests.string(profile, "ProfileName", 1, 63, AlgorithmSpecs.NAME, true);
+        if (!profile.path("TrainingJobDefinition").isObject()) {
+            throw JobRequests.invalid("The validation profile needs a TrainingJobDefinition.");
+        }
+        ObjectNode trainingJob = validationTraining(name, "check", role, profile.path("TrainingJobDefinition"));
+        requests.training(AlgorithmSpecs.apply(training, trainingJob, image.repository() + "@" + image.digest()));
+        JsonNode transform = profile.path("TransformJobDefinition");
+        if (!transform.isMissingNode() && !transform.isNull()) {
+            if (inference.isMissingNode() || inference.isNull()) {
+                throw JobRequests.invalid("A TransformJobDefinition validates the InferenceSpecification, which this algorithm does not have.");
+            }
+            ObjectNode t = validationTransform("check", "check", transform);
+            TransformRequest.parse(t, types);
+            images.resolve(inference.path("Containers").path(0).path("Image").asText(), account);
+        }
+        roles.requirePassable(ctx, role);
+    }
+
+    private static ObjectNode validationTraining(String algorithm, String jobName, String role, JsonNode definition) {
+        ObjectNode job = JsonNodeFactory.instance.objectNode();
+        job.put("TrainingJobName", jobName);
+        ObjectNode spec = job.putObject("AlgorithmSpecification").put("AlgorithmName", algorithm);
+        spec.put("TrainingInputMode", definition.path("TrainingInputMode").asText("File"));
+        job.put("RoleArn", role);
+        for (String member : List.of("HyperParameters", "InputDataConfig", "OutputDataConfig", "ResourceConfig", "StoppingCondition")) {
+            if (definition.has(member)) {
+                job.set(member, definition.get(member).deepCopy());
+            }
+        }
+        job.put("EnableNetworkIsolation", true);
+        return job;
+    }
+
+    private static ObjectNode validationTransform(String jobName, String modelName, JsonNode definition) {
+        ObjectNode job = ((ObjectNode) definition).deepCopy();
+        job.put("TransformJobName", jobName);
+        job.put("ModelName", modelName);
+        return job;
+    }
+
+    private static String tagJson(Map<String, String> tags) {
+        ObjectNode t = JsonNodeFactory.instance.objectNode();
+        tags.forEach(t::put);
+        return t.toString();
+    }
+
+    // ---- use by training jobs ----
+
+    /**
+     * The algorithm a training job names, when the job's account may use it: its own, in the
+     * {@code Completed} state (or validating, for its own validation jobs).
+     */
+    Resource usable(String account, String region, String given, boolean validating) {
+        String owner = owner(given, account);
+        String name = name(given);
+        if (!owner.equals(account)) {
+            throw JobRequests.invalid("Algorithm " + JobRequests.printable(given) + " belongs to another account; subscribe to it through the "
+                    + "marketplace to use it.");
+        }
+        Resource r = resources.find(owner, Kind.ALGORITHM, name).orElseThrow(() -> JobRequests.invalid("Algorithm "
+                + InferenceService.arn(region, owner, Kind.ALGORITHM, name) + " does not exist."));
+        if (!validating && !r.status().equals("Completed")) {
+            throw JobRequests.invalid("Algorithm " + r.arn() + " cannot be used: its status is " + r.status() + (r.status().equals("Failed")
+                    ? " (" + r.failureReason().orElse("validation failed") + ")" : " (its validation has not finished)") + ".");
+        }
+        return r;
+    }
+
+    /** The training job to run for {@code request}, which names algorithm {@code r}. */
+    ObjectNode jobRequest(Resource r, ObjectNode request) {
+        ObjectNode body = resources.body(r);
+        AlgorithmSpecs.Training spec = AlgorithmSpecs.training(body.path("TrainingSpecification"), types);
+        JsonNode image = body.path("__image");
+        return AlgorithmSpecs.apply(spec, request, image.path("repository").asText() + "@" + image.path("digest").asText());
+    }
+
+    /** The algorithm's training image, pinned when the algorithm was created. */
+    JobImages.Resolved image(Resource r) {
+        JsonNode image = resources.body(r).path("__image");
+        String account = image.path("account").asText();
+        String repository = image.path("repository").asText();
+        return new JobImages.Resolved("arn:aws:ecr:" + r.arn().split(":")[3] + ":" + account + ":repository/" + repository, account, repository,
+                image.path("digest").asText());
+    }
+
+    // ---- Describe, List, Delete ----
+
+    JsonNode describe(RequestContext ctx, ObjectNode in) {
+        String given = in.path("AlgorithmName").asText();
+        Resource r = find(ctx, given);
+        ObjectNode body = resources.body(r);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("AlgorithmName", r.name()).put("AlgorithmArn", r.arn());
+        if (body.hasNonNull("AlgorithmDescription")) {
+            out.put("AlgorithmDescription", body.path("AlgorithmDescription").asText());
+        }
+        out.put("CreationTime", SageMakerService.seconds(r.createdAt()));
+        ObjectNode training = body.path("TrainingSpecification").deepCopy();
+        training.put("TrainingImageDigest", body.path("__image").path("digest").asText());
+        out.set("TrainingSpecification", training);
+        for (String member : List.of("InferenceSpecification", "ValidationSpecification")) {
+            if (body.hasNonNull(member)) {
+                out.set(member, body.get(member).deepCopy());
+            }
+        }
+        out.put("AlgorithmStatus", r.status());
+        ObjectNode details = out.putObject("AlgorithmStatusDetails");
+        ArrayNode statuses = details.putArray("ValidationStatuses");
+        JsonNode validation = body.path("__validation");
+        if (body.hasNonNull("ValidationSpecification")) {
+            ObjectNode s = statuses.addObject();
+            s.put("Name", body.path("ValidationSpecification").path("ValidationProfiles").path(0).path("ProfileName").asText());
+            s.put("Status", validation.path("status").asText("NotStarted"));
+            if (validation.hasNonNull("failureReason")) {
+                s.put("FailureReason", validation.path("failureReason").asText());
+            }
+        }
+        details.putArray("ImageScanStatuses");
+        out.put("CertifyForMarketplace", body.path("CertifyForMarketplace").asBoolean(false));
+        return out;
+    }
+
+    private Resource find(RequestContext ctx, String given) {
+        String account = ctx.principal().account().value();
+        String owner = owner(given, account);
+        String name = name(given);
+        return resources.find(owner, Kind.ALGORITHM, name).orElseThrow(() -> JobRequests.invalid("Algorithm "
+                + InferenceService.arn(ctx.region(), owner, Kind.ALGORITHM, name) + " does not exist."));
+    }
+
+    JsonNode list(RequestContext ctx, ObjectNode in) {
+        Listing<Resource> listing = new Listing<>(in, List.of(), List.of("Name", "CreationTime"));
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        listing.page(resources.list(ctx.principal().account().value(), Kind.ALGORITHM), r -> new Listing.Facts(r.name(), r.createdAt(),
+                r.modifiedAt(), r.status()), out, "AlgorithmSummaryList", (r, s) -> {
+                    s.put("AlgorithmName", r.name()).put("AlgorithmArn", r.arn());
+                    ObjectNode body = resources.body(r);
+                    if (body.hasNonNull("AlgorithmDescription")) {
+                        s.put("AlgorithmDescription", body.path("AlgorithmDescription").asText());
+                    }
+                    s.put("CreationTime", SageMakerService.seconds(r.createdAt())).put("AlgorithmStatus", r.status());
+                });
+        return out;
+    }
+
+    JsonNode delete(RequestContext ctx, ObjectNode in) {
+        String given = in.path("AlgorithmName").asText();
+        String account = ctx.principal().account().value();
+        if (!owner(given, account).equals(account)) {
+            throw JobRequests.invalid("An algorithm is deleted by its own account.");
+        }
+        Resource r = find(ctx, given);
+        resources.delete(account, Kind.ALGORITHM, r.name());
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    // ---- validation ----
+
+    void start() {
+        rounds.scheduleWithFixedDelay(this::round, 1, 2, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() {
+        rounds.shutdownNow();
+        try {
+            rounds.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Moves every algorithm being validated one step on, if its jobs allow. */
+    private void round() {
+        for (Resource r : resources.all(Kind.ALGORITHM)) {
+            if (!r.status().equals("Pending") && !r.status().equals("InProgress")) {
+                continue;
+            }
+            try {
+                advance(r);
+            } catch (RuntimeException e) {
+                LOG.error("validation of algorithm {} could not move on", r.arn(), e);
+                String reason = e instanceof AwsException a ? a.getMessage() : "An internal error stopped the validation.";
+                finish(r, resources.body(r), "Failed", Optional.of(reason));
+            }
+        }
+    }
+
+    private void advance(Resource r) {
+        ObjectNode body = resources.body(r);
+        JsonNode spec = body.path("ValidationSpecification");
+        JsonNode profile = spec.path("ValidationProfiles").path(0);
+        String role = spec.path("ValidationRole").asText();
+        ObjectNode state = body.has("__validation") ? (ObjectNode) body.get("__validation") : body.putObject("__validation");
+        String region = r.arn().split(":")[3];
+        if (r.status().equals("Pending")) {
+            String job = jobName(r.name());
+            state.put("trainingJob", job).put("status", "InProgress");
+            try {
+                jobsApi.submit(r.accountId(), region, validationTraining(r.name(), job, role, profile.path("TrainingJobDefinition")),
+                        JobRepository.Kind.TRAINING, true, passed -> {
+                        });
+            } catch (AwsException e) {
+                finish(r, body, "Failed", Optional.of("The validation training job could not start: " + e.getMessage()));
+                return;
+            }
+            resources.change(r.accountId(), Kind.ALGORITHM, r.name(), c -> c.status().equals("Pending")
+                    ? c.with("InProgress", Optional.empty(), resources.seal(Kind.ALGORITHM, c.accountId(), c.name(), body), resources.clock.instant())
+                    : null);
+            return;
+        }
+        if (!state.has("transformJob")) {
+            JobRepository.Job training = jobsApi.jobs().find(r.accountId(), JobRepository.Kind.TRAINING, state.path("trainingJob").asText())
+                    .orElse(null);
+            if (training == null || !training.ended()) {
+                return;
+            }
+            if (!training.status().equals("Completed")) {
+                finish(r, body, "Failed", Optional.of("The validation training job " + training.name() + " ended " + training.status()
+                        + training.failureReason().map(f -> ": " + f).orElse("") + "."));
+                return;
+            }
+            JsonNode transform = profile.path("TransformJobDefinition");
+            if (transform.isMissingNode() || transform.isNull()) {
+                finish(r, body, "Completed", Optional.empty());
+                return;
+            }
+            String artifacts = Jobs.parse(training.outputs()).path("S3ModelArtifacts").asText();
+            String model = jobName(r.name());
+            String job = jobName(r.name());
+            state.put("model", model).put("transformJob", job);
+            try {
+                createValidationModel(r, body, model, role, artifacts);
+                jobsApi.submitTransform(r.accountId(), region, validationTransform(job, model, transform));
+            } catch (AwsException e) {
+                resources.delete(r.accountId(), Kind.MODEL, model);
+                finish(r, body, "Failed", Optional.of("The validation transform job could not start: " + e.getMessage()));
+                return;
+            }
+            resources.change(r.accountId(), Kind.ALGORITHM, r.name(), c -> c.status().equals("InProgress")
+                    ? c.with("InProgress", Optional.empty(), resources.seal(Kind.ALGORITHM, c.accountId(), c.name(), body), resources.clock.instant())
+                    : null);
+            return;
+        }
+        JobRepository.Job transform = jobsApi.jobs().find(r.accountId(), JobRepository.Kind.TRANSFORM, state.path("transformJob").asText())
+                .orElse(null);
+        if (transform == null || !transform.ended()) {
+            return;
+        }
+        resources.delete(r.accountId(), Kind.MODEL, state.path("model").asText());
+        if (transform.status().equals("Completed")) {
+            finish(r, body, "Completed", Optional.empty());
+        } else {
+            finish(r, body, "Failed", Optional.of("The validation transform job " + transform.name() + " ended " + transform.status()
+                    + transform.failureReason().map(f -> ": " + f).orElse("") + "."));
+        }
+    }
+
+    /** The model a transform validation runs: the inference specification's first container with the trained artifact. */
+    private void createValidationModel(Resource r, ObjectNode body, String model, String role, String artifacts) {
+        JsonNode container = body.path("InferenceSpecification").path("Containers").path(0);
+        JobImages.Resolved image = images.resolve(container.path("Image").asText(), r.accountId());
+        ObjectNode m = JsonNodeFactory.instance.objectNode();
+        m.put("ModelName", model);
+        ObjectNode primary = m.putObject("PrimaryContainer").put("Image", container.path("Image").asText()).put("ModelDataUrl", artifacts);
+        if (container.has("Environment")) {
+            primary.set("Environment", container.get("Environment").deepCopy());
+        }
+        m.put("ExecutionRoleArn", role).put("EnableNetworkIsolation", true);
+        m.putObject("__image").put("repository", image.repository()).put("account", image.account()).put("digest", image.digest());
+        Instant now = resources.clock.instant();
+        String region = r.arn().split(":")[3];
+        resources.insert(new Resource(r.accountId(), Kind.MODEL, model, InferenceService.arn(region, r.accountId(), Kind.MODEL, model), "Active",
+                Optional.empty(), resources.seal(Kind.MODEL, r.accountId(), model, m), "{}", now, now));
+    }
+
+    private void finish(Resource r, ObjectNode body, String status, Optional<String> reason) {
+        ObjectNode state = body.has("__validation") ? (ObjectNode) body.get("__validation") : body.putObject("__validation");
+        state.put("status", status);
+        reason.ifPresent(f -> state.put("failureReason", f.length() > 1024 ? f.substring(0, 1024) : f));
+        resources.change(r.accountId(), Kind.ALGORITHM, r.name(), c -> c.status().equals("Pending") || c.status().equals("InProgress")
+                ? c.with(status, reason, resources.seal(Kind.ALGORITHM, c.accountId(), c.name(), body), resources.clock.instant()) : null);
+        LOG.info("algorithm {} validation {}{}", r.arn(), status, reason.map(f -> ": " + f).orElse(""));
+    }
+
+    /** A job or model name for a validation step: the algorithm's name (cut), {@code -val-} and random hex. */
+    private String jobName(String algorithm) {
+        byte[] b = new byte[4];
+        random.nextBytes(b);
+        String base = algorithm.length() > 40 ? algorithm.substring(0, 40) : algorithm;
+        while (base.endsWith("-")) {
+            base = base.substring(0, base.length() - 1);
+        }
+        return base + "-val-" + HexFormat.of().formatHex(b);
+    }
+}
