@@ -46,8 +46,8 @@ import org.slf4j.LoggerFactory;
  * before and after it starts a container and while it waits for one to become healthy; once the
  * flag is up it removes what it made and gives up, leaving the endpoint's status for the next
  * start to deploy again. {@link #close} waits (at most {@link #CLOSE_WAIT}) for those under way to
- * finish or give up, then stops every container left, so that nothing (a container, its mounted
- * volume) outlives the manager.
+ * finish or give up, then stops every container left, serving or draining after an update, so
+ * that nothing (a container, its mounted volume) outlives the manager.
  */
 final class EndpointManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EndpointManager.class);
@@ -110,6 +110,8 @@ final class EndpointManager implements AutoCloseable {
     private final DataCapture capture;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Deployment> live = new ConcurrentHashMap<>();
+    /** Deployments an update replaced, finishing the calls they serve before they stop. */
+    private final java.util.Set<Deployment> draining = ConcurrentHashMap.newKeySet();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     // guards closed's rise against inFlight and the hand-over of deployments to live
     private final Object lifecycle = new Object();
@@ -550,6 +552,7 @@ final class EndpointManager implements AutoCloseable {
     // ---- stopping ----
 
     private void drainAndStop(Deployment d) {
+        draining.add(d);
         Thread.ofPlatform().daemon().start(() -> {
             Instant deadline = Instant.now().plus(limits.invocationTimeout()).plusSeconds(5);
             for (Variant v : d.variants()) {
@@ -565,6 +568,7 @@ final class EndpointManager implements AutoCloseable {
                 }
             }
             stopAll(d);
+            draining.remove(d);
         });
     }
 
@@ -654,6 +658,8 @@ final class EndpointManager implements AutoCloseable {
             all = new ArrayList<>(live.values());
             live.clear();
         }
+        // replaced ones still draining stop now too (stopping twice is harmless)
+        all.addAll(draining);
         for (Deployment d : all) {
             stopAll(d);
         }
