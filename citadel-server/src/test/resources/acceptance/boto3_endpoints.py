@@ -2,14 +2,16 @@
 test pushes the image and kills a container between phases).
 
 train <image>:   a small training job whose model.tar.gz the endpoints serve.
-deploy <image>:  a model, a configuration of two variants weighted 1:3, an endpoint; a hanging model's endpoint.
+deploy <image>:  a model, a configuration of two variants weighted 1:3 capturing every call, an endpoint; a hanging model's endpoint.
 invoke <artifacts>: predictions against the model's own, the variants' shares of 400 calls, bad calls.
+captures:        the capture objects of the invoke phase's calls read back: layout, SSE-KMS, records.
 transform <artifacts>: a batch transform of two CSV files, its outputs against the model's own predictions.
 load <seconds>:  invokes for that long (while the test kills a container), counting failures after recovery.
 update:          a new configuration while calls go on: no call fails; the new variant serves.
 delete:          the endpoints are deleted and gone.
 """
 import json
+import re
 import sys
 import threading
 import time
@@ -55,6 +57,14 @@ def wait_endpoint(name, timeout=600):
     raise SystemExit("endpoint %s still %s" % (name, d["EndpointStatus"]))
 
 
+def capture_key():
+    return boto3.client("kms").describe_key(KeyId="alias/training-output")["KeyMetadata"]["Arn"]
+
+
+def first_body():
+    return "".join("%.6f,%.6f\n" % (x1, x2) for _, x1, x2 in rows(50, 2))
+
+
 def invoke(body, content_type="text/csv", **kw):
     r = rt.invoke_endpoint(EndpointName="logistic", Body=body, ContentType=content_type, **kw)
     return r["Body"].read().decode(), r["InvokedProductionVariant"]
@@ -85,7 +95,10 @@ elif phase == "deploy":
     R["model"] = sm.describe_model(ModelName="logistic")["PrimaryContainer"]["ModelDataUrl"]
     sm.create_endpoint_config(EndpointConfigName="two-variants", ProductionVariants=[
         {"VariantName": "A", "ModelName": "logistic", "InitialInstanceCount": 1, "InstanceType": "ml.t3.medium", "InitialVariantWeight": 1},
-        {"VariantName": "B", "ModelName": "logistic", "InitialInstanceCount": 1, "InstanceType": "ml.t3.medium", "InitialVariantWeight": 3}])
+        {"VariantName": "B", "ModelName": "logistic", "InitialInstanceCount": 1, "InstanceType": "ml.t3.medium", "InitialVariantWeight": 3}],
+        DataCaptureConfig={"EnableCapture": True, "InitialSamplingPercentage": 100, "DestinationS3Uri": "s3://%s/capture" % BUCKET,
+                           "KmsKeyId": capture_key(), "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+                           "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"], "JsonContentTypes": ["application/json"]}})
     sm.create_endpoint_config(EndpointConfigName="hanging", ProductionVariants=[
         {"VariantName": "only", "ModelName": "hangs", "InitialInstanceCount": 1, "InstanceType": "ml.t3.medium"}])
     R["bad_model"] = code(lambda: sm.create_endpoint_config(EndpointConfigName="bad", ProductionVariants=[
@@ -98,6 +111,9 @@ elif phase == "deploy":
     R["seconds_to_in_service"] = round(time.time() - started, 1)
     R["status"] = [d["EndpointStatus"], d.get("FailureReason", "")]
     R["variants"] = sorted([v["VariantName"], v["CurrentWeight"], v["CurrentInstanceCount"]] for v in d["ProductionVariants"])
+    R["capture"] = d.get("DataCaptureConfig")
+    R["capture_key"] = capture_key()
+    R["capture_uri"] = "s3://%s/capture" % BUCKET
     R["hangs"] = wait_endpoint("hangs")["EndpointStatus"]
     R["listed"] = [e["EndpointName"] for e in sm.list_endpoints(SortBy="Name", SortOrder="Ascending")["Endpoints"]]
 
@@ -110,8 +126,7 @@ elif phase == "invoke":
     test = rows(50, 2)
     coef, intercept = model["coef"][0], model["intercept"][0]
     R["expected"] = [1.0 if coef[0] * x1 + coef[1] * x2 + intercept > 0 else 0.0 for _, x1, x2 in test]
-    body = "".join("%.6f,%.6f\n" % (x1, x2) for _, x1, x2 in test)
-    predictions, _ = invoke(body)
+    predictions, _ = invoke(first_body(), InferenceId="first-csv")
     R["predictions"] = [float(p) for p in predictions.split()]
     R["labels"] = [float(y) for y, _, _ in test]
     as_json, _ = invoke(json.dumps({"instances": [[x1, x2] for _, x1, x2 in test]}), "application/json", Accept="application/json")
@@ -130,6 +145,45 @@ elif phase == "invoke":
     R["hanging"] = code(lambda: rt.invoke_endpoint(EndpointName="hangs", Body=b"1,2", ContentType="text/csv"))
     R["hanging_seconds"] = round(time.time() - started, 1)
     R["still_serving"] = invoke("0.5,0.7\n")[0].strip()
+
+elif phase == "captures":
+    # every successful call of the invoke phase (404) is captured; failed calls are not
+    layout = re.compile(r"capture/logistic/(A|B)/\d{4}/\d{2}/\d{2}/\d{2}/\d{2}-\d{2}-\d{3}-[0-9a-f-]{36}\.jsonl")
+    objects = {}
+
+    def read_all():
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="capture/logistic/"):
+            for o in page.get("Contents", []):
+                if o["Key"] not in objects:
+                    body = s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read().decode()
+                    objects[o["Key"]] = [json.loads(line) for line in body.splitlines()]
+        return [r for records in objects.values() for r in records]
+    deadline = time.time() + 60
+    while len(read_all()) < 404 and time.time() < deadline:
+        time.sleep(0.5)
+    time.sleep(2.5)
+    records = read_all()
+    R["records"] = len(records)
+    R["layout"] = sorted({bool(layout.fullmatch(k)) for k in objects})
+    R["variants"] = sorted({k.split("/")[2] for k in objects})
+    heads = [s3.head_object(Bucket=BUCKET, Key=k) for k in objects]
+    R["sse"] = sorted({(h.get("ServerSideEncryption"), h.get("SSEKMSKeyId")) for h in heads})
+    R["key"] = capture_key()
+    R["event_versions"] = sorted({r["eventVersion"] for r in records})
+    R["distinct_event_ids"] = len({r["eventMetadata"]["eventId"] for r in records})
+    first = [r for r in records if r["eventMetadata"].get("inferenceId") == "first-csv"]
+    R["first_count"] = len(first)
+    if first:
+        i, o = first[0]["captureData"]["endpointInput"], first[0]["captureData"]["endpointOutput"]
+        R["first_input"] = [i["observedContentType"], i["mode"], i["encoding"], i["data"] == first_body()]
+        R["first_output"] = [o["mode"], o["encoding"]]
+        R["first_predictions"] = [float(p) for p in o["data"].split()]
+        R["first_time"] = first[0]["eventMetadata"]["inferenceTime"]
+    as_json = [r for r in records if r["captureData"]["endpointInput"]["observedContentType"] == "application/json"]
+    R["json_records"] = [[r["captureData"]["endpointInput"]["encoding"], len(json.loads(r["captureData"]["endpointInput"]["data"])["instances"]),
+                          r["captureData"]["endpointOutput"]["encoding"]] for r in as_json]
+    R["sample_row"] = first_body().splitlines()[0]
+    R["describe"] = sm.describe_endpoint(EndpointName="logistic").get("DataCaptureConfig")
 
 elif phase == "transform":
     import io

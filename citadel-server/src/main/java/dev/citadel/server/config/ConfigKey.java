@@ -60,6 +60,8 @@ public enum ConfigKey {
     ENDPOINTS_INVOCATION_TIMEOUT("endpoints.invocation-timeout", "60s", "How long InvokeEndpoint waits for a serving container's answer before it returns ModelError (SageMaker: 60 s)."),
     ENDPOINTS_STARTUP_TIMEOUT("endpoints.startup-timeout", "8m", "How long a new serving container has to answer GET /ping with 200 before its deployment fails."),
     ENDPOINTS_VOLUME_GB("endpoints.volume-gb", "4", "Size of each serving container's volume, which holds its unpacked model artifact."),
+    ENDPOINTS_CAPTURE_FLUSH("endpoints.capture-flush", "10s", "How often the records of endpoints' data capture (DataCaptureConfig) are written to S3; a variant's buffer that reaches 4 MiB is written at once."),
+    ENDPOINTS_CAPTURE_BUFFER_BYTES("endpoints.capture-buffer-bytes", "67108864", "Bytes of data-capture records that may wait in memory to be written, all endpoints together; a capture past it is dropped and counted (the invocation still succeeds)."),
     JOBS_KUBERNETES_KUBECONFIG("jobs.kubernetes.kubeconfig", "", "With jobs.sandbox = kubernetes: the kubeconfig file of the cluster. Empty: the in-cluster service account (or ~/.kube/config)."),
     JOBS_KUBERNETES_NAMESPACE("jobs.kubernetes.namespace", "", "With jobs.sandbox = kubernetes: the namespace job pods run in (required)."),
     JOBS_KUBERNETES_SERVICE_ACCOUNT("jobs.kubernetes.service-account", "default", "Service account of job pods (its token is never mounted)."),

@@ -60,8 +60,9 @@ public record ServerConfig(
      */
     public record JobSettings(String sandbox, int capacity, String instanceTypes, int maxVolumeGb, int pids, long outputLimit,
             Duration stopGrace, long imageCacheBytes, Kubernetes kubernetes, Duration invocationTimeout, Duration startupTimeout,
-            int endpointVolumeGb) {
+            int endpointVolumeGb, Duration captureFlush, long captureBufferBytes) {
         public JobSettings {
+            requireNonNull(captureFlush, "captureFlush is null");
             requireNonNull(sandbox, "sandbox is null");
             requireNonNull(kubernetes, "kubernetes is null");
             requireNonNull(instanceTypes, "instanceTypes is null");
@@ -101,7 +102,9 @@ public record ServerConfig(
                 s.getLong(ConfigKey.JOBS_IMAGE_CACHE_BYTES, 0, Long.MAX_VALUE), kubernetes,
                 s.getDuration(ConfigKey.ENDPOINTS_INVOCATION_TIMEOUT, Duration.ofSeconds(1), Duration.ofMinutes(60)),
                 s.getDuration(ConfigKey.ENDPOINTS_STARTUP_TIMEOUT, Duration.ofSeconds(5), Duration.ofHours(1)),
-                s.getInt(ConfigKey.ENDPOINTS_VOLUME_GB, 1, 16384));
+                s.getInt(ConfigKey.ENDPOINTS_VOLUME_GB, 1, 16384),
+                s.getDuration(ConfigKey.ENDPOINTS_CAPTURE_FLUSH, Duration.ofSeconds(1), Duration.ofMinutes(10)),
+                s.getLong(ConfigKey.ENDPOINTS_CAPTURE_BUFFER_BYTES, 1L << 20, 1L << 40));
     }
 
     /**

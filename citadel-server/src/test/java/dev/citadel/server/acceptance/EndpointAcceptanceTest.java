@@ -19,7 +19,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The inference issue's acceptance with boto3: the scikit-learn model trained in Citadel is
  * deployed behind an endpoint of two variants weighted 1:3 whose containers have no network;
- * predictions match the model's own; traffic follows the weights; a killed container is replaced;
+ * predictions match the model's own; traffic follows the weights; every successful call is captured
+ * (DataCaptureConfig at 100 %) into S3 objects sealed under the capture key, written as the
+ * model's role, with no captured data in the audit log; a killed container is replaced;
  * an update switches with no failed call; bad calls get AWS's error shapes and the endpoint keeps
  * serving; a deleted endpoint leaves no container running.
  */
@@ -30,7 +32,7 @@ class EndpointAcceptanceTest {
     @Test
     void deployInvokeRecoverUpdateAndDelete() throws Exception {
         Path work = Files.createTempDirectory("citadel-endpoints-");
-        try (TestServer server = TestServer.start("endpoints.invocation-timeout=5s")) {
+        try (TestServer server = TestServer.start("endpoints.invocation-timeout=5s", "endpoints.capture-flush=1s")) {
             String image = TrainerPush.push(server, work, "sklearn-serve");
             phase(server, "boto3_training.py", "setup", image);
             JsonNode trained = phase(server, "boto3_endpoints.py", "train", image);
@@ -44,6 +46,10 @@ class EndpointAcceptanceTest {
             assertThat(deployed.path("bad_model").asText()).isEqualTo("ValidationException");
             assertThat(deployed.path("bad_config").asText()).isEqualTo("ValidationException");
             assertThat(deployed.path("listed").toString()).isEqualTo("[\"hangs\",\"logistic\"]");
+            String captureKey = deployed.path("capture_key").asText();
+            assertThat(deployed.path("capture").toString()).isEqualTo("{\"EnableCapture\":true,\"CaptureStatus\":\"Started\","
+                    + "\"CurrentSamplingPercentage\":100,\"DestinationS3Uri\":\"" + deployed.path("capture_uri").asText()
+                    + "\",\"KmsKeyId\":\"" + captureKey + "\"}");
 
             JsonNode invoked = phase(server, "boto3_endpoints.py", "invoke", artifacts);
             assertThat(invoked.path("predictions")).isEqualTo(invoked.path("expected"));
@@ -60,6 +66,29 @@ class EndpointAcceptanceTest {
             assertThat(invoked.path("hanging").asText()).isEqualTo("ModelError");
             assertThat(invoked.path("hanging_seconds").asDouble()).isBetween(4.0, 7.9);
             assertThat(invoked.path("still_serving").asText()).isIn("0", "1", "0.0", "1.0");
+
+            JsonNode captured = phase(server, "boto3_endpoints.py", "captures");
+            assertThat(captured.path("records").asInt()).as("the 404 successful calls, no failed one").isEqualTo(404);
+            assertThat(captured.path("distinct_event_ids").asInt()).isEqualTo(404);
+            assertThat(captured.path("layout").toString()).as("<prefix>/<endpoint>/<variant>/yyyy/MM/dd/HH/mm-ss-SSS-<uuid>.jsonl")
+                    .isEqualTo("[true]");
+            assertThat(captured.path("variants").toString()).isEqualTo("[\"A\",\"B\"]");
+            assertThat(captured.path("sse").toString()).as("sealed under the capture key").isEqualTo("[[\"aws:kms\",\"" + captureKey + "\"]]");
+            assertThat(captured.path("event_versions").toString()).isEqualTo("[\"0\"]");
+            assertThat(captured.path("first_count").asInt()).isEqualTo(1);
+            assertThat(captured.path("first_input").toString()).isEqualTo("[\"text/csv\",\"INPUT\",\"CSV\",true]");
+            assertThat(captured.path("first_output").toString()).isEqualTo("[\"OUTPUT\",\"CSV\"]");
+            assertThat(captured.path("first_predictions")).isEqualTo(invoked.path("predictions"));
+            assertThat(captured.path("first_time").asText()).matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z");
+            assertThat(captured.path("json_records").toString()).isEqualTo("[[\"JSON\",50,\"JSON\"]]");
+            assertThat(captured.path("describe")).isEqualTo(deployed.path("capture"));
+            String audit = Files.readString(server.dataDir().resolve("audit/events.jsonl"));
+            assertThat(audit).as("no captured data in the audit log").doesNotContain(captured.path("sample_row").asText());
+            long captureWrites = audit.lines().map(EndpointAcceptanceTest::json).filter(e -> e.path("eventName").asText().equals("PutObject")
+                    && e.path("requestParameters").path("Key").asText().startsWith("capture/logistic/")
+                    && e.path("userIdentity").path("arn").asText().endsWith(":assumed-role/CitadelSageMakerRole/SageMaker")
+                    && !e.has("errorCode")).count();
+            assertThat(captureWrites).as("captures are written as the model's role").isPositive();
 
             JsonNode transformed = phase(server, "boto3_endpoints.py", "transform", artifacts);
             assertThat(transformed.path("status").toString()).isEqualTo("[\"Completed\",\"\"]");
@@ -109,6 +138,14 @@ class EndpointAcceptanceTest {
             try (var files = Files.walk(work)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
+        }
+    }
+
+    private static JsonNode json(String line) {
+        try {
+            return JSON.readTree(line);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

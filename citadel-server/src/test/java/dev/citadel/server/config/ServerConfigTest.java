@@ -110,6 +110,20 @@ class ServerConfigTest {
     }
 
     @Test
+    void dataCaptureSettingsHaveDefaultsMapAndAreBounded() {
+        ServerConfig.JobSettings defaults = ServerConfig.from(Settings.defaults()).jobs();
+        assertThat(defaults.captureFlush()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(defaults.captureBufferBytes()).isEqualTo(64L << 20);
+        ServerConfig.JobSettings set = ServerConfig.from(Settings.defaults().with("endpoints.capture-flush=2s")
+                .with("endpoints.capture-buffer-bytes=1048576")).jobs();
+        assertThat(set.captureFlush()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(set.captureBufferBytes()).isEqualTo(1L << 20);
+        assertRefused("endpoints.capture-flush=0s", "endpoints.capture-flush must be between");
+        assertRefused("endpoints.capture-flush=1h", "endpoints.capture-flush must be between");
+        assertRefused("endpoints.capture-buffer-bytes=1000", "endpoints.capture-buffer-bytes must be between");
+    }
+
+    @Test
     void theBlobStoreIsLocalByDefault() {
         assertThat(ServerConfig.from(Settings.defaults()).blobStore()).isEqualTo(new BlobStoreConfig.Local());
     }

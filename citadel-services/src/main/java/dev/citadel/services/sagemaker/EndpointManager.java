@@ -40,43 +40,64 @@ import org.slf4j.LoggerFactory;
  * that ends or stops answering is replaced; an update starts the new configuration's containers
  * and moves traffic only once all are healthy, then lets the old ones finish what they serve;
  * a deletion stops everything. At start every endpoint the store holds is deployed again.
+ *
+ * <p>Deployments and replacements run on threads of their own. Each is counted while it may
+ * create volumes or start containers, and checks {@link #close}'s flag before it creates a volume,
+ * before and after it starts a container and while it waits for one to become healthy; once the
+ * flag is up it removes what it made and gives up, leaving the endpoint's status for the next
+ * start to deploy again. {@link #close} waits (at most {@link #CLOSE_WAIT}) for those under way to
+ * finish or give up, then stops every container left, serving or draining after an update, so
+ * that nothing (a container, its mounted volume) outlives the manager.
  */
 final class EndpointManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EndpointManager.class);
     private static final long GIB = 1L << 30;
+    /** How long {@link #close} waits for deployments under way to finish or give up. */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
 
     /** Serving limits: processes, output kept per container, the time a container has to become healthy, its volume. */
     record Limits(int pids, long outputBytes, Duration startup, int volumeGb, Duration invocationTimeout) {
+    }
+
+    /** What a deployment under way throws once {@link #close} has begun: it stops, having removed what it made. */
+    static final class Closing extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        Closing() {
+            super("endpoints are stopping: Citadel is shutting down");
+        }
     }
 
     /** One serving container. */
     record Instance(String runId, Execution execution, ContainerHttp http, AtomicInteger inFlight, Sandbox.OutputSink sink) {
     }
 
-    /** A variant as it serves: its model, weight and containers. */
+    /** A variant as it serves: its model, weight, containers and where its captures go (when its configuration captures). */
     static final class Variant {
         final String name;
         final String model;
         final String instanceType;
         final int count;
         final double weight;
+        final Optional<DataCapture.Target> capture;
         final List<Instance> instances = new CopyOnWriteArrayList<>();
         final AtomicInteger next = new AtomicInteger();
         /** The endpoint config's KmsKeyId, which the instances' volumes are encrypted under, and the endpoint's ARN. */
         Optional<String> volumeKmsKey = Optional.empty();
         String endpointArn = "";
 
-        Variant(String name, String model, String instanceType, int count, double weight) {
+        Variant(String name, String model, String instanceType, int count, double weight, Optional<DataCapture.Target> capture) {
             this.name = name;
             this.model = model;
             this.instanceType = instanceType;
             this.count = count;
             this.weight = weight;
+            this.capture = capture;
         }
     }
 
-    /** A deployment: one endpoint configuration's variants, all started. */
-    record Deployment(String configName, List<Variant> variants) {
+    /** A deployment: one endpoint configuration's variants, all started, and its DataCaptureConfig. */
+    record Deployment(String configName, List<Variant> variants, Optional<CaptureConfig> capture) {
     }
 
     private final Resources resources;
@@ -88,14 +109,20 @@ final class EndpointManager implements AutoCloseable {
     private final JobRunner.LogSink logs;
     private final Limits limits;
     private final Supplier<String> registryHost;
+    private final DataCapture capture;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Deployment> live = new ConcurrentHashMap<>();
+    /** Deployments an update replaced, finishing the calls they serve before they stop. */
+    private final java.util.Set<Deployment> draining = ConcurrentHashMap.newKeySet();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    // guards closed's rise against inFlight and the hand-over of deployments to live
+    private final Object lifecycle = new Object();
+    private int inFlight;
     private volatile boolean closed;
     private Thread monitor;
 
     EndpointManager(Resources resources, Sandbox sandbox, JobImages images, ExecutionRoles roles, JobData.Invoker invoker, InstanceTypes types,
-            JobRunner.LogSink logs, Limits limits, Supplier<String> registryHost) {
+            JobRunner.LogSink logs, Limits limits, Supplier<String> registryHost, DataCapture capture) {
         this.resources = resources;
         this.sandbox = sandbox;
         this.images = images;
@@ -105,6 +132,7 @@ final class EndpointManager implements AutoCloseable {
         this.logs = logs;
         this.limits = limits;
         this.registryHost = registryHost;
+        this.capture = capture;
     }
 
     static String key(String account, String name) {
@@ -134,36 +162,65 @@ final class EndpointManager implements AutoCloseable {
 
     /** Starts the configuration's containers and, when all are healthy, serves them; the endpoint leaves {@code from} for InService or Failed. */
     void deploy(String account, String endpoint, String configName, String from) {
-        synchronized (lock(account, endpoint)) {
-            Deployment next;
-            try {
-                next = start(account, endpoint, configName);
-            } catch (IOException | RuntimeException e) {
-                String reason = e instanceof AwsException a ? a.getMessage() : "InternalServerError: the endpoint's containers could not be "
-                        + "started" + (e instanceof dev.citadel.services.sandbox.SandboxException ? ": " + e.getMessage() : ".");
-                if (!(e instanceof AwsException)) {
-                    LOG.error("endpoint {} of {}: deployment failed", endpoint, account, e);
-                } else {
-                    LOG.warn("endpoint {} of {}: deployment of {} failed: {}", endpoint, account, configName, reason);
-                }
-                boolean update = from.equals("Updating");
-                resources.change(account, Kind.ENDPOINT, endpoint, r -> r.status().equals(from) ? r.with(update ? "InService" : "Failed",
-                        Optional.of(Jobs.truncate(reason, 1024)), update ? bodyWith(r, Optional.empty()) : r.bodySealed(),
-                        resources.clock.instant()) : null);
+        if (!begin()) {
+            LOG.info("endpoint {} of {}: not deployed, endpoints are stopping", endpoint, account);
+            return;
+        }
+        try {
+            synchronized (lock(account, endpoint)) {
+                deployLocked(account, endpoint, configName, from);
+            }
+        } finally {
+            end();
+        }
+    }
+
+    private void deployLocked(String account, String endpoint, String configName, String from) {
+        Deployment next;
+        try {
+            next = start(account, endpoint, configName);
+        } catch (IOException | RuntimeException e) {
+            if (closed) {
+                // not the endpoint's fault: its status stays, and the next start deploys it again
+                LOG.info("endpoint {} of {}: deployment of {} stopped, endpoints are stopping", endpoint, account, configName);
                 return;
             }
-            Deployment previous = live.put(key(account, endpoint), next);
-            LOG.info("endpoint {} of {}: {} serves", endpoint, account, configName);
-            Optional<Resource> moved = resources.change(account, Kind.ENDPOINT, endpoint, r -> r.status().equals(from)
-                    ? r.with("InService", Optional.empty(), bodyWith(r, Optional.of(configName)), resources.clock.instant()) : null);
-            if (moved.isEmpty()) {
-                // deleted meanwhile: nothing may keep running
-                live.remove(key(account, endpoint), next);
-                stopAll(next);
+            String reason = e instanceof AwsException a ? a.getMessage() : "InternalServerError: the endpoint's containers could not be "
+                    + "started" + (e instanceof dev.citadel.services.sandbox.SandboxException ? ": " + e.getMessage() : ".");
+            if (!(e instanceof AwsException)) {
+                LOG.error("endpoint {} of {}: deployment failed", endpoint, account, e);
+            } else {
+                LOG.warn("endpoint {} of {}: deployment of {} failed: {}", endpoint, account, configName, reason);
             }
-            if (previous != null) {
-                drainAndStop(previous);
+            boolean update = from.equals("Updating");
+            resources.change(account, Kind.ENDPOINT, endpoint, r -> r.status().equals(from) ? r.with(update ? "InService" : "Failed",
+                    Optional.of(Jobs.truncate(reason, 1024)), update ? bodyWith(r, Optional.empty()) : r.bodySealed(),
+                    resources.clock.instant()) : null);
+            return;
+        }
+        Deployment previous = null;
+        boolean handedOver;
+        synchronized (lifecycle) {
+            handedOver = !closed;
+            if (handedOver) {
+                previous = live.put(key(account, endpoint), next);
             }
+        }
+        if (!handedOver) {
+            LOG.info("endpoint {} of {}: deployment of {} stopped, endpoints are stopping", endpoint, account, configName);
+            stopAll(next);
+            return;
+        }
+        LOG.info("endpoint {} of {}: {} serves", endpoint, account, configName);
+        Optional<Resource> moved = resources.change(account, Kind.ENDPOINT, endpoint, r -> r.status().equals(from)
+                ? r.with("InService", Optional.empty(), bodyWith(r, Optional.of(configName)), resources.clock.instant()) : null);
+        if (moved.isEmpty()) {
+            // deleted meanwhile: nothing may keep running
+            live.remove(key(account, endpoint), next);
+            stopAll(next);
+        }
+        if (previous != null) {
+            drainAndStop(previous);
         }
     }
 
@@ -182,6 +239,7 @@ final class EndpointManager implements AutoCloseable {
             if (d != null) {
                 stopAll(d);
             }
+            capture.flush(account, endpoint);
             resources.delete(account, Kind.ENDPOINT, endpoint);
             locks.remove(key(account, endpoint));
         }
@@ -195,12 +253,17 @@ final class EndpointManager implements AutoCloseable {
         Resource config = resources.find(account, Kind.ENDPOINT_CONFIG, configName).orElseThrow(() -> new AwsException("ClientError", 400,
                 "ClientError: the endpoint configuration " + configName + " no longer exists."));
         ObjectNode body = resources.body(config);
+        Optional<CaptureConfig> captureConfig = CaptureConfig.of(body);
         List<Variant> variants = new ArrayList<>();
-        Deployment d = new Deployment(configName, variants);
+        Deployment d = new Deployment(configName, variants, captureConfig);
         try {
             for (JsonNode v : body.path("ProductionVariants")) {
-                Variant variant = new Variant(v.path("VariantName").asText(), v.path("ModelName").asText(), v.path("InstanceType").asText(),
-                        v.path("InitialInstanceCount").asInt(1), v.path("InitialVariantWeight").asDouble(1.0));
+                String name = v.path("VariantName").asText();
+                String model = v.path("ModelName").asText();
+                Optional<DataCapture.Target> target = captureConfig.flatMap(c -> resources.find(account, Kind.MODEL, model)
+                        .map(m -> new DataCapture.Target(account, endpoint, name, resources.body(m).path("ExecutionRoleArn").asText(), c)));
+                Variant variant = new Variant(name, model, v.path("InstanceType").asText(), v.path("InitialInstanceCount").asInt(1),
+                        v.path("InitialVariantWeight").asDouble(1.0), target);
                 variant.volumeKmsKey = body.path("KmsKeyId").isTextual() ? Optional.of(body.path("KmsKeyId").asText()) : Optional.empty();
                 variant.endpointArn = resources.find(account, Kind.ENDPOINT, endpoint).map(Resource::arn).orElse(endpoint);
                 variants.add(variant);
@@ -233,6 +296,18 @@ final class EndpointManager implements AutoCloseable {
      */
     Instance startServing(String account, String modelName, String instanceType, Map<String, String> extraEnvironment, String logGroup,
             String streamPrefix, Optional<String> volumeKmsKey, String volumeOf) throws IOException {
+        if (!begin()) {
+            throw new Closing();
+        }
+        try {
+            return startServingCounted(account, modelName, instanceType, extraEnvironment, logGroup, streamPrefix, volumeKmsKey, volumeOf);
+        } finally {
+            end();
+        }
+    }
+
+    private Instance startServingCounted(String account, String modelName, String instanceType, Map<String, String> extraEnvironment,
+            String logGroup, String streamPrefix, Optional<String> volumeKmsKey, String volumeOf) throws IOException {
         Resource model = resources.find(account, Kind.MODEL, modelName).orElseThrow(() -> new AwsException("ClientError", 400,
                 "ClientError: the model " + modelName + " no longer exists."));
         ObjectNode m = resources.body(model);
@@ -250,6 +325,9 @@ final class EndpointManager implements AutoCloseable {
         String runId = "ep-" + HexFormat.of().formatHex(bytes(10));
         boolean started = false;
         try {
+            if (closed) {
+                throw new Closing();
+            }
             byte[] key = data.volumeKey(session, volumeKmsKey, volumeOf);
             Path volume;
             try {
@@ -277,7 +355,14 @@ final class EndpointManager implements AutoCloseable {
                     (dir, tag) -> images.writeLayout(imageAccount, repository, digest, dir, tag));
             ContainerSpec spec = ServingContainer.spec(image, env, modelDir, profile, limits.pids(), limits.outputBytes());
             Sandbox.OutputSink sink = logs.open(account, logGroup, streamPrefix + runId);
+            if (closed) {
+                throw new Closing();
+            }
             Execution execution = sandbox.start(runId, spec, sink);
+            if (closed) {
+                // close() may have swept the containers already: this one is removed here (finally)
+                throw new Closing();
+            }
             LOG.info("serving container {} of model {} started", runId, modelName);
             Instance instance = new Instance(runId, execution, ServingContainer.http(execution), new AtomicInteger(), sink);
             started = true;
@@ -294,6 +379,9 @@ final class EndpointManager implements AutoCloseable {
         Instant begun = Instant.now();
         Instant deadline = begun.plus(limits.startup());
         while (Instant.now().isBefore(deadline)) {
+            if (closed) {
+                throw new Closing();
+            }
             if (instance.execution().exit().isDone()) {
                 throw new AwsException("ClientError", 400, "ClientError: a serving container exited (code "
                         + instance.execution().exit().join().code() + ") before it answered GET /ping; see its log.");
@@ -372,13 +460,16 @@ final class EndpointManager implements AutoCloseable {
 
     /** Takes a failed container out of its variant and starts another in its place. */
     private void replace(String account, String endpoint, Deployment d, Variant v, Instance failed, String why) {
-        LOG.warn("endpoint {} of {}: a container of variant {} {}; replacing it", endpoint, account, v.name, why);
-        v.instances.remove(failed);
-        stop(failed);
-        if (closed || live.get(key(account, endpoint)) != d) {
+        if (!begin()) {
             return;
         }
         try {
+            LOG.warn("endpoint {} of {}: a container of variant {} {}; replacing it", endpoint, account, v.name, why);
+            v.instances.remove(failed);
+            stop(failed);
+            if (live.get(key(account, endpoint)) != d) {
+                return;
+            }
             Instance fresh = startInstance(account, endpoint, v);
             try {
                 awaitHealthy(fresh);
@@ -386,21 +477,30 @@ final class EndpointManager implements AutoCloseable {
                 stop(fresh);
                 throw e;
             }
-            if (live.get(key(account, endpoint)) == d) {
-                v.instances.add(fresh);
-            } else {
+            boolean serves;
+            synchronized (lifecycle) {
+                serves = !closed && live.get(key(account, endpoint)) == d;
+                if (serves) {
+                    v.instances.add(fresh);
+                }
+            }
+            if (!serves) {
                 stop(fresh);
             }
+        } catch (Closing e) {
+            LOG.info("endpoint {} of {}: replacement stopped, endpoints are stopping", endpoint, account);
         } catch (IOException | RuntimeException e) {
             LOG.error("endpoint {} of {}: the replacement container failed; the variant has {} of {} containers", endpoint, account,
                     v.instances.size(), v.count, e);
+        } finally {
+            end();
         }
     }
 
     // ---- invocations ----
 
-    /** What an invocation gives back: the container's answer and the variant that served it. */
-    record Answer(ContainerHttp.Response response, String variant) {
+    /** What an invocation gives back: the container's answer, the variant that served it and where that variant's captures go. */
+    record Answer(ContainerHttp.Response response, String variant, Optional<DataCapture.Target> capture) {
     }
 
     /**
@@ -422,7 +522,7 @@ final class EndpointManager implements AutoCloseable {
         instance.inFlight().incrementAndGet();
         try {
             ContainerHttp.Response r = instance.http().exchange(request, limits.invocationTimeout(), maxResponseBytes);
-            return new Answer(r, variant.name);
+            return new Answer(r, variant.name, variant.capture);
         } catch (HttpTimeoutException e) {
             throw new AwsException("ModelError", 424, "Received server error (0) from primary with message \"Your invocation timed out "
                     + "while waiting for a response from container primary. Review the latency metrics for each container, resolve the "
@@ -460,6 +560,7 @@ final class EndpointManager implements AutoCloseable {
     // ---- stopping ----
 
     private void drainAndStop(Deployment d) {
+        draining.add(d);
         Thread.ofPlatform().daemon().start(() -> {
             Instant deadline = Instant.now().plus(limits.invocationTimeout()).plusSeconds(5);
             for (Variant v : d.variants()) {
@@ -475,6 +576,7 @@ final class EndpointManager implements AutoCloseable {
                 }
             }
             stopAll(d);
+            draining.remove(d);
         });
     }
 
@@ -516,15 +618,58 @@ final class EndpointManager implements AutoCloseable {
         return b;
     }
 
+    /** Counts an operation that may create volumes or start containers; false once {@link #close} has begun. */
+    private boolean begin() {
+        synchronized (lifecycle) {
+            if (closed) {
+                return false;
+            }
+            inFlight++;
+            return true;
+        }
+    }
+
+    private void end() {
+        synchronized (lifecycle) {
+            inFlight--;
+            lifecycle.notifyAll();
+        }
+    }
+
+    /**
+     * Stops everything: no deployment starts any more, those under way get {@link #CLOSE_WAIT} to
+     * finish or give up (each removes what it made), then every serving container is stopped.
+     */
     @Override
     public void close() {
-        closed = true;
+        synchronized (lifecycle) {
+            closed = true;
+            long deadline = System.nanoTime() + CLOSE_WAIT.toNanos();
+            long left;
+            try {
+                while (inFlight > 0 && (left = deadline - System.nanoTime()) > 0) {
+                    java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(lifecycle, left);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (inFlight > 0) {
+                LOG.warn("{} endpoint deployments still under way after {} s; each removes what it started when it sees the shutdown",
+                        inFlight, CLOSE_WAIT.toSeconds());
+            }
+        }
         if (monitor != null) {
             monitor.interrupt();
         }
-        for (Deployment d : live.values()) {
+        List<Deployment> all;
+        synchronized (lifecycle) {
+            all = new ArrayList<>(live.values());
+            live.clear();
+        }
+        // replaced ones still draining stop now too (stopping twice is harmless)
+        all.addAll(draining);
+        for (Deployment d : all) {
             stopAll(d);
         }
-        live.clear();
     }
 }

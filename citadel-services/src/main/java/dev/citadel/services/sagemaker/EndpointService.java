@@ -27,7 +27,7 @@ import java.util.Optional;
  * SageMaker's endpoints (CreateEndpoint, DescribeEndpoint, ListEndpoints, UpdateEndpoint,
  * DeleteEndpoint) and SageMaker Runtime's InvokeEndpoint (restJson1, {@code POST
  * /endpoints/{name}/invocations}). The state lives in the store; {@link EndpointManager} runs the
- * containers.
+ * containers; {@link DataCapture} records the invocations an endpoint's DataCaptureConfig samples.
  */
 final class EndpointService {
     /** SageMaker Runtime: signed as {@code sagemaker}, REST routes, SageMaker's actions and event source. */
@@ -38,10 +38,12 @@ final class EndpointService {
 
     private final Resources resources;
     private final EndpointManager manager;
+    private final DataCapture capture;
 
-    EndpointService(Resources resources, EndpointManager manager) {
+    EndpointService(Resources resources, EndpointManager manager, DataCapture capture) {
         this.resources = resources;
         this.manager = manager;
+        this.capture = capture;
     }
 
     List<Operation> operations() {
@@ -160,6 +162,9 @@ final class EndpointService {
                 out.remove("ProductionVariants");
             }
         }
+        Optional<CaptureConfig> captureConfig = d.isPresent() ? d.get().capture() : resources.find(account, Kind.ENDPOINT_CONFIG,
+                body.path("EndpointConfigName").asText()).flatMap(c -> CaptureConfig.of(resources.body(c)));
+        captureConfig.ifPresent(c -> out.set("DataCaptureConfig", c.summary(d.isPresent())));
         out.put("EndpointStatus", r.status());
         r.failureReason().ifPresent(f -> out.put("FailureReason", f));
         out.put("CreationTime", SageMakerService.seconds(r.createdAt()));
@@ -192,6 +197,13 @@ final class EndpointService {
         String accept = header(in, "Accept").orElse("*/*");
         Optional<String> custom = header(in, "CustomAttributes");
         Optional<String> target = header(in, "TargetVariant");
+        Optional<String> inferenceId = header(in, "InferenceId");
+        if (inferenceId.isPresent() && (inferenceId.get().isEmpty() || inferenceId.get().length() > 64
+                || inferenceId.get().charAt(0) == ' ')) {
+            throw new AwsException("ValidationError", 400, "1 validation error detected: Value at 'inferenceId' failed to satisfy constraint: "
+                    + "Member must have length less than or equal to 64 and start with a character that is not white space.");
+        }
+        java.time.Instant at = resources.clock.instant();
         if (in.has("TargetModel") || in.has("TargetContainerHostname") || in.has("EnableExplanations") || in.has("SessionId")) {
             throw new AwsException("ValidationError", 400, "TargetModel, TargetContainerHostname, EnableExplanations and SessionId are not "
                     + "supported: an endpoint's variants each serve one model in one container.");
@@ -221,6 +233,9 @@ final class EndpointService {
         String type = response.headers().getOrDefault("content-type", "application/json");
         if (!HEADER_VALUE.matcher(type).matches()) {
             type = "application/octet-stream";
+        }
+        if (answer.capture().isPresent()) {
+            capture.offer(answer.capture().get(), new DataCapture.Exchange(contentType, body, type, response.body(), inferenceId, at));
         }
         ObjectNode result = JsonNodeFactory.instance.objectNode();
         result.set(S3Routes.ENCODED, new POJONode(new EncodedResponse(200, type, out, response.body())));

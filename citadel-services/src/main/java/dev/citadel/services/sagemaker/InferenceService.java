@@ -35,6 +35,7 @@ final class InferenceService {
     static final Pattern NAME = Pattern.compile("[a-zA-Z0-9]([\\-a-zA-Z0-9]*[a-zA-Z0-9])?");
     private static final Pattern VARIANT = Pattern.compile("[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}");
     private static final Pattern ENV_KEY = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]{0,1023}");
+    private static final Pattern CONTENT_TYPE = Pattern.compile("[a-zA-Z0-9](-*[a-zA-Z0-9])*/[a-zA-Z0-9](-*[a-zA-Z0-9.])*");
     private static final String NOT_FOUND_MODEL = "Could not find model \"%s\".";
 
     private final Resources resources;
@@ -270,6 +271,9 @@ final class InferenceService {
         if (!capture.isObject()) {
             throw JobRequests.invalid("DataCaptureConfig must be a structure.");
         }
+        if (capture.has("EnableCapture") && !capture.path("EnableCapture").isBoolean()) {
+            throw JobRequests.invalid("DataCaptureConfig.EnableCapture must be a boolean.");
+        }
         JsonNode pct = capture.path("InitialSamplingPercentage");
         if (!pct.isIntegralNumber() || pct.asInt() < 0 || pct.asInt() > 100) {
             throw JobRequests.invalid("DataCaptureConfig.InitialSamplingPercentage must be between 0 and 100.");
@@ -279,16 +283,40 @@ final class InferenceService {
             throw JobRequests.invalid("DataCaptureConfig.DestinationS3Uri must be an s3:// URI.");
         }
         JsonNode options = capture.path("CaptureOptions");
-        if (!options.isArray() || options.isEmpty() || options.size() > 2) {
-            throw JobRequests.invalid("DataCaptureConfig.CaptureOptions must list 1 or 2 capture modes.");
+        if (!options.isArray() || options.isEmpty() || options.size() > 32) {
+            throw JobRequests.invalid("DataCaptureConfig.CaptureOptions must list 1 to 32 capture modes.");
         }
         for (JsonNode o : options) {
             String mode = o.path("CaptureMode").asText("");
-            if (!mode.equals("Input") && !mode.equals("Output")) {
-                throw JobRequests.invalid("CaptureMode must be Input or Output.");
+            if (!mode.equals("Input") && !mode.equals("Output") && !mode.equals("InputAndOutput")) {
+                throw JobRequests.invalid("CaptureMode must be Input, Output or InputAndOutput.");
             }
         }
-        if (capture.path("KmsKeyId").isTextual()) {
+        JsonNode header = capture.path("CaptureContentTypeHeader");
+        if (!header.isMissingNode()) {
+            if (!header.isObject()) {
+                throw JobRequests.invalid("DataCaptureConfig.CaptureContentTypeHeader must be a structure.");
+            }
+            for (String member : List.of("CsvContentTypes", "JsonContentTypes")) {
+                JsonNode types = header.path(member);
+                if (types.isMissingNode()) {
+                    continue;
+                }
+                if (!types.isArray() || types.isEmpty() || types.size() > 10) {
+                    throw JobRequests.invalid("CaptureContentTypeHeader." + member + " must list 1 to 10 content types.");
+                }
+                for (JsonNode t : types) {
+                    if (!t.isTextual() || t.asText().length() > 256 || !CONTENT_TYPE.matcher(t.asText()).matches()) {
+                        throw JobRequests.invalid("CaptureContentTypeHeader." + member + " holds a value that is not a content type "
+                                + "such as text/csv.");
+                    }
+                }
+            }
+        }
+        if (capture.has("KmsKeyId")) {
+            if (!capture.path("KmsKeyId").isTextual()) {
+                throw JobRequests.invalid("DataCaptureConfig.KmsKeyId must be a string.");
+            }
             requireKey(account, capture.path("KmsKeyId").asText(), "DataCaptureConfig.KmsKeyId");
         }
     }

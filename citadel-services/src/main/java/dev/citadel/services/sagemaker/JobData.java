@@ -136,18 +136,30 @@ public final class JobData {
 
     /** Stores {@code file} as an object, sealed under {@code kmsKeyId} when one is given (else the bucket's default). */
     void upload(Principal role, String bucket, String key, Path file, Optional<String> kmsKeyId, String contentType) throws IOException {
+        ObjectNode in = putRequest(bucket, key, Files.size(file), kmsKeyId, contentType);
+        try (InputStream body = Files.newInputStream(file)) {
+            in.set(S3Routes.BODY, new POJONode(body));
+            invoker.invoke(role, "s3", "PutObject", in);
+        }
+    }
+
+    /** Stores {@code body} as an object, sealed under {@code kmsKeyId} when one is given (else the bucket's default). */
+    void put(Principal role, String bucket, String key, byte[] body, Optional<String> kmsKeyId, String contentType) {
+        ObjectNode in = putRequest(bucket, key, body.length, kmsKeyId, contentType);
+        in.set(S3Routes.BODY, new POJONode(body));
+        invoker.invoke(role, "s3", "PutObject", in);
+    }
+
+    private static ObjectNode putRequest(String bucket, String key, long length, Optional<String> kmsKeyId, String contentType) {
         ObjectNode in = request(bucket, key);
         ObjectNode h = (ObjectNode) in.get("headers");
-        h.put("content-length", Long.toString(Files.size(file)));
+        h.put("content-length", Long.toString(length));
         h.put("content-type", contentType);
         kmsKeyId.ifPresent(k -> {
             h.put("x-amz-server-side-encryption", "aws:kms");
             h.put("x-amz-server-side-encryption-aws-kms-key-id", k);
         });
-        try (InputStream body = Files.newInputStream(file)) {
-            in.set(S3Routes.BODY, new POJONode(body));
-            invoker.invoke(role, "s3", "PutObject", in);
-        }
+        return in;
     }
 
     /**

@@ -20,8 +20,17 @@ import java.util.function.Supplier;
  */
 public final class SageMakerJobs implements AutoCloseable {
     private final SageMakerService service;
-    /** Endpoints: how long an invocation may take, how long a new container has to become healthy, each container's volume. */
-    public record Serving(Duration invocationTimeout, Duration startupTimeout, int volumeGb) {
+    /**
+     * Endpoints: how long an invocation may take, how long a new container has to become healthy,
+     * each container's volume; how often data captures are written and how many bytes of them may
+     * wait in memory.
+     */
+    public record Serving(Duration invocationTimeout, Duration startupTimeout, int volumeGb, Duration captureFlush, long captureBufferBytes) {
+        public Serving {
+            java.util.Objects.requireNonNull(invocationTimeout, "invocationTimeout is null");
+            java.util.Objects.requireNonNull(startupTimeout, "startupTimeout is null");
+            java.util.Objects.requireNonNull(captureFlush, "captureFlush is null");
+        }
     }
 
     /** SageMaker Runtime (InvokeEndpoint): its own REST service, signed as sagemaker. */
@@ -29,6 +38,7 @@ public final class SageMakerJobs implements AutoCloseable {
     private final JobRunner runner;
     private final Sandbox sandbox;
     private final EndpointManager endpoints;
+    private final DataCapture capture;
     private final InferenceService inference;
     private final EndpointService endpointApi;
     private final AlgorithmService algorithms;
@@ -48,14 +58,16 @@ public final class SageMakerJobs implements AutoCloseable {
         JobRequests requests = new JobRequests(types, maxVolumeGb);
         JobImages images = new JobImages(ecr);
         Resources resources = new Resources(store, sealer, clock);
+        this.capture = DataCapture.asExecutionRoles(roles, new JobData(invoker), new DataCapture.Limits(serving.captureFlush(),
+                serving.captureBufferBytes()));
         this.endpoints = new EndpointManager(resources, sandbox, images, roles, invoker, types, logs, new EndpointManager.Limits(limits.pids(),
-                limits.outputBytes(), serving.startupTimeout(), serving.volumeGb(), serving.invocationTimeout()), registryHost);
+                limits.outputBytes(), serving.startupTimeout(), serving.volumeGb(), serving.invocationTimeout()), registryHost, capture);
         this.runner = new JobRunner(jobs, store, sandbox, images, roles, invoker, requests, types, logs, limits, registryHost, endpoints);
         this.service = new SageMakerService(jobs, store, keys, images, roles, requests, region, runner::wake, resources, types);
         this.algorithms = new AlgorithmService(resources, service, images, roles, types, requests);
         service.algorithms(algorithms);
         this.inference = new InferenceService(resources, keys, images, roles, types);
-        this.endpointApi = new EndpointService(resources, endpoints);
+        this.endpointApi = new EndpointService(resources, endpoints, capture);
     }
 
     public List<Operation> operations() {
@@ -74,6 +86,7 @@ public final class SageMakerJobs implements AutoCloseable {
     /** Reaps what a previous process left and starts the scheduler. */
     public void start() {
         runner.start();
+        capture.start();
         endpoints.start();
         algorithms.start();
     }
@@ -82,6 +95,8 @@ public final class SageMakerJobs implements AutoCloseable {
     public void close() {
         algorithms.close();
         endpoints.close();
+        // after the endpoints: no invocation adds captures any more, and what is buffered is written
+        capture.close();
         runner.close();
         sandbox.close();
     }
