@@ -251,4 +251,81 @@ elif phase == "ends":
     d = wait("volume-key-refused")
     R["volume-key-refused"] = [d["TrainingJobStatus"], d.get("FailureReason", "")]
 
+elif phase == "algorithm":
+    key = key_arn()
+    s3.put_object(Bucket=BUCKET, Key="validation/features.csv", Body="".join("%.6f,%.6f\n" % (x1, x2) for _, x1, x2 in rows(50, 3)).encode())
+    channel = training_request("x", image)["InputDataConfig"]
+    training_spec = {
+        "TrainingImage": image,
+        "SupportedHyperParameters": [
+            {"Name": "mode", "Type": "Categorical", "DefaultValue": "train",
+             "Range": {"CategoricalParameterRangeSpecification": {"Values": ["train", "fail", "sleep"]}}},
+            {"Name": "C", "Type": "Continuous", "DefaultValue": "10",
+             "Range": {"ContinuousParameterRangeSpecification": {"MinValue": "0.001", "MaxValue": "1000"}}}],
+        "SupportedTrainingInstanceTypes": ["ml.m5.large"],
+        "TrainingChannels": [{"Name": "train", "IsRequired": True, "SupportedContentTypes": ["text/csv"],
+                              "SupportedCompressionTypes": ["None", "Gzip"], "SupportedInputModes": ["File"]}],
+        "MetricDefinitions": [{"Name": "train:accuracy", "Regex": "training accuracy ([0-9.]+)"}]}
+    inference = {"Containers": [{"Image": image}], "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"],
+                 "SupportedTransformInstanceTypes": ["ml.t3.medium"]}
+
+    def definition(mode):
+        return {"TrainingInputMode": "File", "HyperParameters": {"mode": mode}, "InputDataConfig": channel,
+                "OutputDataConfig": {"S3OutputPath": "s3://%s/validation-out" % BUCKET, "KmsKeyId": key},
+                "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
+                "StoppingCondition": {"MaxRuntimeInSeconds": 600}}
+
+    transform = {"TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://%s/validation/" % BUCKET}},
+                                    "ContentType": "text/csv", "SplitType": "Line"},
+                 "TransformOutput": {"S3OutputPath": "s3://%s/validation-transform" % BUCKET, "KmsKeyId": key, "AssembleWith": "Line"},
+                 "TransformResources": {"InstanceType": "ml.t3.medium", "InstanceCount": 1}}
+    R["arn"] = sm.create_algorithm(AlgorithmName="logistic-algo", AlgorithmDescription="logistic regression on two features",
+                                   TrainingSpecification=training_spec, InferenceSpecification=inference, CertifyForMarketplace=True,
+                                   ValidationSpecification={"ValidationRole": ROLE, "ValidationProfiles": [
+                                       {"ProfileName": "small", "TrainingJobDefinition": definition("train"),
+                                        "TransformJobDefinition": transform}]})["AlgorithmArn"]
+    sm.create_algorithm(AlgorithmName="failing-algo", TrainingSpecification=training_spec, ValidationSpecification={
+        "ValidationRole": ROLE, "ValidationProfiles": [{"ProfileName": "small", "TrainingJobDefinition": definition("fail")}]})
+
+    def algo_job(name, algorithm, hyper=None, instance="ml.m5.large"):
+        req = training_request(name, image, key=key)
+        req["AlgorithmSpecification"] = {"AlgorithmName": algorithm, "TrainingInputMode": "File"}
+        req["HyperParameters"] = hyper or {}
+        req["ResourceConfig"]["InstanceType"] = instance
+        return req
+
+    R["too_early"] = code(lambda: sm.create_training_job(**algo_job("too-early", "logistic-algo")))
+    deadline = time.time() + 600
+    for name in ("logistic-algo", "failing-algo"):
+        while sm.describe_algorithm(AlgorithmName=name)["AlgorithmStatus"] in ("Pending", "InProgress") and time.time() < deadline:
+            time.sleep(1)
+    d = sm.describe_algorithm(AlgorithmName="logistic-algo")
+    R["logistic"] = [d["AlgorithmStatus"], d["AlgorithmStatusDetails"]["ValidationStatuses"], d["CertifyForMarketplace"],
+                     d["TrainingSpecification"]["TrainingImageDigest"][:7], d["AlgorithmDescription"]]
+    f = sm.describe_algorithm(AlgorithmName="failing-algo")
+    R["failing"] = [f["AlgorithmStatus"], f["AlgorithmStatusDetails"]["ValidationStatuses"][0]["Status"],
+                    f["AlgorithmStatusDetails"]["ValidationStatuses"][0].get("FailureReason", "")]
+    R["validation_training"] = sorted(j["TrainingJobStatus"] for j in sm.list_training_jobs(NameContains="-val-")["TrainingJobSummaries"])
+    R["validation_transform"] = [j["TransformJobStatus"] for j in sm.list_transform_jobs(NameContains="-val-")["TransformJobSummaries"]]
+    R["validation_models_left"] = [m["ModelName"] for m in sm.list_models(NameContains="-val-")["Models"]]
+    sm.create_training_job(**algo_job("with-algorithm", R["arn"], {"C": "5"}))
+    j = wait("with-algorithm")
+    R["with_algorithm"] = [j["TrainingJobStatus"], j["AlgorithmSpecification"], j["HyperParameters"]]
+    R["out_of_range"] = code(lambda: sm.create_training_job(**algo_job("refused-range", "logistic-algo", {"C": "5000"})))
+    R["undeclared"] = code(lambda: sm.create_training_job(**algo_job("refused-undeclared", "logistic-algo", {"gamma": "1"})))
+    R["instance_type"] = code(lambda: sm.create_training_job(**algo_job("refused-instance", "logistic-algo", instance="ml.t3.medium")))
+    R["failed_algorithm"] = code(lambda: sm.create_training_job(**algo_job("refused-failed", "failing-algo")))
+    R["missing_algorithm"] = code(lambda: sm.create_training_job(**algo_job("refused-missing", "no-such-algo")))
+    bad = dict(training_spec)
+    bad["SupportedHyperParameters"] = [dict(training_spec["SupportedHyperParameters"][1], DefaultValue="0")]
+    R["bad_default"] = code(lambda: sm.create_algorithm(AlgorithmName="bad-default", TrainingSpecification=bad))
+    R["certify_unvalidated"] = code(lambda: sm.create_algorithm(AlgorithmName="unvalidated", TrainingSpecification=training_spec,
+                                                                CertifyForMarketplace=True))
+    R["duplicate"] = code(lambda: sm.create_algorithm(AlgorithmName="logistic-algo", TrainingSpecification=training_spec))
+    R["listed"] = [a["AlgorithmName"] + ":" + a["AlgorithmStatus"] for a in
+                   sm.list_algorithms(SortBy="Name", SortOrder="Ascending")["AlgorithmSummaryList"]]
+    R["refused_jobs"] = [j["TrainingJobName"] for j in sm.list_training_jobs(NameContains="refused-")["TrainingJobSummaries"]]
+    sm.delete_algorithm(AlgorithmName="failing-algo")
+    R["deleted"] = code(lambda: sm.describe_algorithm(AlgorithmName="failing-algo"))
+
 print(json.dumps(R))

@@ -81,6 +81,29 @@ class TrainingJobAcceptanceTest {
             assertThat(ends.path("volume-key-refused").get(1).asText()).startsWith("ClientError: cannot generate the volume's data key under "
                     + "alias/not-for-the-role with the role").contains("is not authorized to perform: kms:GenerateDataKey");
 
+            // Algorithms: validated by their own jobs before use; a job that names one keeps its contract and never shows its image.
+            JsonNode algo = phase(server, "algorithm", image);
+            assertThat(algo.path("too_early").asText()).as("an algorithm still validating").isEqualTo("ValidationException");
+            assertThat(algo.path("logistic").toString()).isEqualTo("[\"Completed\",[{\"Name\":\"small\",\"Status\":\"Completed\"}],true,"
+                    + "\"sha256:\",\"logistic regression on two features\"]");
+            assertThat(algo.path("failing").get(0).asText()).isEqualTo("Failed");
+            assertThat(algo.path("failing").get(1).asText()).isEqualTo("Failed");
+            assertThat(algo.path("failing").get(2).asText()).startsWith("The validation training job failing-algo-val-")
+                    .endsWith("ended Failed: ValueError: the hyperparameter 'mode' asked this job to fail.");
+            assertThat(algo.path("validation_training").toString()).isEqualTo("[\"Completed\",\"Failed\"]");
+            assertThat(algo.path("validation_transform").toString()).isEqualTo("[\"Completed\"]");
+            assertThat(algo.path("validation_models_left").toString()).isEqualTo("[]");
+            assertThat(algo.path("with_algorithm").get(0).asText()).isEqualTo("Completed");
+            assertThat(algo.path("with_algorithm").get(1).path("AlgorithmName").asText()).isEqualTo(algo.path("arn").asText());
+            assertThat(algo.path("with_algorithm").get(1).has("TrainingImage")).as("the algorithm's image is not shown").isFalse();
+            assertThat(algo.path("with_algorithm").get(2).toString()).isEqualTo("{\"C\":\"5\",\"mode\":\"train\"}");
+            for (String field : List.of("out_of_range", "undeclared", "instance_type", "failed_algorithm", "missing_algorithm", "bad_default",
+                    "certify_unvalidated", "duplicate", "deleted")) {
+                assertThat(algo.path(field).asText()).as(field).isEqualTo("ValidationException");
+            }
+            assertThat(algo.path("listed").toString()).isEqualTo("[\"failing-algo:Failed\",\"logistic-algo:Completed\"]");
+            assertThat(algo.path("refused_jobs").toString()).as("a refused request stores nothing").isEqualTo("[]");
+
             // The audit log: every call, the refusals, and the data moved as the role's session on SageMaker's behalf.
             List<JsonNode> events = new ArrayList<>();
             for (String line : Files.readAllLines(server.dataDir().resolve("audit/events.jsonl"))) {
