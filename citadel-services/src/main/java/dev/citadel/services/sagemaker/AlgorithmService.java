@@ -6,26 +6,18 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.citadel.core.AwsException;
 import dev.citadel.metadata.DuplicateKeyException;
-import dev.citadel.metadata.sagemaker.JobRepository;
 import dev.citadel.metadata.sagemaker.ResourceRepository.Kind;
 import dev.citadel.metadata.sagemaker.ResourceRepository.Resource;
 import dev.citadel.pipeline.Operation;
 import dev.citadel.pipeline.RequestContext;
 import dev.citadel.pipeline.spec.ResourceResolver;
 import dev.citadel.services.ecr.JobImages;
-import java.security.SecureRandom;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * SageMaker's algorithms (CreateAlgorithm, DescribeAlgorithm, ListAlgorithms, DeleteAlgorithm):
@@ -39,12 +31,10 @@ import org.slf4j.LoggerFactory;
  * inference specification's first container) runs as the ValidationRole, then {@code Completed}
  * or {@code Failed} with the job's reason. The validation jobs are ordinary jobs of the account
  * (named {@code <algorithm>-val-<random>}), visible with Describe and List; the model a transform
- * validation needs exists only while it runs. A background round every two seconds moves
- * validations on; its state is in the store, so a restart picks them up where they were.
+ * validation needs exists only while it runs ({@link ProductValidation} runs them).
  * Training jobs name the algorithm by AlgorithmName only once it is {@code Completed}.
  */
-final class AlgorithmService implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(AlgorithmService.class);
+final class AlgorithmService {
     private static final Pattern ARN = Pattern.compile("arn:aws[a-z\\-]*:sagemaker:([a-z0-9\\-]+):(\\d{12}):algorithm/(.+)");
     private static final Pattern ROLE_ARN = JobRequests.ROLE_ARN;
 
@@ -54,21 +44,17 @@ final class AlgorithmService implements AutoCloseable {
     private final ExecutionRoles roles;
     private final InstanceTypes types;
     private final JobRequests requests;
-    private final SecureRandom random = new SecureRandom();
-    private final ScheduledExecutorService rounds = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "algorithm-validation");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ProductValidation validation;
 
     AlgorithmService(Resources resources, SageMakerService jobsApi, JobImages images, ExecutionRoles roles, InstanceTypes types,
-            JobRequests requests) {
+            JobRequests requests, ProductValidation validation) {
         this.resources = resources;
         this.jobsApi = jobsApi;
         this.images = images;
         this.roles = roles;
         this.types = types;
         this.requests = requests;
+        this.validation = validation;
     }
 
     List<Operation> operations() {
@@ -146,7 +132,7 @@ final class AlgorithmService implements AutoCloseable {
             throw new AwsException("ValidationException", 400, "Cannot create already existing algorithm \"" + arn + "\".");
         }
         if (validates) {
-            rounds.execute(this::round);
+            this.validation.soon();
         }
         return JsonNodeFactory.instance.objectNode().put("AlgorithmArn", arn);
     }
@@ -198,40 +184,18 @@ final class AlgorithmService implements AutoCloseable {
         if (!profile.path("TrainingJobDefinition").isObject()) {
             throw JobRequests.invalid("The validation profile needs a TrainingJobDefinition.");
         }
-        ObjectNode trainingJob = validationTraining(name, "check", role, profile.path("TrainingJobDefinition"));
+        ObjectNode trainingJob = ProductValidation.validationTraining(name, "check", role, profile.path("TrainingJobDefinition"));
         requests.training(AlgorithmSpecs.apply(training, trainingJob, image.repository() + "@" + image.digest()));
         JsonNode transform = profile.path("TransformJobDefinition");
         if (!transform.isMissingNode() && !transform.isNull()) {
             if (inference.isMissingNode() || inference.isNull()) {
                 throw JobRequests.invalid("A TransformJobDefinition validates the InferenceSpecification, which this algorithm does not have.");
             }
-            ObjectNode t = validationTransform("check", "check", transform);
+            ObjectNode t = ProductValidation.validationTransform("check", "check", transform);
             TransformRequest.parse(t, types);
             images.resolve(inference.path("Containers").path(0).path("Image").asText(), account);
         }
         roles.requirePassable(ctx, role);
-    }
-
-    private static ObjectNode validationTraining(String algorithm, String jobName, String role, JsonNode definition) {
-        ObjectNode job = JsonNodeFactory.instance.objectNode();
-        job.put("TrainingJobName", jobName);
-        ObjectNode spec = job.putObject("AlgorithmSpecification").put("AlgorithmName", algorithm);
-        spec.put("TrainingInputMode", definition.path("TrainingInputMode").asText("File"));
-        job.put("RoleArn", role);
-        for (String member : List.of("HyperParameters", "InputDataConfig", "OutputDataConfig", "ResourceConfig", "StoppingCondition")) {
-            if (definition.has(member)) {
-                job.set(member, definition.get(member).deepCopy());
-            }
-        }
-        job.put("EnableNetworkIsolation", true);
-        return job;
-    }
-
-    private static ObjectNode validationTransform(String jobName, String modelName, JsonNode definition) {
-        ObjectNode job = ((ObjectNode) definition).deepCopy();
-        job.put("TransformJobName", jobName);
-        job.put("ModelName", modelName);
-        return job;
     }
 
     private static String tagJson(Map<String, String> tags) {
@@ -350,143 +314,4 @@ final class AlgorithmService implements AutoCloseable {
         return JsonNodeFactory.instance.objectNode();
     }
 
-    // ---- validation ----
-
-    void start() {
-        rounds.scheduleWithFixedDelay(this::round, 1, 2, TimeUnit.SECONDS);
-    }
-
-    @Override
-    public void close() {
-        rounds.shutdownNow();
-        try {
-            rounds.awaitTermination(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Moves every algorithm being validated one step on, if its jobs allow. */
-    private void round() {
-        for (Resource r : resources.all(Kind.ALGORITHM)) {
-            if (!r.status().equals("Pending") && !r.status().equals("InProgress")) {
-                continue;
-            }
-            try {
-                advance(r);
-            } catch (RuntimeException e) {
-                LOG.error("validation of algorithm {} could not move on", r.arn(), e);
-                String reason = e instanceof AwsException a ? a.getMessage() : "An internal error stopped the validation.";
-                finish(r, resources.body(r), "Failed", Optional.of(reason));
-            }
-        }
-    }
-
-    private void advance(Resource r) {
-        ObjectNode body = resources.body(r);
-        JsonNode spec = body.path("ValidationSpecification");
-        JsonNode profile = spec.path("ValidationProfiles").path(0);
-        String role = spec.path("ValidationRole").asText();
-        ObjectNode state = body.has("__validation") ? (ObjectNode) body.get("__validation") : body.putObject("__validation");
-        String region = r.arn().split(":")[3];
-        if (r.status().equals("Pending")) {
-            String job = jobName(r.name());
-            state.put("trainingJob", job).put("status", "InProgress");
-            try {
-                jobsApi.submit(r.accountId(), region, validationTraining(r.name(), job, role, profile.path("TrainingJobDefinition")),
-                        JobRepository.Kind.TRAINING, true, passed -> {
-                        });
-            } catch (AwsException e) {
-                finish(r, body, "Failed", Optional.of("The validation training job could not start: " + e.getMessage()));
-                return;
-            }
-            resources.change(r.accountId(), Kind.ALGORITHM, r.name(), c -> c.status().equals("Pending")
-                    ? c.with("InProgress", Optional.empty(), resources.seal(Kind.ALGORITHM, c.accountId(), c.name(), body), resources.clock.instant())
-                    : null);
-            return;
-        }
-        if (!state.has("transformJob")) {
-            JobRepository.Job training = jobsApi.jobs().find(r.accountId(), JobRepository.Kind.TRAINING, state.path("trainingJob").asText())
-                    .orElse(null);
-            if (training == null || !training.ended()) {
-                return;
-            }
-            if (!training.status().equals("Completed")) {
-                finish(r, body, "Failed", Optional.of("The validation training job " + training.name() + " ended " + training.status()
-                        + training.failureReason().map(f -> ": " + f).orElse("") + "."));
-                return;
-            }
-            JsonNode transform = profile.path("TransformJobDefinition");
-            if (transform.isMissingNode() || transform.isNull()) {
-                finish(r, body, "Completed", Optional.empty());
-                return;
-            }
-            String artifacts = Jobs.parse(training.outputs()).path("S3ModelArtifacts").asText();
-            String model = jobName(r.name());
-            String job = jobName(r.name());
-            state.put("model", model).put("transformJob", job);
-            try {
-                createValidationModel(r, body, model, role, artifacts);
-                jobsApi.submitTransform(r.accountId(), region, validationTransform(job, model, transform));
-            } catch (AwsException e) {
-                resources.delete(r.accountId(), Kind.MODEL, model);
-                finish(r, body, "Failed", Optional.of("The validation transform job could not start: " + e.getMessage()));
-                return;
-            }
-            resources.change(r.accountId(), Kind.ALGORITHM, r.name(), c -> c.status().equals("InProgress")
-                    ? c.with("InProgress", Optional.empty(), resources.seal(Kind.ALGORITHM, c.accountId(), c.name(), body), resources.clock.instant())
-                    : null);
-            return;
-        }
-        JobRepository.Job transform = jobsApi.jobs().find(r.accountId(), JobRepository.Kind.TRANSFORM, state.path("transformJob").asText())
-                .orElse(null);
-        if (transform == null || !transform.ended()) {
-            return;
-        }
-        resources.delete(r.accountId(), Kind.MODEL, state.path("model").asText());
-        if (transform.status().equals("Completed")) {
-            finish(r, body, "Completed", Optional.empty());
-        } else {
-            finish(r, body, "Failed", Optional.of("The validation transform job " + transform.name() + " ended " + transform.status()
-                    + transform.failureReason().map(f -> ": " + f).orElse("") + "."));
-        }
-    }
-
-    /** The model a transform validation runs: the inference specification's first container with the trained artifact. */
-    private void createValidationModel(Resource r, ObjectNode body, String model, String role, String artifacts) {
-        JsonNode container = body.path("InferenceSpecification").path("Containers").path(0);
-        JobImages.Resolved image = images.resolve(container.path("Image").asText(), r.accountId());
-        ObjectNode m = JsonNodeFactory.instance.objectNode();
-        m.put("ModelName", model);
-        ObjectNode primary = m.putObject("PrimaryContainer").put("Image", container.path("Image").asText()).put("ModelDataUrl", artifacts);
-        if (container.has("Environment")) {
-            primary.set("Environment", container.get("Environment").deepCopy());
-        }
-        m.put("ExecutionRoleArn", role).put("EnableNetworkIsolation", true);
-        m.putObject("__image").put("repository", image.repository()).put("account", image.account()).put("digest", image.digest());
-        Instant now = resources.clock.instant();
-        String region = r.arn().split(":")[3];
-        resources.insert(new Resource(r.accountId(), Kind.MODEL, model, InferenceService.arn(region, r.accountId(), Kind.MODEL, model), "Active",
-                Optional.empty(), resources.seal(Kind.MODEL, r.accountId(), model, m), "{}", now, now));
-    }
-
-    private void finish(Resource r, ObjectNode body, String status, Optional<String> reason) {
-        ObjectNode state = body.has("__validation") ? (ObjectNode) body.get("__validation") : body.putObject("__validation");
-        state.put("status", status);
-        reason.ifPresent(f -> state.put("failureReason", f.length() > 1024 ? f.substring(0, 1024) : f));
-        resources.change(r.accountId(), Kind.ALGORITHM, r.name(), c -> c.status().equals("Pending") || c.status().equals("InProgress")
-                ? c.with(status, reason, resources.seal(Kind.ALGORITHM, c.accountId(), c.name(), body), resources.clock.instant()) : null);
-        LOG.info("algorithm {} validation {}{}", r.arn(), status, reason.map(f -> ": " + f).orElse(""));
-    }
-
-    /** A job or model name for a validation step: the algorithm's name (cut), {@code -val-} and random hex. */
-    private String jobName(String algorithm) {
-        byte[] b = new byte[4];
-        random.nextBytes(b);
-        String base = algorithm.length() > 40 ? algorithm.substring(0, 40) : algorithm;
-        while (base.endsWith("-")) {
-            base = base.substring(0, base.length() - 1);
-        }
-        return base + "-val-" + HexFormat.of().formatHex(b);
-    }
 }

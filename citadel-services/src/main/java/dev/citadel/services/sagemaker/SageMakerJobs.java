@@ -42,6 +42,7 @@ public final class SageMakerJobs implements AutoCloseable {
     private final InferenceService inference;
     private final EndpointService endpointApi;
     private final AlgorithmService algorithms;
+    private final ProductValidation validation;
 
     /**
      * @param invoker runs S3 and ECR operations as a job's execution role through the request
@@ -64,7 +65,8 @@ public final class SageMakerJobs implements AutoCloseable {
                 limits.outputBytes(), serving.startupTimeout(), serving.volumeGb(), serving.invocationTimeout()), registryHost, capture);
         this.runner = new JobRunner(jobs, store, sandbox, images, roles, invoker, requests, types, logs, limits, registryHost, endpoints);
         this.service = new SageMakerService(jobs, store, keys, images, roles, requests, region, runner::wake, resources, types);
-        this.algorithms = new AlgorithmService(resources, service, images, roles, types, requests);
+        this.validation = new ProductValidation(resources, service, images);
+        this.algorithms = new AlgorithmService(resources, service, images, roles, types, requests, validation);
         service.algorithms(algorithms);
         this.inference = new InferenceService(resources, keys, images, roles, types);
         this.endpointApi = new EndpointService(resources, endpoints, capture);
@@ -88,12 +90,12 @@ public final class SageMakerJobs implements AutoCloseable {
         runner.start();
         capture.start();
         endpoints.start();
-        algorithms.start();
+        validation.start();
     }
 
     @Override
     public void close() {
-        algorithms.close();
+        validation.close();
         endpoints.close();
         // after the endpoints: no invocation adds captures any more, and what is buffered is written
         capture.close();
