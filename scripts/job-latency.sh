@@ -31,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$ROOT/citadel" server --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
+"$ROOT/citadel" server --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" --set operator.listen=127.0.0.1:0 >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 120); do
   [[ -f "$WORK/data/client/env" ]] && grep -q "listening" "$WORK/server.log" 2>/dev/null && break

@@ -97,7 +97,8 @@ def start_citadel(data_dir):
     port = free_port()
     log = data_dir + ".log"
     with open(log, "w") as out:
-        process = subprocess.Popen([os.path.join(ROOT, "citadel"), "server", "--data-dir", data_dir, "--listen", "127.0.0.1:%d" % port],
+        process = subprocess.Popen([os.path.join(ROOT, "citadel"), "server", "--data-dir", data_dir, "--listen", "127.0.0.1:%d" % port,
+                                    "--set", "operator.listen=127.0.0.1:0"],
                                    stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
     # ./citadel builds first when its jar is older than the sources.
     wait_for_port(port, process, "./citadel server", 600, log)

@@ -175,7 +175,8 @@ public final class LoadTool implements Callable<Integer> {
 
     /** The settings of an in-process Citadel on {@code dir}: embedded defaults, an ephemeral port, then the --set overrides. */
     private ServerConfig config(Path dir) {
-        Settings settings = Settings.defaults().with(ConfigKey.DATA_DIR, dir.toString()).with(ConfigKey.LISTEN, "127.0.0.1:0");
+        Settings settings = Settings.defaults().with(ConfigKey.DATA_DIR, dir.toString()).with(ConfigKey.LISTEN, "127.0.0.1:0")
+                .with(ConfigKey.OPERATOR_LISTEN, "127.0.0.1:0");
         for (String o : overrides) {
             settings = settings.with(o);
         }

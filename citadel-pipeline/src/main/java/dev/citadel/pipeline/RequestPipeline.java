@@ -55,20 +55,25 @@ public final class RequestPipeline {
 
     private final ServiceDefinition registryService;
     private final RegistryAuthenticator registryAuthenticator;
+    private final RequestMetrics metrics;
 
     public RequestPipeline(String region, OperationRegistry registry, RequestAuthenticator authenticator,
             Authorizer authorizer, AuditSink audit, Map<Protocol, ProtocolAdapter> adapters, long defaultMaxBodyBytes,
             Clock clock, SensitiveData.Mode sensitiveData) {
-        this(region, registry, authenticator, authorizer, audit, adapters, defaultMaxBodyBytes, clock, sensitiveData, null, null);
+        this(region, registry, authenticator, authorizer, audit, adapters, defaultMaxBodyBytes, clock, sensitiveData, null, null,
+                RequestMetrics.NONE);
     }
 
     /**
      * @param registryService       the container registry's OCI Distribution API ({@code /v2/…}), or null when not served
      * @param registryAuthenticator how its requests authenticate (ECR tokens)
+     * @param metrics               told of every request answered and every audit event made durable
      */
     public RequestPipeline(String region, OperationRegistry registry, RequestAuthenticator authenticator,
             Authorizer authorizer, AuditSink audit, Map<Protocol, ProtocolAdapter> adapters, long defaultMaxBodyBytes,
-            Clock clock, SensitiveData.Mode sensitiveData, ServiceDefinition registryService, RegistryAuthenticator registryAuthenticator) {
+            Clock clock, SensitiveData.Mode sensitiveData, ServiceDefinition registryService, RegistryAuthenticator registryAuthenticator,
+            RequestMetrics metrics) {
+        this.metrics = requireNonNull(metrics, "metrics is null");
         this.registryService = registryService;
         this.registryAuthenticator = registryAuthenticator;
         this.sensitiveData = requireNonNull(sensitiveData, "sensitiveData is null");
@@ -91,6 +96,8 @@ public final class RequestPipeline {
     /** The mutable record of one request as it moves through the steps; it becomes the audit event. */
     private static final class Trace {
         final String requestId = Ids.requestId();
+        final long startNanos = System.nanoTime();
+        RequestLogContext log;
         Instant receivedAt;
         ServiceDefinition service;
         String operation = "";
@@ -106,30 +113,55 @@ public final class RequestPipeline {
     public EncodedResponse handle(IncomingRequest request) {
         Trace t = new Trace();
         t.receivedAt = clock.instant();
-        EncodedResponse response;
+        try (RequestLogContext log = RequestLogContext.open(t.requestId)) {
+            t.log = log;
+            EncodedResponse response;
+            try {
+                response = process(request, t);
+            } catch (AwsException e) {
+                t.error = e;
+                response = null;
+            } catch (RuntimeException e) {
+                LOG.error("request {} failed", t.requestId, e);
+                t.error = AwsException.internal();
+                response = null;
+            }
+            ServiceDefinition service = t.service != null ? t.service : guessService(request);
+            try {
+                record(event(request, t, service));
+            } catch (RuntimeException e) {
+                LOG.error("request {}: audit event not durable; refusing to acknowledge", t.requestId, e);
+                t.error = AwsException.internal();
+                response = null;
+            }
+            if (response == null) {
+                ProtocolAdapter adapter = adapters.get(service.protocol());
+                response = adapter.encodeError(service, t.error, t.requestId, request.method().equals("HEAD"));
+            }
+            completed(t, service, response.status());
+            return response;
+        }
+    }
+
+    /** Makes the event durable and tells the metrics how long that took. */
+    private void record(AuditEvent event) {
+        long started = System.nanoTime();
+        audit.record(event);
         try {
-            response = process(request, t);
-        } catch (AwsException e) {
-            t.error = e;
-            response = null;
+            metrics.auditRecorded(System.nanoTime() - started);
         } catch (RuntimeException e) {
-            LOG.error("request {} failed", t.requestId, e);
-            t.error = AwsException.internal();
-            response = null;
+            LOG.warn("request metrics failed", e);
         }
-        ServiceDefinition service = t.service != null ? t.service : guessService(request);
+    }
+
+    /** Tells the metrics a request was answered: its service, its operation when one was found, its status and error code. */
+    private void completed(Trace t, ServiceDefinition service, int status) {
         try {
-            audit.record(event(request, t, service));
+            metrics.requestCompleted(service.id(), t.spec == null ? "" : t.spec.name(), status, t.error == null ? "" : t.error.code(),
+                    System.nanoTime() - t.startNanos);
         } catch (RuntimeException e) {
-            LOG.error("request {}: audit event not durable; refusing to acknowledge", t.requestId, e);
-            t.error = AwsException.internal();
-            response = null;
+            LOG.warn("request metrics failed", e);
         }
-        if (response == null) {
-            ProtocolAdapter adapter = adapters.get(service.protocol());
-            response = adapter.encodeError(service, t.error, t.requestId, request.method().equals("HEAD"));
-        }
-        return response;
     }
 
     private EncodedResponse process(IncomingRequest request, Trace t) {
@@ -144,6 +176,7 @@ public final class RequestPipeline {
         }
         ServiceDefinition service = route(request, scope.service());
         t.service = service;
+        t.log.service(service.id());
         boolean regionOk = scope.region().equals(region)
                 || (service.global() && scope.region().equals(ServiceDefinition.GLOBAL_SIGNING_REGION));
         if (!regionOk) {
@@ -187,6 +220,7 @@ public final class RequestPipeline {
             throw AuthErrors.toAwsException(e, service.protocol());
         }
         t.principal = principal;
+        t.log.account(principal.account().value());
         return run(request, t, service, adapter, principal, body, stream);
     }
 
@@ -197,6 +231,7 @@ public final class RequestPipeline {
     private EncodedResponse processRegistry(IncomingRequest request, Trace t) {
         ServiceDefinition service = registryService;
         t.service = service;
+        t.log.service(service.id());
         ProtocolAdapter adapter = adapters.get(service.protocol());
         String name = adapter.operationFromHeaders(service, request).orElseThrow();
         t.operation = name;
@@ -208,6 +243,7 @@ public final class RequestPipeline {
             throw AuthErrors.toAwsException(e, service.protocol());
         }
         t.principal = principal;
+        t.log.account(principal.account().value());
         if (operation.spec().streamingBody()) {
             if (request.contentLength() > bodyLimit(operation)) {
                 throw tooLarge(bodyLimit(operation));
@@ -241,25 +277,31 @@ public final class RequestPipeline {
         t.operation = operationName;
         t.spec = operation.spec();
         t.input = input;
-        RuntimeException failure = null;
-        try {
-            RequestContext ctx = new RequestContext(t.requestId, t.receivedAt, region, service, operation.spec(), principal, connection,
-                    invokedBy);
-            authorize(ctx, operation.spec(), input, t);
-            t.output = operation.handle(ctx, input);
-        } catch (AwsException e) {
-            t.error = e;
-            failure = e;
-        } catch (RuntimeException e) {
-            LOG.error("{} for {} failed", operationName, invokedBy, e);
-            t.error = AwsException.internal();
-            failure = t.error;
+        try (RequestLogContext log = RequestLogContext.open(t.requestId)) {
+            log.service(service.id());
+            log.operation(operation.spec().name());
+            log.account(principal.account().value());
+            RuntimeException failure = null;
+            try {
+                RequestContext ctx = new RequestContext(t.requestId, t.receivedAt, region, service, operation.spec(), principal, connection,
+                        invokedBy);
+                authorize(ctx, operation.spec(), input, t);
+                t.output = operation.handle(ctx, input);
+            } catch (AwsException e) {
+                t.error = e;
+                failure = e;
+            } catch (RuntimeException e) {
+                LOG.error("{} for {} failed", operationName, invokedBy, e);
+                t.error = AwsException.internal();
+                failure = t.error;
+            }
+            record(event(synthetic, t, service));
+            completed(t, service, t.error == null ? 200 : t.error.httpStatus());
+            if (failure != null) {
+                throw failure;
+            }
+            return t.output;
         }
-        audit.record(event(synthetic, t, service));
-        if (failure != null) {
-            throw failure;
-        }
-        return t.output;
     }
 
     /** The steps after authentication, the same for every protocol: decode, find the spec, authorize, scan, run, encode. */
@@ -275,6 +317,7 @@ public final class RequestPipeline {
                 .orElseThrow(() -> adapter.unknownOperation(service, call.operation()));
         OperationSpec spec = operation.spec();
         t.spec = spec;
+        t.log.operation(spec.name());
         if (body.length > bodyLimit(operation)) {
             throw tooLarge(bodyLimit(operation));
         }

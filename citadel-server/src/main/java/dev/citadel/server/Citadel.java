@@ -12,6 +12,10 @@ import dev.citadel.server.blobs.RemoteBlobStore;
 import dev.citadel.server.bootstrap.ClientFiles;
 import dev.citadel.server.config.BlobStoreConfig;
 import dev.citadel.server.config.ConfigException;
+import dev.citadel.server.config.OperatorConfig;
+import dev.citadel.server.ops.OperatorMetrics;
+import dev.citadel.server.ops.OperatorServer;
+import dev.citadel.server.ops.Readiness;
 import dev.citadel.server.config.PrivateEndpoint;
 import dev.citadel.server.config.ServerConfig;
 import dev.citadel.policy.MalformedPolicyException;
@@ -47,6 +51,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -74,10 +79,15 @@ public final class Citadel implements AutoCloseable {
     private final URI endpoint;
     private final Map<String, Integer> privatePorts;
     private final dev.citadel.services.logs.JobLogs jobLogs;
+    private final MetadataStore store;
+    private final Optional<OperatorServer> operator;
     private boolean closed;
 
     private Citadel(ServerConfig config, List<AutoCloseable> resources, ApiServer server, ClientFiles clientFiles,
-            FirstStart.Outcome bootstrap, URI endpoint, Map<String, Integer> privatePorts, dev.citadel.services.logs.JobLogs jobLogs) {
+            FirstStart.Outcome bootstrap, URI endpoint, Map<String, Integer> privatePorts, dev.citadel.services.logs.JobLogs jobLogs,
+            MetadataStore store, Optional<OperatorServer> operator) {
+        this.store = store;
+        this.operator = operator;
         this.config = config;
         this.resources = resources;
         this.server = server;
@@ -91,6 +101,16 @@ public final class Citadel implements AutoCloseable {
     /** Where job output is appended (the job scheduler's producer side of the CloudWatch Logs subset). */
     public dev.citadel.services.logs.JobLogs jobLogs() {
         return jobLogs;
+    }
+
+    /** The bound port of the operator listener (metrics and health); empty when operator.listen is empty. */
+    public Optional<Integer> operatorPort() {
+        return operator.map(OperatorServer::port);
+    }
+
+    /** The metadata store, for tests that take it away to see readiness fail. */
+    MetadataStore metadataStore() {
+        return store;
     }
 
     /** The bound port of a private endpoint's listener. */
@@ -138,6 +158,8 @@ public final class Citadel implements AutoCloseable {
         Clock clock = Clock.systemUTC();
         Path dataDir = config.dataDir();
         SecureFiles.createPrivateDirectory(dataDir);
+        OperatorMetrics metrics = new OperatorMetrics(dataDir);
+        resources.add(metrics); // closed last
 
         SecretSealer rootSealer = rootSealer(config, dataDir, random);
 
@@ -201,7 +223,8 @@ public final class Citadel implements AutoCloseable {
         registry.registerAll(new dev.citadel.services.cloudtrail.CloudTrailService(store, s3, history, signingKeys, clock, operatorTrailArn)
                 .operations());
         dev.citadel.services.cloudtrail.TrailDelivery delivery = new dev.citadel.services.cloudtrail.TrailDelivery(store, config.auditLog(), s3,
-                signingKeys, clock, random, operatorTrailArn, config.trails().deliveryInterval(), config.trails().digestInterval());
+                signingKeys, clock, random, operatorTrailArn, config.trails().deliveryInterval(), config.trails().digestInterval(),
+                metrics.delivery());
         java.util.concurrent.atomic.AtomicReference<String> registryHost = new java.util.concurrent.atomic.AtomicReference<>("");
         dev.citadel.services.ecr.ImageScans scans = new dev.citadel.services.ecr.ImageScans(
                 new dev.citadel.services.ecr.scan.StoredAdvisories(store), clock);
@@ -232,8 +255,12 @@ public final class Citadel implements AutoCloseable {
         AccessKeyAuthenticator keyAuthenticator = new AccessKeyAuthenticator(accounts, sessionTokens, clock, config.maxClockSkew());
         RequestPipeline pipeline = new RequestPipeline(config.region(), registry, keyAuthenticator,
                 authorizer, audit, adapters, config.http().maxBodyBytes(), clock, config.sensitiveData(),
-                dev.citadel.services.ecr.EcrService.REGISTRY, new dev.citadel.services.ecr.RegistryTokens(keyAuthenticator));
+                dev.citadel.services.ecr.EcrService.REGISTRY, new dev.citadel.services.ecr.RegistryTokens(keyAuthenticator),
+                metrics.requests(registry));
         pipelineRef.set(pipeline);
+        metrics.auditBacklog(delivery::undeliveredBytes);
+        metrics.sensitiveData(pipeline::sensitiveDataFindings);
+        metrics.sandbox(sagemaker::usage, sagemaker::sandboxUnavailable);
         // Leftover containers of a previous process are reaped before the first request is served.
         sagemaker.start();
         resources.add(sagemaker); // closed after the listeners, before the audit log and the store
@@ -242,14 +269,19 @@ public final class Citadel implements AutoCloseable {
         ApiServer server = new ApiServer(bind, config.http(), tls, new ApiHandler(pipeline, ""));
         server.start();
         resources.add(server);
+        List<ApiServer> listeners = new ArrayList<>(List.of(server));
         Map<String, Integer> privatePorts = new java.util.LinkedHashMap<>();
         for (PrivateEndpoint e : config.privateEndpoints()) {
             ApiServer listener = new ApiServer(new InetSocketAddress(e.listen().getHostString(), e.listen().getPort()), config.http(),
                     tls, new ApiHandler(pipeline, e.id()));
             listener.start();
             resources.add(listener);
+            listeners.add(listener);
             privatePorts.put(e.id(), listener.port());
         }
+        Optional<OperatorServer> operator = operatorListener(config, tls, metrics, readiness(store, rootSealer, audit, listeners, sagemaker,
+                resources));
+        operator.ifPresent(resources::add); // closed first
 
         URI endpoint = config.listen().getPort() == 0
                 ? URI.create(config.publicEndpoint().getScheme() + "://" + config.publicEndpoint().getHost() + ":" + server.port())
@@ -262,7 +294,61 @@ public final class Citadel implements AutoCloseable {
                     + "Create a new access key for the admin to restore it.", clientFiles.credentialsFile());
         }
         clientFiles.writeEndpointFiles(endpoint, config.region(), caFile);
-        return new Citadel(config, resources, server, clientFiles, bootstrap, endpoint, privatePorts, jobLogs);
+        return new Citadel(config, resources, server, clientFiles, bootstrap, endpoint, privatePorts, jobLogs, store, operator);
+    }
+
+    /**
+     * What /health/ready checks: the metadata store answers, the root key seals and opens, the
+     * audit log can make events durable, every API listener is open (all required), and the
+     * sandbox can run containers (optional: without it Citadel serves everything but jobs and
+     * endpoints, and reports itself degraded).
+     */
+    private static Readiness readiness(MetadataStore store, SecretSealer rootSealer, AuditSink audit, List<ApiServer> listeners,
+            dev.citadel.services.sagemaker.SageMakerJobs sagemaker, List<AutoCloseable> resources) {
+        byte[] probe = "readiness".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        Readiness readiness = new Readiness(List.of(
+                new Readiness.Check("metadata", true, () -> {
+                    store.read(h -> h.createQuery("SELECT 1").mapTo(Integer.class).one());
+                    return Optional.empty();
+                }),
+                new Readiness.Check("root-key", true, () -> {
+                    SecretBytes opened = rootSealer.unseal(rootSealer.seal(SecretBytes.copyOf(probe), READINESS_CONTEXT), READINESS_CONTEXT);
+                    return opened.sameAs(SecretBytes.copyOf(probe)) ? Optional.empty() : Optional.of("the root key opened something else");
+                }),
+                new Readiness.Check("audit-log", true, audit::failure),
+                new Readiness.Check("listener", true, () -> listeners.stream().allMatch(ApiServer::isRunning) ? Optional.empty()
+                        : Optional.of("an API listener is not open")),
+                new Readiness.Check("sandbox", false, sagemaker::sandboxUnavailable)),
+                Duration.ofSeconds(2));
+        resources.add(readiness);
+        return readiness;
+    }
+
+    /** The sealing context of the readiness check's round trip through the root key; nothing sealed under it is stored. */
+    private static final String READINESS_CONTEXT = "citadel/readiness";
+
+    /** The operator listener of operator.listen (TLS with the API's certificate off loopback), started; empty when there is none. */
+    private static Optional<OperatorServer> operatorListener(ServerConfig config, SslContextFactory.Server tls, OperatorMetrics metrics,
+            Readiness readiness) throws Exception {
+        OperatorConfig operator = config.operator();
+        if (operator.listen().isEmpty()) {
+            return Optional.empty();
+        }
+        InetSocketAddress listen = operator.listen().get();
+        OperatorServer server = new OperatorServer(new InetSocketAddress(listen.getHostString(), listen.getPort()),
+                operator.tls() ? Optional.of(tls) : Optional.empty(), operator.token(), metrics::scrape, readiness::check);
+        try {
+            server.start();
+        } catch (Exception e) {
+            try {
+                server.close();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw new ConfigException("cannot open the operator listener on " + listen.getHostString() + ":" + listen.getPort() + " ("
+                    + e.getMessage() + "); set operator.listen to a free address, or to nothing for none");
+        }
+        return Optional.of(server);
     }
 
     /**
@@ -474,6 +560,13 @@ public final class Citadel implements AutoCloseable {
         sb.append("  management account ").append(bootstrap.managementAccount()).append(", admin user '")
                 .append(config.adminUser()).append("'").append(bootstrap.firstStart() ? " (created now)" : "").append('\n');
         privatePorts.forEach((id, port) -> sb.append("  private endpoint: ").append(id).append(" on port ").append(port).append('\n'));
+        operator.ifPresent(o -> {
+            InetSocketAddress at = config.operator().listen().orElseThrow();
+            String host = at.getHostString().contains(":") ? "[" + at.getHostString() + "]" : at.getHostString();
+            sb.append("  operator:         ").append(config.operator().tls() ? "https://" : "http://").append(host).append(':').append(o.port())
+                    .append(" (").append(OperatorServer.METRICS).append(", ").append(OperatorServer.LIVE).append(", ").append(OperatorServer.READY)
+                    .append(config.operator().token().isPresent() ? "; bearer token required" : "").append(")\n");
+        });
         sb.append("  client files:     ").append(clientFiles.directory()).append('\n');
         sb.append("  try:              . ").append(clientFiles.envFile()).append(" && aws sts get-caller-identity\n");
         return sb.toString();

@@ -49,6 +49,7 @@ public final class CitadelMain {
                 System.err.println("citadel: configuration error: " + e.getMessage());
                 return 2;
             }
+            dev.citadel.server.ops.ConsoleLog.use(cfg.logFormat());
             Citadel citadel;
             try {
                 citadel = Citadel.start(cfg);

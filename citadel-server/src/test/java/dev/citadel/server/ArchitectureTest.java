@@ -68,6 +68,22 @@ class ArchitectureTest {
                 .check(classes);
     }
 
+    @Test
+    void micrometerStaysInTheServerModule() {
+        noClasses().that().resideOutsideOfPackage("dev.citadel.server..")
+                .should().dependOnClassesThat().resideInAPackage("io.micrometer..")
+                .check(classes);
+    }
+
+    /** The operator listener serves metrics and health only: nothing in it can reach the API's request path. */
+    @Test
+    void theOperatorListenerNeverReachesTheApi() {
+        noClasses().that().resideInAPackage("dev.citadel.server.ops..")
+                .should().dependOnClassesThat().belongToAnyOf(dev.citadel.pipeline.RequestPipeline.class, dev.citadel.pipeline.IncomingRequest.class,
+                        dev.citadel.server.http.ApiHandler.class)
+                .check(classes);
+    }
+
     /**
      * No feature bypasses audit: only {@link Citadel#start} chooses the audit sink. The other
      * sink of {@link Citadel#startWithAuditSink} is the load tool's (citadel-bench, outside the

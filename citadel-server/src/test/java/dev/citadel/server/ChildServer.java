@@ -20,7 +20,8 @@ final class ChildServer {
     static Process start(Path dataDir, int port) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "dev.citadel.server.CitadelMain", "server", "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port);
+                "dev.citadel.server.CitadelMain", "server", "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port,
+                "--set", "operator.listen=127.0.0.1:0");
         pb.redirectErrorStream(true).redirectOutput(dataDir.resolveSibling(dataDir.getFileName() + ".log").toFile());
         Process p = pb.start();
         Instant deadline = Instant.now().plus(Duration.ofSeconds(90));

@@ -38,7 +38,8 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static ServerConfig config(Path dir, String... overrides) {
-        Settings s = Settings.defaults().with(ConfigKey.DATA_DIR, dir.toString()).with(ConfigKey.LISTEN, "127.0.0.1:0");
+        Settings s = Settings.defaults().with(ConfigKey.DATA_DIR, dir.toString()).with(ConfigKey.LISTEN, "127.0.0.1:0")
+                .with(ConfigKey.OPERATOR_LISTEN, "127.0.0.1:0");
         if ("pkcs11".equals(System.getProperty("citadel.test.rootKeyProvider"))) {
             // The whole suite once more with the root key in SoftHSM2 (see the pkcs11-root-key Surefire execution).
             s = s.with(ConfigKey.ROOT_KEY_PROVIDER, "pkcs11")

@@ -7,6 +7,14 @@ package dev.citadel.pipeline.audit;
 public interface AuditSink extends AutoCloseable {
     void record(AuditEvent event);
 
+    /**
+     * Why this sink can no longer make events durable (every request is then refused), or empty
+     * while it can. The operator's readiness check reads it.
+     */
+    default java.util.Optional<String> failure() {
+        return java.util.Optional.empty();
+    }
+
     @Override
     void close();
 }

@@ -73,6 +73,19 @@ public final class JsonLinesAuditLog implements AuditSink {
         }
     }
 
+    @Override
+    public java.util.Optional<String> failure() {
+        lock.lock();
+        try {
+            if (failure != null) {
+                return java.util.Optional.of("the audit log cannot be written (" + failure.getClass().getSimpleName() + ")");
+            }
+            return closed ? java.util.Optional.of("the audit log is closed") : java.util.Optional.empty();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Called with the lock held; releases it while writing. */
     private void flush() {
         flushing = true;

@@ -32,7 +32,9 @@ public record ServerConfig(
         BlobStoreConfig blobStore,
         dev.citadel.pipeline.audit.SensitiveData.Mode sensitiveData,
         Trails trails,
-        JobSettings jobs) {
+        JobSettings jobs,
+        OperatorConfig operator,
+        LogFormat logFormat) {
 
     public ServerConfig {
         requireNonNull(listen, "listen is null");
@@ -52,6 +54,19 @@ public record ServerConfig(
         requireNonNull(sensitiveData, "sensitiveData is null");
         requireNonNull(trails, "trails is null");
         requireNonNull(jobs, "jobs is null");
+        requireNonNull(operator, "operator is null");
+        requireNonNull(logFormat, "logFormat is null");
+    }
+
+    /** How Citadel's own log lines are written (log.format). */
+    public enum LogFormat { TEXT, JSON }
+
+    private static LogFormat logFormat(String value) {
+        return switch (value) {
+            case "text" -> LogFormat.TEXT;
+            case "json" -> LogFormat.JSON;
+            default -> throw new ConfigException("log.format must be text or json, got '" + value + "'");
+        };
     }
 
     /**
@@ -192,7 +207,7 @@ public record ServerConfig(
         Path auditLog = audit.isEmpty() ? dataDir.resolve("audit").resolve("events.jsonl") : Path.of(audit).toAbsolutePath();
         return new ServerConfig(listen, dataDir, region, endpoint, tls, http, skew, metadata(s, dataDir),
                 email, adminUser, auditLog, privateEndpoints(s), rootKey(s), BlobStoreConfig.from(s), sensitiveData(s.get(ConfigKey.AUDIT_SENSITIVE_DATA)),
-                trails(s), jobs(s));
+                trails(s), jobs(s), OperatorConfig.from(s, listen), logFormat(s.get(ConfigKey.LOG_FORMAT)));
     }
 
     private static dev.citadel.pipeline.audit.SensitiveData.Mode sensitiveData(String value) {
@@ -259,9 +274,14 @@ public record ServerConfig(
     }
 
     private static InetSocketAddress parseListen(String raw) {
+        return parseListen(raw, "listen");
+    }
+
+    /** A host:port (an IPv6 host in brackets) of the setting {@code key}, not resolved. */
+    static InetSocketAddress parseListen(String raw, String key) {
         int colon = raw.lastIndexOf(':');
         if (colon <= 0 || colon == raw.length() - 1) {
-            throw new ConfigException("listen must be host:port, got '" + raw + "'");
+            throw new ConfigException(key + " must be host:port, got '" + raw + "'");
         }
         String host = raw.substring(0, colon);
         if (host.startsWith("[") && host.endsWith("]")) {
@@ -271,10 +291,10 @@ public record ServerConfig(
         try {
             port = Integer.parseInt(raw.substring(colon + 1));
         } catch (NumberFormatException e) {
-            throw new ConfigException("listen port must be a number, got '" + raw + "'");
+            throw new ConfigException(key + " port must be a number, got '" + raw + "'");
         }
         if (port < 0 || port > 65535) {
-            throw new ConfigException("listen port must be between 0 and 65535, got " + port);
+            throw new ConfigException(key + " port must be between 0 and 65535, got " + port);
         }
         return InetSocketAddress.createUnresolved(host, port);
     }

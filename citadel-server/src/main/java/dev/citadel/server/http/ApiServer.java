@@ -62,6 +62,11 @@ public final class ApiServer implements AutoCloseable {
         server.start();
     }
 
+    /** Whether the listener is started and its socket open (the readiness check). */
+    public boolean isRunning() {
+        return server.isStarted() && connector.isOpen();
+    }
+
     /** The bound port; useful when the configured port was 0. */
     public int port() {
         return connector.getLocalPort();

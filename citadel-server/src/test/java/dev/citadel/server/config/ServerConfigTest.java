@@ -205,6 +205,60 @@ class ServerConfigTest {
     }
 
     @Test
+    void theOperatorListenerIsOnLoopbackWithoutTokenAndTheLogIsTextByDefault() {
+        ServerConfig c = ServerConfig.from(Settings.defaults());
+        assertThat(c.operator().listen()).hasValueSatisfying(a -> {
+            assertThat(a.getHostString()).isEqualTo("127.0.0.1");
+            assertThat(a.getPort()).isEqualTo(9464);
+        });
+        assertThat(c.operator().loopback()).isTrue();
+        assertThat(c.operator().tls()).isFalse();
+        assertThat(c.operator().token()).isEmpty();
+        assertThat(c.logFormat()).isEqualTo(ServerConfig.LogFormat.TEXT);
+    }
+
+    @Test
+    void everyOperatorAndLogKeyMaps() throws Exception {
+        Path token = ownerOnlySecret("0123456789abcdef0123456789abcdef\n");
+        ServerConfig c = ServerConfig.from(Settings.defaults().with("operator.listen=10.1.2.3:9100").with("operator.token-file=" + token)
+                .with("log.format=json"));
+        assertThat(c.operator().listen().orElseThrow().getHostString()).isEqualTo("10.1.2.3");
+        assertThat(c.operator().listen().orElseThrow().getPort()).isEqualTo(9100);
+        assertThat(c.operator().loopback()).isFalse();
+        assertThat(c.operator().tls()).isTrue();
+        assertThat(c.operator().token().orElseThrow().revealUtf8()).isEqualTo("0123456789abcdef0123456789abcdef");
+        assertThat(c.operator().toString()).doesNotContain("0123456789abcdef");
+        assertThat(c.logFormat()).isEqualTo(ServerConfig.LogFormat.JSON);
+        assertThat(ServerConfig.from(Settings.defaults().with("operator.listen=")).operator().listen()).isEmpty();
+        assertThat(ServerConfig.from(Settings.defaults().with("operator.listen=[::1]:9464")).operator().loopback()).isTrue();
+        assertThat(ServerConfig.from(Settings.defaults().with("operator.listen=localhost:9464")).operator().loopback()).isTrue();
+        assertThat(ServerConfig.from(Settings.defaults().with("operator.listen=127.0.0.2:9464")).operator().loopback()).isTrue();
+    }
+
+    @Test
+    void anOperatorListenerOffLoopbackNeedsAGoodToken() throws Exception {
+        assertRefused("operator.listen=0.0.0.0:9464", "is not a loopback address");
+        assertRefused("operator.listen=10.1.2.3:9464", "set operator.token-file");
+        assertRefused("operator.listen=[::]:9464", "is not a loopback address");
+        assertRefused("operator.listen=metrics.internal:9464", "is not a loopback address");
+        assertRefused("operator.listen=nowhere", "operator.listen must be host:port");
+        assertRefused("operator.listen=127.0.0.1:8443", "operator.listen must not use the port of listen");
+        assertRefused("log.format=xml", "log.format must be text or json");
+        Path token = ownerOnlySecret("0123456789abcdef0123456789abcdef\n");
+        assertRefused(Settings.defaults().with("operator.listen=").with("operator.token-file=" + token),
+                "operator.token-file is set but operator.listen is empty");
+        Path shortToken = ownerOnlySecret("short\n");
+        assertRefused(Settings.defaults().with("operator.listen=10.1.2.3:9464").with("operator.token-file=" + shortToken),
+                "must hold a token of 32 to 512 characters");
+        Path readable = dir.resolve("readable.token");
+        Files.writeString(readable, "0123456789abcdef0123456789abcdef-do-not-print\n");
+        Files.setPosixFilePermissions(readable, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        assertThatThrownBy(() -> ServerConfig.from(Settings.defaults().with("operator.listen=10.1.2.3:9464")
+                .with("operator.token-file=" + readable)))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("chmod 600").hasMessageNotContaining("do-not-print");
+    }
+
+    @Test
     void setWithoutEqualsIsRefused() {
         assertThatThrownBy(() -> Settings.defaults().with("region")).hasMessageContaining("--set expects KEY=VALUE");
     }

@@ -94,14 +94,41 @@ public final class TrailDelivery implements AutoCloseable {
     private final String operatorTrailArn;
     private final Duration deliveryInterval;
     private final Duration digestInterval;
+    private final Observer observer;
     private ScheduledExecutorService scheduler;
     private Instant nextLogDelivery = Instant.MIN;
+
+    /** What delivery tells the operator's metrics. Called on the delivery thread; must be cheap and must not throw. */
+    public interface Observer {
+        /** A log file was stored in a trail's bucket; {@code lag} is how long before that its oldest event happened. */
+        void delivered(Duration lag);
+
+        /** A delivery round, or one trail's delivery in it, failed; it is retried on the next interval. */
+        void failed();
+
+        Observer NONE = new Observer() {
+            @Override
+            public void delivered(Duration lag) {
+            }
+
+            @Override
+            public void failed() {
+            }
+        };
+    }
 
     /**
      * @param operatorTrailArn the operator trail (it receives every account's events), or "" when there is none
      */
     public TrailDelivery(MetadataStore store, Path auditLog, S3Service s3, DigestSigningKeys signingKeys, Clock clock, SecureRandom random,
             String operatorTrailArn, Duration deliveryInterval, Duration digestInterval) {
+        this(store, auditLog, s3, signingKeys, clock, random, operatorTrailArn, deliveryInterval, digestInterval, Observer.NONE);
+    }
+
+    /** @param observer told of every log file delivered (with its lag) and every failed delivery */
+    public TrailDelivery(MetadataStore store, Path auditLog, S3Service s3, DigestSigningKeys signingKeys, Clock clock, SecureRandom random,
+            String operatorTrailArn, Duration deliveryInterval, Duration digestInterval, Observer observer) {
+        this.observer = java.util.Objects.requireNonNull(observer, "observer is null");
         this.store = store;
         this.auditLog = auditLog;
         this.s3 = s3;
@@ -136,8 +163,33 @@ public final class TrailDelivery implements AutoCloseable {
             }
             deliverDigests();
         } catch (RuntimeException e) {
+            observer.failed();
             LOG.warn("CloudTrail delivery failed; it is retried on the next interval", e);
         }
+    }
+
+    /**
+     * How many bytes of the audit log the trail furthest behind has yet to read: 0 when every
+     * logging trail has delivered all that was recorded (or there is no trail). Reads the trails'
+     * offsets from the store.
+     */
+    public long undeliveredBytes() {
+        long size;
+        try {
+            size = java.nio.file.Files.size(auditLog);
+        } catch (NoSuchFileException e) {
+            return 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the audit log's size", e);
+        }
+        long behind = 0;
+        for (Trail t : store.read(h -> new TrailRepository(h).all())) {
+            if (t.startedAt().isPresent()) {
+                long offset = store.read(h -> new DeliveryRepository(h).state(t.arn())).map(State::logOffset).orElse(0L);
+                behind = Math.max(behind, offset > size ? size : size - offset);
+            }
+        }
+        return behind;
     }
 
     /** The end of the last complete digest interval at {@code now}. */
@@ -183,6 +235,7 @@ public final class TrailDelivery implements AutoCloseable {
                 Instant now = clock.instant();
                 for (Map.Entry<String, Batch> b : byRegion.entrySet()) {
                     files.add(writeLogFile(t, b.getKey(), b.getValue(), now));
+                    observer.delivered(Duration.between(b.getValue().oldest, clock.instant()));
                 }
                 long next = offset + end + 1;
                 State done = new State(t.arn(), next, files.isEmpty() ? state.latestDelivery() : Optional.of(now), Optional.of(attempt), "",
@@ -206,6 +259,7 @@ public final class TrailDelivery implements AutoCloseable {
         } catch (NoSuchFileException e) {
             // no request was recorded yet
         } catch (AwsException e) {
+            observer.failed();
             State failed = new State(t.arn(), offset, state.latestDelivery(), Optional.of(attempt), e.code(), state.latestDigest(),
                     state.latestDigestError());
             store.useTransaction(h -> new DeliveryRepository(h).save(failed));

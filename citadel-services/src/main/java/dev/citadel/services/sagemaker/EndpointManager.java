@@ -135,6 +135,22 @@ final class EndpointManager implements AutoCloseable {
         this.capture = capture;
     }
 
+    /** How many endpoints serve now (InService or Updating with their current containers). */
+    int servingEndpoints() {
+        return live.size();
+    }
+
+    /** How many serving containers those endpoints have. */
+    int servingContainers() {
+        int n = 0;
+        for (Deployment d : live.values()) {
+            for (Variant v : d.variants()) {
+                n += v.instances.size();
+            }
+        }
+        return n;
+    }
+
     static String key(String account, String name) {
         return account + "/" + name;
     }

@@ -128,6 +128,35 @@ public final class JobRunner implements AutoCloseable {
         }
     }
 
+    /** How many jobs of each kind this process runs now (in the sandbox, or moving their data). */
+    public Map<Kind, Integer> running() {
+        Map<Kind, Integer> out = new java.util.EnumMap<>(Kind.class);
+        for (Kind k : Kind.values()) {
+            out.put(k, 0);
+        }
+        for (String key : claimed.keySet()) {
+            int a = key.indexOf('/');
+            int b = key.indexOf('/', a + 1);
+            out.merge(Kind.valueOf(key.substring(a + 1, b)), 1, Integer::sum);
+        }
+        return out;
+    }
+
+    /** How many jobs of each kind wait in the queue for capacity (one read of the active jobs). */
+    public Map<Kind, Integer> queued() {
+        Map<Kind, Integer> out = new java.util.EnumMap<>(Kind.class);
+        for (Kind k : Kind.values()) {
+            out.put(k, 0);
+        }
+        for (Job job : store.read(h -> new JobRepository(h).active())) {
+            if (job.status().equals("InProgress") && job.runId().isEmpty() && job.secondaryStatus().equals("Starting")
+                    && !claimed.containsKey(key(job))) {
+                out.merge(job.kind(), 1, Integer::sum);
+            }
+        }
+        return out;
+    }
+
     /** Looks at the queue now rather than at the next tick. */
     public void wake() {
         synchronized (signal) {

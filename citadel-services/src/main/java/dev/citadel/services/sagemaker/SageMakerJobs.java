@@ -85,6 +85,28 @@ public final class SageMakerJobs implements AutoCloseable {
         return endpointApi.runtimeOperations();
     }
 
+    /**
+     * What runs now, for the operator's metrics: jobs running and queued by kind, endpoints
+     * serving and their containers. Counts only, nothing that names an account or a resource.
+     */
+    public record Usage(java.util.Map<dev.citadel.metadata.sagemaker.JobRepository.Kind, Integer> runningJobs,
+            java.util.Map<dev.citadel.metadata.sagemaker.JobRepository.Kind, Integer> queuedJobs, int endpointsInService, int servingContainers) {
+        public Usage {
+            runningJobs = java.util.Map.copyOf(runningJobs);
+            queuedJobs = java.util.Map.copyOf(queuedJobs);
+        }
+    }
+
+    /** Counts what runs now; reads the active jobs once. */
+    public Usage usage() {
+        return new Usage(runner.running(), runner.queued(), endpoints.servingEndpoints(), endpoints.servingContainers());
+    }
+
+    /** Why the sandbox cannot run containers, or empty when it can. */
+    public java.util.Optional<String> sandboxUnavailable() {
+        return sandbox.unavailable();
+    }
+
     /** Reaps what a previous process left and starts the scheduler. */
     public void start() {
         runner.start();

@@ -63,6 +63,15 @@ public interface Sandbox extends AutoCloseable {
     /** Kills whatever runs under {@code id} and deletes its volume and files. Idempotent. */
     void remove(String id) throws IOException;
 
+    /**
+     * Why no container can run here (the runtime missing, a data directory containers cannot
+     * reach), or empty when containers can run. Citadel then serves everything but jobs and
+     * endpoints, and its readiness reports the sandbox as degraded.
+     */
+    default java.util.Optional<String> unavailable() {
+        return java.util.Optional.empty();
+    }
+
     @Override
     default void close() {
     }

@@ -26,6 +26,11 @@ public final class UnavailableSandbox implements Sandbox {
     }
 
     @Override
+    public java.util.Optional<String> unavailable() {
+        return java.util.Optional.of(reason);
+    }
+
+    @Override
     public Set<String> present() {
         return Set.of();
     }
