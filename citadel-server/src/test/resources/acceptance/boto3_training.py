@@ -328,4 +328,55 @@ elif phase == "algorithm":
     sm.delete_algorithm(AlgorithmName="failing-algo")
     R["deleted"] = code(lambda: sm.describe_algorithm(AlgorithmName="failing-algo"))
 
+    # Model packages: one made from the algorithm and the model it trained, validated by a transform; versions in a group.
+    artifacts = j["ModelArtifacts"]["S3ModelArtifacts"]
+    R["package_arn"] = sm.create_model_package(
+        ModelPackageName="logistic-package", ModelPackageDescription="the trained logistic model", CertifyForMarketplace=True,
+        SourceAlgorithmSpecification={"SourceAlgorithms": [{"AlgorithmName": "logistic-algo", "ModelDataUrl": artifacts}]},
+        ValidationSpecification={"ValidationRole": ROLE, "ValidationProfiles": [{"ProfileName": "batch", "TransformJobDefinition": transform}]}
+    )["ModelPackageArn"]
+    while sm.describe_model_package(ModelPackageName="logistic-package")["ModelPackageStatus"] in ("Pending", "InProgress") \
+            and time.time() < deadline + 600:
+        time.sleep(1)
+    p = sm.describe_model_package(ModelPackageName="logistic-package")
+    c = p["InferenceSpecification"]["Containers"][0]
+    R["package"] = [p["ModelPackageStatus"], p["ModelPackageStatusDetails"]["ValidationStatuses"][0]["Status"], c["ModelDataUrl"] == artifacts,
+                    c["ImageDigest"][:7], p["CertifyForMarketplace"]]
+    sm.create_model(ModelName="from-package", PrimaryContainer={"ModelPackageName": "logistic-package"}, ExecutionRoleArn=ROLE,
+                    EnableNetworkIsolation=True)
+    R["model_container"] = sm.describe_model(ModelName="from-package")["PrimaryContainer"]
+    sm.create_transform_job(TransformJobName="package-batch", ModelName="from-package",
+                            TransformInput=transform["TransformInput"],
+                            TransformOutput={"S3OutputPath": "s3://%s/package-batch" % BUCKET, "KmsKeyId": key, "AssembleWith": "Line"},
+                            TransformResources={"InstanceType": "ml.t3.medium", "InstanceCount": 1})
+    while sm.describe_transform_job(TransformJobName="package-batch")["TransformJobStatus"] == "InProgress":
+        time.sleep(1)
+    R["package_batch"] = sm.describe_transform_job(TransformJobName="package-batch")["TransformJobStatus"]
+    lines = s3.get_object(Bucket=BUCKET, Key="package-batch/features.csv.out")["Body"].read().decode().split()
+    R["package_predictions"] = [len(lines), sorted(set(lines))]
+    sm.create_model_package_group(ModelPackageGroupName="registry", ModelPackageGroupDescription="versions of the logistic model")
+    version = {"ModelPackageGroupName": "registry", "InferenceSpecification": {
+        "Containers": [{"Image": image, "ModelDataUrl": artifacts}], "SupportedContentTypes": ["text/csv"],
+        "SupportedResponseMIMETypes": ["text/csv"]}}
+    v1 = sm.create_model_package(**version)["ModelPackageArn"]
+    v2 = sm.create_model_package(**version)["ModelPackageArn"]
+    R["versions"] = [v1.rsplit("/", 2)[1:], v2.rsplit("/", 2)[1:]]
+    sm.update_model_package(ModelPackageArn=v1, ModelApprovalStatus="Approved", ApprovalDescription="checked")
+    R["approved"] = [(m["ModelPackageVersion"], m["ModelApprovalStatus"]) for m in sm.list_model_packages(
+        ModelPackageGroupName="registry", ModelApprovalStatus="Approved")["ModelPackageSummaryList"]]
+    R["pending"] = sm.describe_model_package(ModelPackageName=v2)["ModelApprovalStatus"]
+    R["unversioned"] = [m["ModelPackageName"] for m in sm.list_model_packages()["ModelPackageSummaryList"]]
+    R["groups"] = [g["ModelPackageGroupName"] for g in sm.list_model_package_groups()["ModelPackageGroupSummaryList"]]
+    R["group_not_empty"] = code(lambda: sm.delete_model_package_group(ModelPackageGroupName="registry"))
+    wrong = dict(version["InferenceSpecification"], Containers=[{"Image": image, "ImageDigest": "sha256:" + "0" * 64}])
+    R["wrong_digest"] = code(lambda: sm.create_model_package(ModelPackageName="wrong-digest", InferenceSpecification=wrong))
+    R["certify_unvalidated_package"] = code(lambda: sm.create_model_package(
+        ModelPackageName="unvalidated", InferenceSpecification=version["InferenceSpecification"], CertifyForMarketplace=True))
+    R["missing_package"] = code(lambda: sm.create_model(ModelName="no-package", PrimaryContainer={"ModelPackageName": "no-such-package"},
+                                                        ExecutionRoleArn=ROLE))
+    sm.delete_model_package(ModelPackageName=v1)
+    sm.delete_model_package(ModelPackageName=v2)
+    sm.delete_model_package_group(ModelPackageGroupName="registry")
+    R["group_deleted"] = code(lambda: sm.describe_model_package_group(ModelPackageGroupName="registry"))
+
 print(json.dumps(R))

@@ -103,6 +103,20 @@ class TrainingJobAcceptanceTest {
             }
             assertThat(algo.path("listed").toString()).isEqualTo("[\"failing-algo:Failed\",\"logistic-algo:Completed\"]");
             assertThat(algo.path("refused_jobs").toString()).as("a refused request stores nothing").isEqualTo("[]");
+            // Model packages: made from the algorithm, validated by a transform, run through CreateModel; versions in a group.
+            assertThat(algo.path("package").toString()).isEqualTo("[\"Completed\",\"Completed\",true,\"sha256:\",true]");
+            assertThat(algo.path("model_container").toString()).isEqualTo("{\"ModelPackageName\":\"logistic-package\"}");
+            assertThat(algo.path("package_batch").asText()).isEqualTo("Completed");
+            assertThat(algo.path("package_predictions").get(0).asInt()).isEqualTo(50);
+            assertThat(algo.path("versions").toString()).isEqualTo("[[\"registry\",\"1\"],[\"registry\",\"2\"]]");
+            assertThat(algo.path("approved").toString()).isEqualTo("[[1,\"Approved\"]]");
+            assertThat(algo.path("pending").asText()).isEqualTo("PendingManualApproval");
+            assertThat(algo.path("unversioned").toString()).isEqualTo("[\"logistic-package\"]");
+            assertThat(algo.path("groups").toString()).isEqualTo("[\"registry\"]");
+            assertThat(algo.path("group_not_empty").asText()).isEqualTo("ConflictException");
+            for (String field : List.of("wrong_digest", "certify_unvalidated_package", "missing_package", "group_deleted")) {
+                assertThat(algo.path(field).asText()).as(field).isEqualTo("ValidationException");
+            }
 
             // The audit log: every call, the refusals, and the data moved as the role's session on SageMaker's behalf.
             List<JsonNode> events = new ArrayList<>();

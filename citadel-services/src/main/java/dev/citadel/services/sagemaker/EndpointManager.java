@@ -327,7 +327,8 @@ final class EndpointManager implements AutoCloseable {
         Resource model = resources.find(account, Kind.MODEL, modelName).orElseThrow(() -> new AwsException("ClientError", 400,
                 "ClientError: the model " + modelName + " no longer exists."));
         ObjectNode m = resources.body(model);
-        JsonNode container = m.has("PrimaryContainer") ? m.path("PrimaryContainer") : m.path("Containers").path(0);
+        JsonNode container = m.has("__container") ? m.path("__container") : m.has("PrimaryContainer") ? m.path("PrimaryContainer")
+                : m.path("Containers").path(0);
         String roleArn = m.path("ExecutionRoleArn").asText();
         IamRole role = roles.assumable(roleArn).orElseThrow(() -> new AwsException("ClientError", 400, "ClientError: Could not assume role "
                 + roleArn + ". Please ensure that the role exists and allows principal 'sagemaker.amazonaws.com' to assume the role."));

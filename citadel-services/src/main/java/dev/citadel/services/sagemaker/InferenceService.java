@@ -44,6 +44,13 @@ final class InferenceService {
     private final ExecutionRoles roles;
     private final InstanceTypes types;
 
+    private ModelPackageService packages;
+
+    /** The model packages a model's container may name (set once, before the first request). */
+    void packages(ModelPackageService packages) {
+        this.packages = packages;
+    }
+
     InferenceService(Resources resources, KmsKeys keys, JobImages images, ExecutionRoles roles, InstanceTypes types) {
         this.resources = resources;
         this.keys = keys;
@@ -120,8 +127,13 @@ final class InferenceService {
         if (!container.isObject()) {
             throw JobRequests.invalid("PrimaryContainer must be a structure.");
         }
+        ObjectNode fromPackage = null;
         if (container.has("ModelPackageName")) {
-            throw JobRequests.invalid("ModelPackageName is not supported yet; name an Image of this Citadel's registry.");
+            if (container.has("Image") || container.has("ModelDataUrl")) {
+                throw JobRequests.invalid("A container that names a ModelPackageName takes its Image and ModelDataUrl from the package; "
+                        + "give neither.");
+            }
+            fromPackage = packages.container(ctx, container);
         }
         if (!container.path("Mode").asText("SingleModel").equals("SingleModel")) {
             throw JobRequests.invalid("Mode MultiModel is not supported: a container serves one model.");
@@ -129,8 +141,9 @@ final class InferenceService {
         if (container.path("ImageConfig").path("RepositoryAccessMode").asText("Platform").equals("Vpc")) {
             throw JobRequests.invalid("ImageConfig RepositoryAccessMode Vpc is not supported: images come from this Citadel's registry.");
         }
-        String image = JobRequests.string(container, "Image", 1, 255, null, true);
-        String dataUrl = JobRequests.string(container, "ModelDataUrl", 1, 1024, null, false);
+        JsonNode runs = fromPackage != null ? fromPackage : container;
+        String image = JobRequests.string(runs, "Image", 1, 255, null, true);
+        String dataUrl = JobRequests.string(runs, "ModelDataUrl", 1, 1024, null, false);
         if (!dataUrl.isEmpty() && !JobRequests.S3_URI.matcher(dataUrl).matches()) {
             throw JobRequests.invalid("ModelDataUrl " + JobRequests.printable(dataUrl) + " must be an S3 URI, s3://bucket/key.");
         }
@@ -155,9 +168,16 @@ final class InferenceService {
             throw exists("model", arn);
         }
         roles.requirePassable(ctx, role);
-        JobImages.Resolved resolved = images.resolve(image, account);
         ObjectNode body = in.deepCopy();
-        body.putObject("__image").put("repository", resolved.repository()).put("account", resolved.account()).put("digest", resolved.digest());
+        if (fromPackage != null) {
+            // The package's image stays pinned to the digest it was created with; Describe shows the container as given.
+            body.set("__image", fromPackage.remove("__image"));
+            body.set("__container", fromPackage);
+        } else {
+            JobImages.Resolved resolved = images.resolve(image, account);
+            body.putObject("__image").put("repository", resolved.repository()).put("account", resolved.account()).put("digest",
+                    resolved.digest());
+        }
         insert(account, Kind.MODEL, name, arn, body, tags);
         return JsonNodeFactory.instance.objectNode().put("ModelArn", arn);
     }

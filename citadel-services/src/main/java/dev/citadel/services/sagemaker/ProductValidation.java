@@ -145,8 +145,8 @@ final class ProductValidation implements AutoCloseable {
                     finish(r, body, "Failed", Optional.of("The validation training job could not start: " + e.getMessage()));
                     return;
                 }
-            } else if (!startTransform(r, body, state, region, role, profile, body.path("InferenceSpecification").path("Containers").path(0),
-                    body.path("InferenceSpecification").path("Containers").path(0).path("ModelDataUrl").asText(""))) {
+            } else if (!startTransform(r, body, state, region, role, profile, inference(body).path("Containers").path(0),
+                    inference(body).path("Containers").path(0).path("ModelDataUrl").asText(""))) {
                 return;
             }
             store(r, "Pending", "InProgress", body);
@@ -169,7 +169,7 @@ final class ProductValidation implements AutoCloseable {
                 return;
             }
             String artifacts = Jobs.parse(training.outputs()).path("S3ModelArtifacts").asText();
-            if (startTransform(r, body, state, region, role, profile, body.path("InferenceSpecification").path("Containers").path(0), artifacts)) {
+            if (startTransform(r, body, state, region, role, profile, inference(body).path("Containers").path(0), artifacts)) {
                 store(r, "InProgress", "InProgress", body);
             }
             return;
@@ -186,6 +186,11 @@ final class ProductValidation implements AutoCloseable {
             finish(r, body, "Failed", Optional.of("The validation transform job " + transform.name() + " ended " + transform.status()
                     + transform.failureReason().map(f -> ": " + f).orElse("") + "."));
         }
+    }
+
+    /** A product's inference specification: as given, or (a model package made from an algorithm) as derived. */
+    private static JsonNode inference(ObjectNode body) {
+        return body.has("__inference") ? body.path("__inference") : body.path("InferenceSpecification");
     }
 
     /** Makes the temporary model and starts the profile's transform job; false when it could not (the product has failed). */

@@ -43,6 +43,7 @@ public final class SageMakerJobs implements AutoCloseable {
     private final EndpointService endpointApi;
     private final AlgorithmService algorithms;
     private final ProductValidation validation;
+    private final ModelPackageService packages;
 
     /**
      * @param invoker runs S3 and ECR operations as a job's execution role through the request
@@ -65,10 +66,12 @@ public final class SageMakerJobs implements AutoCloseable {
                 limits.outputBytes(), serving.startupTimeout(), serving.volumeGb(), serving.invocationTimeout()), registryHost, capture);
         this.runner = new JobRunner(jobs, store, sandbox, images, roles, invoker, requests, types, logs, limits, registryHost, endpoints);
         this.service = new SageMakerService(jobs, store, keys, images, roles, requests, region, runner::wake, resources, types);
+        this.inference = new InferenceService(resources, keys, images, roles, types);
         this.validation = new ProductValidation(resources, service, images);
         this.algorithms = new AlgorithmService(resources, service, images, roles, types, requests, validation);
+        this.packages = new ModelPackageService(resources, images, roles, types, algorithms, validation);
+        inference.packages(packages);
         service.algorithms(algorithms);
-        this.inference = new InferenceService(resources, keys, images, roles, types);
         this.endpointApi = new EndpointService(resources, endpoints, capture);
     }
 
@@ -77,6 +80,7 @@ public final class SageMakerJobs implements AutoCloseable {
         all.addAll(inference.operations());
         all.addAll(endpointApi.operations());
         all.addAll(algorithms.operations());
+        all.addAll(packages.operations());
         return all;
     }
 

@@ -1,0 +1,516 @@
+package dev.citadel.services.sagemaker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.citadel.core.AwsException;
+import dev.citadel.metadata.DuplicateKeyException;
+import dev.citadel.metadata.sagemaker.ResourceRepository.Kind;
+import dev.citadel.metadata.sagemaker.ResourceRepository.Resource;
+import dev.citadel.pipeline.Operation;
+import dev.citadel.pipeline.RequestContext;
+import dev.citadel.pipeline.spec.ResourceResolver;
+import dev.citadel.services.ecr.JobImages;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * SageMaker's model packages and model package groups: CreateModelPackage, DescribeModelPackage,
+ * ListModelPackages, UpdateModelPackage, DeleteModelPackage, and Create/Describe/List/Delete of
+ * groups.
+ *
+ * <p>A model package is unversioned ({@code ModelPackageName}, the marketplace's kind) or a version
+ * in a group ({@code ModelPackageGroupName}; versions are numbered from 1 and carry a
+ * ModelApprovalStatus, the model registry's kind). Its InferenceSpecification's containers are
+ * images of this registry, pinned to their digests at creation (a given ImageDigest must match),
+ * with an optional ModelDataUrl; a SourceAlgorithmSpecification names a usable algorithm of the
+ * account, whose inference containers serve the given ModelDataUrl when no InferenceSpecification
+ * is given. A ValidationSpecification's transform job runs before the package is
+ * {@code Completed} ({@link ProductValidation}); CertifyForMarketplace needs one. CreateModel
+ * names a {@code Completed} package with a container's ModelPackageName.
+ */
+final class ModelPackageService {
+    private static final Pattern ARN = Pattern.compile("arn:aws[a-z\\-]*:sagemaker:([a-z0-9\\-]+):(\\d{12}):model-package/(.+)");
+    private static final Pattern GROUP_ARN = Pattern.compile("arn:aws[a-z\\-]*:sagemaker:([a-z0-9\\-]+):(\\d{12}):model-package-group/(.+)");
+    private static final Pattern VERSIONED = Pattern.compile("([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})/(\\d{1,9})");
+    private static final Set<String> APPROVALS = Set.of("Approved", "Rejected", "PendingManualApproval");
+
+    private final Resources resources;
+    private final JobImages images;
+    private final ExecutionRoles roles;
+    private final InstanceTypes types;
+    private final AlgorithmService algorithms;
+    private final ProductValidation validation;
+
+    ModelPackageService(Resources resources, JobImages images, ExecutionRoles roles, InstanceTypes types, AlgorithmService algorithms,
+            ProductValidation validation) {
+        this.resources = resources;
+        this.images = images;
+        this.roles = roles;
+        this.types = types;
+        this.algorithms = algorithms;
+        this.validation = validation;
+    }
+
+    List<Operation> operations() {
+        return List.of(
+                InferenceService.op("CreateModelPackage", false, created(), InferenceService::tagKeysOnly, this::create),
+                InferenceService.op("DescribeModelPackage", true, packageArn("ModelPackageName"), null, this::describe),
+                InferenceService.op("ListModelPackages", true, ResourceResolver.ALL, null, this::list),
+                InferenceService.op("UpdateModelPackage", false, packageArn("ModelPackageArn"), null, this::update),
+                InferenceService.op("DeleteModelPackage", false, packageArn("ModelPackageName"), null, this::delete),
+                InferenceService.op("CreateModelPackageGroup", false, groupArn(), InferenceService::tagKeysOnly, this::createGroup),
+                InferenceService.op("DescribeModelPackageGroup", true, groupArn(), null, this::describeGroup),
+                InferenceService.op("ListModelPackageGroups", true, ResourceResolver.ALL, null, this::listGroups),
+                InferenceService.op("DeleteModelPackageGroup", false, groupArn(), null, this::deleteGroup));
+    }
+
+    // ---- names and ARNs ----
+
+    /** A package's stored name: its ModelPackageName, or {@code <group>/<version>} for a version. */
+    private record Ref(String account, String name) {
+    }
+
+    private static Ref ref(String given, String caller) {
+        Matcher m = ARN.matcher(given);
+        String account = m.matches() ? m.group(2) : caller;
+        String name = m.matches() ? m.group(3) : given;
+        if (!AlgorithmSpecs.NAME.matcher(name).matches() && !VERSIONED.matcher(name).matches()) {
+            throw JobRequests.invalid("1 validation error detected: Value " + JobRequests.printable(given) + " at 'modelPackageName' failed to "
+                    + "satisfy constraint: Member must be a model package name or ARN.");
+        }
+        return new Ref(account, name);
+    }
+
+    private static ResourceResolver packageArn(String member) {
+        return (ctx, in) -> {
+            Ref r = ref(JobRequests.string(in, member, 1, 2048, null, true), ctx.principal().account().value());
+            return List.of(InferenceService.arn(ctx.region(), r.account(), Kind.MODEL_PACKAGE, r.name()));
+        };
+    }
+
+    private static String groupName(String given) {
+        Matcher m = GROUP_ARN.matcher(given);
+        String name = m.matches() ? m.group(3) : given;
+        if (!AlgorithmSpecs.NAME.matcher(name).matches()) {
+            throw JobRequests.invalid("1 validation error detected: Value " + JobRequests.printable(given) + " at 'modelPackageGroupName' "
+                    + "failed to satisfy constraint: Member must satisfy regular expression pattern: " + AlgorithmSpecs.NAME.pattern());
+        }
+        return name;
+    }
+
+    private static ResourceResolver groupArn() {
+        return (ctx, in) -> List.of(InferenceService.arn(ctx.region(), ctx.principal().account().value(), Kind.MODEL_PACKAGE_GROUP,
+                groupName(JobRequests.string(in, "ModelPackageGroupName", 1, 170, null, true))));
+    }
+
+    /** CreateModelPackage is authorized on the package's ARN (unversioned) or on its group's. */
+    private static ResourceResolver created() {
+        return (ctx, in) -> {
+            String account = ctx.principal().account().value();
+            if (in.hasNonNull("ModelPackageGroupName")) {
+                return List.of(InferenceService.arn(ctx.region(), account, Kind.MODEL_PACKAGE_GROUP, groupName(in.path("ModelPackageGroupName")
+                        .asText())));
+            }
+            return List.of(InferenceService.arn(ctx.region(), account, Kind.MODEL_PACKAGE, JobRequests.string(in, "ModelPackageName", 1, 63,
+                    AlgorithmSpecs.NAME, true)));
+        };
+    }
+
+    // ---- model packages ----
+
+    JsonNode create(RequestContext ctx, ObjectNode in) {
+        String account = ctx.principal().account().value();
+        boolean versioned = in.hasNonNull("ModelPackageGroupName");
+        if (versioned == in.hasNonNull("ModelPackageName")) {
+            throw JobRequests.invalid("Give exactly one of ModelPackageName (an unversioned package) and ModelPackageGroupName (a version in "
+                    + "a group).");
+        }
+        String group = versioned ? groupName(in.path("ModelPackageGroupName").asText()) : null;
+        String unversioned = versioned ? null : JobRequests.string(in, "ModelPackageName", 1, 63, AlgorithmSpecs.NAME, true);
+        JobRequests.string(in, "ModelPackageDescription", 0, 1024, null, false);
+        String approval = in.path("ModelApprovalStatus").asText(versioned ? "PendingManualApproval" : "");
+        if (!versioned && in.has("ModelApprovalStatus")) {
+            throw JobRequests.invalid("ModelApprovalStatus belongs to versioned model packages (in a ModelPackageGroupName).");
+        }
+        if (versioned && !APPROVALS.contains(approval)) {
+            throw JobRequests.invalid("ModelApprovalStatus must be Approved, Rejected or PendingManualApproval.");
+        }
+        ObjectNode body = in.deepCopy();
+        JsonNode inference = in.path("InferenceSpecification");
+        JsonNode source = in.path("SourceAlgorithmSpecification");
+        if (!source.isMissingNode() && !source.isNull()) {
+            inference = fromAlgorithm(ctx, account, source, inference);
+            body.set("__inference", inference);
+        } else if (inference.isMissingNode() || inference.isNull()) {
+            throw JobRequests.invalid("A model package needs an InferenceSpecification or a SourceAlgorithmSpecification.");
+        }
+        ArrayNode pinned = checkInference(inference, account);
+        body.set("__images", pinned);
+        JsonNode spec = in.path("ValidationSpecification");
+        boolean validates = !spec.isMissingNode() && !spec.isNull();
+        if (in.path("CertifyForMarketplace").asBoolean(false) && (!validates || versioned)) {
+            throw JobRequests.invalid("CertifyForMarketplace needs an unversioned package with a ValidationSpecification: a product is "
+                    + "validated before it is listed.");
+        }
+        if (validates) {
+            checkValidation(ctx, spec);
+        }
+        Map<String, String> tags = JobRequests.tags(in);
+        Instant now = resources.clock.instant();
+        String status = validates ? "Pending" : "Completed";
+        if (versioned) {
+            resources.find(account, Kind.MODEL_PACKAGE_GROUP, group).orElseThrow(() -> JobRequests.invalid("Model package group " + group
+                    + " does not exist."));
+            body.put("ModelApprovalStatus", approval);
+            for (int attempt = 0; ; attempt++) {
+                int version = resources.list(account, Kind.MODEL_PACKAGE).stream().filter(r -> r.name().startsWith(group + "/"))
+                        .mapToInt(r -> Integer.parseInt(r.name().substring(group.length() + 1))).max().orElse(0) + 1;
+                String name = group + "/" + version;
+                String arn = InferenceService.arn(ctx.region(), account, Kind.MODEL_PACKAGE, name);
+                try {
+                    resources.insert(new Resource(account, Kind.MODEL_PACKAGE, name, arn, status, Optional.empty(),
+                            resources.seal(Kind.MODEL_PACKAGE, account, name, body), tagJson(tags), now, now));
+                    if (validates) {
+                        validation.soon();
+                    }
+                    return JsonNodeFactory.instance.objectNode().put("ModelPackageArn", arn);
+                } catch (DuplicateKeyException e) {
+                    if (attempt >= 5) {
+                        throw new AwsException("ConflictException", 400, "Versions of " + group + " are being created concurrently; retry.");
+                    }
+                }
+            }
+        }
+        String arn = InferenceService.arn(ctx.region(), account, Kind.MODEL_PACKAGE, unversioned);
+        try {
+            resources.insert(new Resource(account, Kind.MODEL_PACKAGE, unversioned, arn, status, Optional.empty(),
+                    resources.seal(Kind.MODEL_PACKAGE, account, unversioned, body), tagJson(tags), now, now));
+        } catch (DuplicateKeyException e) {
+            throw JobRequests.invalid("Cannot create already existing model package \"" + arn + "\".");
+        }
+        if (validates) {
+            validation.soon();
+        }
+        return JsonNodeFactory.instance.objectNode().put("ModelPackageArn", arn);
+    }
+
+    /** The containers of a package made from an algorithm: the algorithm's inference containers with the given artifact. */
+    private JsonNode fromAlgorithm(RequestContext ctx, String account, JsonNode source, JsonNode given) {
+        JsonNode list = source.path("SourceAlgorithms");
+        if (!list.isArray() || list.size() != 1) {
+            throw JobRequests.invalid("SourceAlgorithmSpecification.SourceAlgorithms must hold exactly one algorithm.");
+        }
+        JsonNode s = list.get(0);
+        String url = JobRequests.string(s, "ModelDataUrl", 1, 1024, null, true);
+        if (!url.startsWith("s3://")) {
+            throw JobRequests.invalid("SourceAlgorithms ModelDataUrl must be an s3:// URI.");
+        }
+        Resource algorithm = algorithms.usable(account, ctx.region(), JobRequests.string(s, "AlgorithmName", 1, 170, null, true), false);
+        if (!given.isMissingNode() && !given.isNull()) {
+            return given;
+        }
+        JsonNode inference = resources.body(algorithm).path("InferenceSpecification");
+        if (!inference.isObject()) {
+            throw JobRequests.invalid("Algorithm " + algorithm.arn() + " has no InferenceSpecification; give one.");
+        }
+        ObjectNode derived = inference.deepCopy();
+        for (JsonNode c : derived.path("Containers")) {
+            ((ObjectNode) c).put("ModelDataUrl", url);
+        }
+        return derived;
+    }
+
+    private ArrayNode checkInference(JsonNode spec, String account) {
+        if (!spec.isObject()) {
+            throw JobRequests.invalid("InferenceSpecification must be a structure.");
+        }
+        JsonNode containers = spec.path("Containers");
+        if (!containers.isArray() || containers.isEmpty() || containers.size() > 15) {
+            throw JobRequests.invalid("InferenceSpecification.Containers must list 1 to 15 containers.");
+        }
+        ArrayNode pinned = JsonNodeFactory.instance.arrayNode();
+        for (JsonNode c : containers) {
+            String image = JobRequests.string(c, "Image", 1, 255, null, true);
+            String digest = JobRequests.string(c, "ImageDigest", 0, 72, Pattern.compile("sha256:[0-9a-f]{64}"), false);
+            String url = JobRequests.string(c, "ModelDataUrl", 0, 1024, null, false);
+            if (!url.isEmpty() && !url.startsWith("s3://")) {
+                throw JobRequests.invalid("InferenceSpecification: ModelDataUrl must be an s3:// URI.");
+            }
+            JobImages.Resolved resolved = images.resolve(image, account);
+            if (!digest.isEmpty() && !digest.equals(resolved.digest())) {
+                throw JobRequests.invalid("ImageDigest " + digest + " is not the digest of " + JobRequests.printable(image) + " ("
+                        + resolved.digest() + ").");
+            }
+            pinned.addObject().put("repository", resolved.repository()).put("account", resolved.account()).put("digest", resolved.digest());
+        }
+        AlgorithmSpecs.strings(spec, "SupportedContentTypes", 0, 30, 256, true);
+        AlgorithmSpecs.strings(spec, "SupportedResponseMIMETypes", 0, 30, 1024, true);
+        for (String member : List.of("SupportedTransformInstanceTypes", "SupportedRealtimeInferenceInstanceTypes")) {
+            for (String t : AlgorithmSpecs.strings(spec, member, 1, 64, 64, false)) {
+                if (types.profile(t).isEmpty()) {
+                    throw JobRequests.invalid("InferenceSpecification." + member + ": " + JobRequests.printable(t) + " is not offered here.");
+                }
+            }
+        }
+        return pinned;
+    }
+
+    private void checkValidation(RequestContext ctx, JsonNode spec) {
+        if (!spec.isObject()) {
+            throw JobRequests.invalid("ValidationSpecification must be a structure.");
+        }
+        String role = JobRequests.string(spec, "ValidationRole", 20, 2048, JobRequests.ROLE_ARN, true);
+        JsonNode profiles = spec.path("ValidationProfiles");
+        if (!profiles.isArray() || profiles.size() != 1) {
+            throw JobRequests.invalid("ValidationSpecification.ValidationProfiles must hold exactly one profile.");
+        }
+        JsonNode profile = profiles.get(0);
+        JobRequests.string(profile, "ProfileName", 1, 63, AlgorithmSpecs.NAME, true);
+        JsonNode transform = profile.path("TransformJobDefinition");
+        if (!transform.isObject()) {
+            throw JobRequests.invalid("The validation profile needs a TransformJobDefinition.");
+        }
+        TransformRequest.parse(ProductValidation.validationTransform("check", "check", transform), types);
+        roles.requirePassable(ctx, role);
+    }
+
+    private static String tagJson(Map<String, String> tags) {
+        ObjectNode t = JsonNodeFactory.instance.objectNode();
+        tags.forEach(t::put);
+        return t.toString();
+    }
+
+    private Resource find(RequestContext ctx, String given) {
+        Ref r = ref(given, ctx.principal().account().value());
+        return resources.find(r.account(), Kind.MODEL_PACKAGE, r.name()).orElseThrow(() -> JobRequests.invalid("Model package "
+                + JobRequests.printable(given) + " does not exist."));
+    }
+
+    JsonNode describe(RequestContext ctx, ObjectNode in) {
+        Resource r = find(ctx, in.path("ModelPackageName").asText());
+        ObjectNode body = resources.body(r);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        Matcher v = VERSIONED.matcher(r.name());
+        if (v.matches()) {
+            out.put("ModelPackageName", v.group(1)).put("ModelPackageGroupName", v.group(1)).put("ModelPackageVersion",
+                    Integer.parseInt(v.group(3)));
+            out.put("ModelApprovalStatus", body.path("ModelApprovalStatus").asText());
+            if (body.hasNonNull("ApprovalDescription")) {
+                out.put("ApprovalDescription", body.path("ApprovalDescription").asText());
+            }
+        } else {
+            out.put("ModelPackageName", r.name());
+        }
+        out.put("ModelPackageArn", r.arn());
+        if (body.hasNonNull("ModelPackageDescription")) {
+            out.put("ModelPackageDescription", body.path("ModelPackageDescription").asText());
+        }
+        out.put("CreationTime", SageMakerService.seconds(r.createdAt()));
+        out.put("LastModifiedTime", SageMakerService.seconds(r.modifiedAt()));
+        ObjectNode inference = (body.has("__inference") ? body.path("__inference") : body.path("InferenceSpecification")).deepCopy();
+        int i = 0;
+        for (JsonNode c : inference.path("Containers")) {
+            ((ObjectNode) c).put("ImageDigest", body.path("__images").path(i++).path("digest").asText());
+        }
+        out.set("InferenceSpecification", inference);
+        for (String member : List.of("SourceAlgorithmSpecification", "ValidationSpecification")) {
+            if (body.hasNonNull(member)) {
+                out.set(member, body.get(member).deepCopy());
+            }
+        }
+        out.put("ModelPackageStatus", r.status());
+        ObjectNode details = out.putObject("ModelPackageStatusDetails");
+        ArrayNode statuses = details.putArray("ValidationStatuses");
+        if (body.hasNonNull("ValidationSpecification")) {
+            ObjectNode s = statuses.addObject();
+            s.put("Name", body.path("ValidationSpecification").path("ValidationProfiles").path(0).path("ProfileName").asText());
+            s.put("Status", body.path("__validation").path("status").asText("NotStarted"));
+            if (body.path("__validation").hasNonNull("failureReason")) {
+                s.put("FailureReason", body.path("__validation").path("failureReason").asText());
+            }
+        }
+        details.putArray("ImageScanStatuses");
+        out.put("CertifyForMarketplace", body.path("CertifyForMarketplace").asBoolean(false));
+        return out;
+    }
+
+    JsonNode list(RequestContext ctx, ObjectNode in) {
+        String group = in.hasNonNull("ModelPackageGroupName") ? groupName(in.path("ModelPackageGroupName").asText()) : null;
+        String type = in.path("ModelPackageType").asText(group != null ? "Versioned" : "Unversioned");
+        if (!Set.of("Versioned", "Unversioned", "Both").contains(type)) {
+            throw JobRequests.invalid("ModelPackageType must be Versioned, Unversioned or Both.");
+        }
+        String approval = in.path("ModelApprovalStatus").asText("");
+        if (!approval.isEmpty() && !APPROVALS.contains(approval)) {
+            throw JobRequests.invalid("ModelApprovalStatus must be Approved, Rejected or PendingManualApproval.");
+        }
+        ObjectNode filtered = in.deepCopy();
+        filtered.remove(List.of("ModelPackageGroupName", "ModelPackageType", "ModelApprovalStatus"));
+        Listing<Resource> listing = new Listing<>(filtered, List.of(), List.of("Name", "CreationTime"));
+        List<Resource> all = resources.list(ctx.principal().account().value(), Kind.MODEL_PACKAGE).stream().filter(r -> {
+            Matcher v = VERSIONED.matcher(r.name());
+            boolean isVersion = v.matches();
+            if (type.equals("Versioned") && !isVersion || type.equals("Unversioned") && isVersion) {
+                return false;
+            }
+            if (group != null && !(isVersion && v.group(1).equals(group))) {
+                return false;
+            }
+            return approval.isEmpty() || isVersion && resources.body(r).path("ModelApprovalStatus").asText().equals(approval);
+        }).toList();
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        listing.page(all, r -> new Listing.Facts(r.name(), r.createdAt(), r.modifiedAt(), r.status()), out, "ModelPackageSummaryList",
+                (r, s) -> {
+                    ObjectNode body = resources.body(r);
+                    Matcher v = VERSIONED.matcher(r.name());
+                    if (v.matches()) {
+                        s.put("ModelPackageName", v.group(1)).put("ModelPackageGroupName", v.group(1))
+                                .put("ModelPackageVersion", Integer.parseInt(v.group(3)))
+                                .put("ModelApprovalStatus", body.path("ModelApprovalStatus").asText());
+                    } else {
+                        s.put("ModelPackageName", r.name());
+                    }
+                    s.put("ModelPackageArn", r.arn());
+                    if (body.hasNonNull("ModelPackageDescription")) {
+                        s.put("ModelPackageDescription", body.path("ModelPackageDescription").asText());
+                    }
+                    s.put("CreationTime", SageMakerService.seconds(r.createdAt())).put("ModelPackageStatus", r.status());
+                });
+        return out;
+    }
+
+    JsonNode update(RequestContext ctx, ObjectNode in) {
+        Resource r = find(ctx, JobRequests.string(in, "ModelPackageArn", 1, 2048, null, true));
+        if (!r.accountId().equals(ctx.principal().account().value())) {
+            throw JobRequests.invalid("A model package is updated by its own account.");
+        }
+        if (!VERSIONED.matcher(r.name()).matches()) {
+            throw JobRequests.invalid("Only versioned model packages (in a group) have an approval status to update.");
+        }
+        String approval = in.path("ModelApprovalStatus").asText("");
+        if (!approval.isEmpty() && !APPROVALS.contains(approval)) {
+            throw JobRequests.invalid("ModelApprovalStatus must be Approved, Rejected or PendingManualApproval.");
+        }
+        String description = JobRequests.string(in, "ApprovalDescription", 0, 1024, null, false);
+        resources.change(r.accountId(), Kind.MODEL_PACKAGE, r.name(), c -> {
+            ObjectNode body = resources.body(c);
+            if (!approval.isEmpty()) {
+                body.put("ModelApprovalStatus", approval);
+            }
+            if (!description.isEmpty()) {
+                body.put("ApprovalDescription", description);
+            }
+            return c.with(c.status(), c.failureReason(), resources.seal(Kind.MODEL_PACKAGE, c.accountId(), c.name(), body),
+                    resources.clock.instant());
+        });
+        return JsonNodeFactory.instance.objectNode().put("ModelPackageArn", r.arn());
+    }
+
+    JsonNode delete(RequestContext ctx, ObjectNode in) {
+        Resource r = find(ctx, in.path("ModelPackageName").asText());
+        if (!r.accountId().equals(ctx.principal().account().value())) {
+            throw JobRequests.invalid("A model package is deleted by its own account.");
+        }
+        resources.delete(r.accountId(), Kind.MODEL_PACKAGE, r.name());
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /**
+     * The container a model runs for a container that names a model package: the package's image
+     * (pinned), its ModelDataUrl, its Environment under the caller's. Only a {@code Completed}
+     * package of the caller's account.
+     */
+    ObjectNode container(RequestContext ctx, JsonNode given) {
+        Resource r = find(ctx, JobRequests.string(given, "ModelPackageName", 1, 2048, null, true));
+        if (!r.accountId().equals(ctx.principal().account().value())) {
+            throw JobRequests.invalid("Model package " + r.arn() + " belongs to another account; subscribe to it through the marketplace "
+                    + "to use it.");
+        }
+        if (!r.status().equals("Completed")) {
+            throw JobRequests.invalid("Model package " + r.arn() + " cannot be used: its status is " + r.status() + ".");
+        }
+        ObjectNode body = resources.body(r);
+        JsonNode first = (body.has("__inference") ? body.path("__inference") : body.path("InferenceSpecification")).path("Containers").path(0);
+        JsonNode image = body.path("__images").path(0);
+        ObjectNode c = JsonNodeFactory.instance.objectNode();
+        c.put("Image", first.path("Image").asText());
+        if (first.hasNonNull("ModelDataUrl")) {
+            c.put("ModelDataUrl", first.path("ModelDataUrl").asText());
+        }
+        ObjectNode env = c.putObject("Environment");
+        first.path("Environment").properties().forEach(e -> env.set(e.getKey(), e.getValue()));
+        given.path("Environment").properties().forEach(e -> env.set(e.getKey(), e.getValue()));
+        c.putObject("__image").put("repository", image.path("repository").asText()).put("account", image.path("account").asText())
+                .put("digest", image.path("digest").asText());
+        c.put("__modelPackageArn", r.arn());
+        return c;
+    }
+
+    // ---- groups ----
+
+    JsonNode createGroup(RequestContext ctx, ObjectNode in) {
+        String account = ctx.principal().account().value();
+        String name = JobRequests.string(in, "ModelPackageGroupName", 1, 63, AlgorithmSpecs.NAME, true);
+        JobRequests.string(in, "ModelPackageGroupDescription", 0, 1024, null, false);
+        Map<String, String> tags = JobRequests.tags(in);
+        String arn = InferenceService.arn(ctx.region(), account, Kind.MODEL_PACKAGE_GROUP, name);
+        Instant now = resources.clock.instant();
+        try {
+            resources.insert(new Resource(account, Kind.MODEL_PACKAGE_GROUP, name, arn, "Completed", Optional.empty(),
+                    resources.seal(Kind.MODEL_PACKAGE_GROUP, account, name, in.deepCopy()), tagJson(tags), now, now));
+        } catch (DuplicateKeyException e) {
+            throw JobRequests.invalid("Model Package Group already exists: " + arn);
+        }
+        return JsonNodeFactory.instance.objectNode().put("ModelPackageGroupArn", arn);
+    }
+
+    private Resource group(RequestContext ctx, ObjectNode in) {
+        String name = groupName(in.path("ModelPackageGroupName").asText());
+        return resources.find(ctx.principal().account().value(), Kind.MODEL_PACKAGE_GROUP, name).orElseThrow(() -> JobRequests.invalid(
+                "ModelPackageGroup " + name + " does not exist."));
+    }
+
+    JsonNode describeGroup(RequestContext ctx, ObjectNode in) {
+        Resource r = group(ctx, in);
+        ObjectNode body = resources.body(r);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("ModelPackageGroupName", r.name()).put("ModelPackageGroupArn", r.arn());
+        if (body.hasNonNull("ModelPackageGroupDescription")) {
+            out.put("ModelPackageGroupDescription", body.path("ModelPackageGroupDescription").asText());
+        }
+        out.put("CreationTime", SageMakerService.seconds(r.createdAt())).put("ModelPackageGroupStatus", r.status());
+        return out;
+    }
+
+    JsonNode listGroups(RequestContext ctx, ObjectNode in) {
+        Listing<Resource> listing = new Listing<>(in, List.of(), List.of("Name", "CreationTime"));
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        listing.page(resources.list(ctx.principal().account().value(), Kind.MODEL_PACKAGE_GROUP), r -> new Listing.Facts(r.name(),
+                r.createdAt(), r.modifiedAt(), r.status()), out, "ModelPackageGroupSummaryList", (r, s) -> {
+                    ObjectNode body = resources.body(r);
+                    s.put("ModelPackageGroupName", r.name()).put("ModelPackageGroupArn", r.arn());
+                    if (body.hasNonNull("ModelPackageGroupDescription")) {
+                        s.put("ModelPackageGroupDescription", body.path("ModelPackageGroupDescription").asText());
+                    }
+                    s.put("CreationTime", SageMakerService.seconds(r.createdAt())).put("ModelPackageGroupStatus", r.status());
+                });
+        return out;
+    }
+
+    JsonNode deleteGroup(RequestContext ctx, ObjectNode in) {
+        Resource r = group(ctx, in);
+        if (resources.list(r.accountId(), Kind.MODEL_PACKAGE).stream().anyMatch(p -> p.name().startsWith(r.name() + "/"))) {
+            throw new AwsException("ConflictException", 400, "Model package group " + r.name() + " still has model packages; delete them "
+                    + "first.");
+        }
+        resources.delete(r.accountId(), Kind.MODEL_PACKAGE_GROUP, r.name());
+        return JsonNodeFactory.instance.objectNode();
+    }
+}
