@@ -199,7 +199,8 @@ public final class Citadel implements AutoCloseable {
                 .service(dev.citadel.services.ecr.EcrService.REGISTRY)
                 .service(dev.citadel.services.logs.LogsService.DEFINITION)
                 .service(dev.citadel.services.sagemaker.SageMakerService.DEFINITION)
-                .service(dev.citadel.services.sagemaker.SageMakerJobs.RUNTIME);
+                .service(dev.citadel.services.sagemaker.SageMakerJobs.RUNTIME)
+                .service(dev.citadel.services.sagemaker.SageMakerJobs.MARKETPLACE);
         PolicyAuthorizer authorizer = new PolicyAuthorizer(accounts, endpointPolicies(config));
         SessionTokens sessionTokens = new SessionTokens(sealer, accounts.ids());
         MfaVerifier mfa = new MfaVerifier(accounts, sealer);
@@ -245,6 +246,7 @@ public final class Citadel implements AutoCloseable {
                         input, "sagemaker.amazonaws.com"), jobLogs);
         registry.registerAll(sagemaker.operations());
         registry.registerAll(sagemaker.runtimeOperations());
+        registry.registerAll(sagemaker.marketplaceOperations());
         registry.freeze();
 
         AuditSink audit = Objects.requireNonNull(auditSink.get(), "the audit sink supplier returned null");

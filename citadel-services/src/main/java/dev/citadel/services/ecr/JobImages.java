@@ -123,6 +123,27 @@ public final class JobImages {
         Files.writeString(directory.resolve("index.json"), index.toString(), StandardCharsets.UTF_8);
     }
 
+    /** What the registry's scan found in an image: its scan status and how many findings are CRITICAL. */
+    public record ScanVerdict(String status, int critical) {
+    }
+
+    /** The scan verdict of an image, or empty when the image is no longer in the registry. */
+    public Optional<ScanVerdict> scan(String account, String repository, String digest) {
+        return ecr.store.read(h -> new EcrRepository(h).image(account, repository, digest)).map(i -> {
+            int critical = 0;
+            try {
+                for (com.fasterxml.jackson.databind.JsonNode f : EcrService.JSON.readTree(i.scanFindings())) {
+                    if (f.path("severity").asText().equals("CRITICAL")) {
+                        critical++;
+                    }
+                }
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(e);
+            }
+            return new ScanVerdict(i.scanStatus(), critical);
+        });
+    }
+
     private byte[] manifest(EcrRepository.Image image) {
         try {
             return ecr.images.readAll(image.accountId(), ImageStore.parts(image.manifestParts()), Manifests.MAX_BYTES);

@@ -45,6 +45,7 @@ final class AlgorithmService {
     private final InstanceTypes types;
     private final JobRequests requests;
     private final ProductValidation validation;
+    private Entitlements entitlements = Entitlements.NONE;
 
     AlgorithmService(Resources resources, SageMakerService jobsApi, JobImages images, ExecutionRoles roles, InstanceTypes types,
             JobRequests requests, ProductValidation validation) {
@@ -206,6 +207,16 @@ final class AlgorithmService {
 
     // ---- use by training jobs ----
 
+    /** Who may run other accounts' algorithms (set once, before the first request). */
+    void entitlements(Entitlements entitlements) {
+        this.entitlements = entitlements;
+    }
+
+    /** The entitlement under which {@code account} runs algorithm {@code r}, when it is another account's. */
+    Optional<Entitlements.Entitlement> entitlement(String account, Resource r) {
+        return r.accountId().equals(account) ? Optional.empty() : entitlements.entitlement(account, r.arn());
+    }
+
     /**
      * The algorithm a training job names, when the job's account may use it: its own, in the
      * {@code Completed} state (or validating, for its own validation jobs).
@@ -213,9 +224,10 @@ final class AlgorithmService {
     Resource usable(String account, String region, String given, boolean validating) {
         String owner = owner(given, account);
         String name = name(given);
-        if (!owner.equals(account)) {
-            throw JobRequests.invalid("Algorithm " + JobRequests.printable(given) + " belongs to another account; subscribe to it through the "
-                    + "marketplace to use it.");
+        if (!owner.equals(account) && entitlements.entitlement(account, InferenceService.arn(region, owner, Kind.ALGORITHM, name)).isEmpty()) {
+            // Another account's algorithm exists for this caller only through a subscription: nothing else is said about it.
+            throw JobRequests.invalid("Algorithm " + JobRequests.printable(given) + " is another account's; subscribe to its marketplace "
+                    + "listing to use it.");
         }
         Resource r = resources.find(owner, Kind.ALGORITHM, name).orElseThrow(() -> JobRequests.invalid("Algorithm "
                 + InferenceService.arn(region, owner, Kind.ALGORITHM, name) + " does not exist."));

@@ -100,6 +100,13 @@ final class EndpointManager implements AutoCloseable {
     record Deployment(String configName, List<Variant> variants, Optional<CaptureConfig> capture) {
     }
 
+    private Entitlements entitlements = Entitlements.NONE;
+
+    /** Who may run other accounts' products (set once, before the first deployment). */
+    void entitlements(Entitlements entitlements) {
+        this.entitlements = entitlements;
+    }
+
     private final Resources resources;
     private final Sandbox sandbox;
     private final JobImages images;
@@ -336,7 +343,21 @@ final class EndpointManager implements AutoCloseable {
         String imageAccount = m.path("__image").path("account").asText();
         String repository = m.path("__image").path("repository").asText();
         String digest = m.path("__image").path("digest").asText();
-        data.pull(session, imageAccount, repository, digest);
+        JsonNode market = m.path("__marketplace");
+        Principal artifactReader = session;
+        if (market.isObject()) {
+            // A subscribed product: still entitled now; the image is not the buyer's to pull, and the artifact is read as
+            // the seller's own role.
+            if (entitlements.entitlement(account, market.path("productArn").asText()).isEmpty()) {
+                throw new AwsException("ClientError", 400, "ClientError: the subscription to marketplace listing "
+                        + market.path("listingId").asText() + " is no longer active.");
+            }
+            String sellerRole = market.path("artifactRole").asText();
+            artifactReader = roles.session(roles.assumable(sellerRole).orElseThrow(() -> new AwsException("ClientError", 400,
+                    "ClientError: the product's seller no longer provides it (its role cannot be assumed).")));
+        } else {
+            data.pull(session, imageAccount, repository, digest);
+        }
         InstanceTypes.Profile profile = types.profile(instanceType).orElseThrow(() -> new AwsException("ClientError", 400,
                 "ClientError: instance type " + instanceType + " is no longer offered."));
         String runId = "ep-" + HexFormat.of().formatHex(bytes(10));
@@ -358,7 +379,7 @@ final class EndpointManager implements AutoCloseable {
                 String[] bp = JobRequests.bucketAndPrefix(url);
                 Path archive = volume.resolve("model.tar.gz");
                 try {
-                    data.download(session, bp[0], bp[1], archive, false);
+                    data.download(artifactReader, bp[0], bp[1], archive, false);
                 } catch (AwsException e) {
                     throw new AwsException("ClientError", 400, "ClientError: the model artifact " + url + " could not be read: " + e.getMessage());
                 }

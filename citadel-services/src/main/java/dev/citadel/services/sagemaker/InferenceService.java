@@ -172,6 +172,12 @@ final class InferenceService {
         if (fromPackage != null) {
             // The package's image stays pinned to the digest it was created with; Describe shows the container as given.
             body.set("__image", fromPackage.remove("__image"));
+            JsonNode market = fromPackage.remove("__marketplace");
+            if (market != null) {
+                // A marketplace product always runs isolated, whatever the request says.
+                body.set("__marketplace", market);
+                body.put("EnableNetworkIsolation", true);
+            }
             body.set("__container", fromPackage);
         } else {
             JobImages.Resolved resolved = images.resolve(image, account);

@@ -63,6 +63,7 @@ public final class JobRunner implements AutoCloseable {
     public record Limits(int capacity, int pids, long outputBytes, Duration stopGrace) {
     }
 
+    private Entitlements entitlements = Entitlements.NONE;
     private final Jobs jobs;
     private final MetadataStore store;
     private final Sandbox sandbox;
@@ -264,6 +265,8 @@ public final class JobRunner implements AutoCloseable {
         Job current = job;
         Path volume = null;
         java.util.concurrent.CompletableFuture<Path> making = null;
+        Entitlements.Entitlement bought = null;
+        Instant containerStarted = null;
         try {
             ObjectNode raw = jobs.request(job);
             JobRequest req = training ? requests.training(raw) : requests.processing(raw);
@@ -284,7 +287,15 @@ public final class JobRunner implements AutoCloseable {
             }, VOLUMES);
             String repository = raw.path("__imageRepository").asText();
             String imageAccount = raw.path("__imageAccount").asText();
-            data.pull(session, imageAccount, repository, job.imageDigest());
+            JsonNode market = raw.path("__marketplace");
+            if (market.isObject()) {
+                // A subscribed product: the buyer's role has no right on the seller's registry, and needs none. The
+                // subscription is what lets the job run, so it must still be active now.
+                bought = entitlements.entitlement(job.accountId(), market.path("productArn").asText()).orElseThrow(() -> clientError(
+                        "The subscription to marketplace listing " + market.path("listingId").asText() + " is no longer active."));
+            } else {
+                data.pull(session, imageAccount, repository, job.imageDigest());
+            }
             InstanceTypes.Profile profile = types.profile(req.instanceType()).orElseThrow(() -> clientError("Instance type "
                     + req.instanceType() + " is no longer offered."));
             volume = volume(making);
@@ -292,6 +303,7 @@ public final class JobRunner implements AutoCloseable {
             stageInputs(session, req, volume);
             ContainerSpec spec = spec(req, job, volume, profile, imageAccount, repository);
             Instant started = jobs.clock.instant();
+            containerStarted = started;
             String message = training ? "Training image download completed. Training in progress." : "Processing in progress.";
             current = jobs.change(current, j -> j.status().equals("InProgress")
                     ? Jobs.withRun(jobs.moved(j, "InProgress", "Training", message), j.runId(), Optional.of(started))
@@ -337,7 +349,20 @@ public final class JobRunner implements AutoCloseable {
                 LOG.error("cannot remove sandbox run {} of job {}", runId, job.arn(), e);
             }
             jobs.change(job, j -> j.runId().isPresent() ? Jobs.withRun(j, Optional.empty(), Optional.empty()) : null);
+            if (bought != null && containerStarted != null) {
+                try {
+                    entitlements.recordUsage(bought, job.accountId(), job.arn(), training ? "TrainingJob" : "ProcessingJob", containerStarted,
+                            jobs.clock.instant());
+                } catch (RuntimeException e) {
+                    LOG.error("cannot record the marketplace usage of job {}", job.arn(), e);
+                }
+            }
         }
+    }
+
+    /** Who may run other accounts' products (set once, before the first job). */
+    void entitlements(Entitlements entitlements) {
+        this.entitlements = entitlements;
     }
 
     // ---- transform jobs ----

@@ -47,6 +47,12 @@ final class ModelPackageService {
     private final InstanceTypes types;
     private final AlgorithmService algorithms;
     private final ProductValidation validation;
+    private Entitlements entitlements = Entitlements.NONE;
+
+    /** Who may run other accounts' model packages (set once, before the first request). */
+    void entitlements(Entitlements entitlements) {
+        this.entitlements = entitlements;
+    }
 
     ModelPackageService(Resources resources, JobImages images, ExecutionRoles roles, InstanceTypes types, AlgorithmService algorithms,
             ProductValidation validation) {
@@ -428,11 +434,19 @@ final class ModelPackageService {
      * package of the caller's account.
      */
     ObjectNode container(RequestContext ctx, JsonNode given) {
-        Resource r = find(ctx, JobRequests.string(given, "ModelPackageName", 1, 2048, null, true));
-        if (!r.accountId().equals(ctx.principal().account().value())) {
-            throw JobRequests.invalid("Model package " + r.arn() + " belongs to another account; subscribe to it through the marketplace "
-                    + "to use it.");
+        String caller = ctx.principal().account().value();
+        String named = JobRequests.string(given, "ModelPackageName", 1, 2048, null, true);
+        Ref ref = ref(named, caller);
+        Optional<Entitlements.Entitlement> bought = Optional.empty();
+        if (!ref.account().equals(caller)) {
+            // Another account's package exists for this caller only through a subscription: nothing else is said about it.
+            bought = entitlements.entitlement(caller, InferenceService.arn(ctx.region(), ref.account(), Kind.MODEL_PACKAGE, ref.name()));
+            if (bought.isEmpty()) {
+                throw JobRequests.invalid("Model package " + JobRequests.printable(named) + " is another account's; subscribe to its "
+                        + "marketplace listing to use it.");
+            }
         }
+        Resource r = find(ctx, named);
         if (!r.status().equals("Completed")) {
             throw JobRequests.invalid("Model package " + r.arn() + " cannot be used: its status is " + r.status() + ".");
         }
@@ -450,6 +464,10 @@ final class ModelPackageService {
         c.putObject("__image").put("repository", image.path("repository").asText()).put("account", image.path("account").asText())
                 .put("digest", image.path("digest").asText());
         c.put("__modelPackageArn", r.arn());
+        bought.ifPresent(b -> c.putObject("__marketplace").put("listingId", b.listingId()).put("seller", b.sellerAccount())
+                .put("productArn", b.productArn())
+                // The seller's artifact is read as the seller's own ValidationRole (the role it gave to run the product), never the buyer's.
+                .put("artifactRole", body.path("ValidationSpecification").path("ValidationRole").asText()));
         return c;
     }
 

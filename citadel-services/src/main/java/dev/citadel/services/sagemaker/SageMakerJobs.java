@@ -44,6 +44,7 @@ public final class SageMakerJobs implements AutoCloseable {
     private final AlgorithmService algorithms;
     private final ProductValidation validation;
     private final ModelPackageService packages;
+    private final MarketplaceService marketplace;
 
     /**
      * @param invoker runs S3 and ECR operations as a job's execution role through the request
@@ -71,6 +72,11 @@ public final class SageMakerJobs implements AutoCloseable {
         this.algorithms = new AlgorithmService(resources, service, images, roles, types, requests, validation);
         this.packages = new ModelPackageService(resources, images, roles, types, algorithms, validation);
         inference.packages(packages);
+        this.marketplace = new MarketplaceService(store, resources, images);
+        algorithms.entitlements(marketplace);
+        packages.entitlements(marketplace);
+        runner.entitlements(marketplace);
+        endpoints.entitlements(marketplace);
         service.algorithms(algorithms);
         this.endpointApi = new EndpointService(resources, endpoints, capture);
     }
@@ -82,6 +88,14 @@ public final class SageMakerJobs implements AutoCloseable {
         all.addAll(algorithms.operations());
         all.addAll(packages.operations());
         return all;
+    }
+
+    /** Citadel's marketplace: listings, subscriptions, entitlements and usage records (its own service, {@link #MARKETPLACE}). */
+    public static final dev.citadel.pipeline.spec.ServiceDefinition MARKETPLACE = MarketplaceService.DEFINITION;
+
+    /** The marketplace's operations ({@link #MARKETPLACE}). */
+    public List<Operation> marketplaceOperations() {
+        return marketplace.operations();
     }
 
     /** SageMaker Runtime's operations ({@link #RUNTIME}). */

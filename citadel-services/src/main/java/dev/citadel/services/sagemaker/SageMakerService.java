@@ -225,6 +225,13 @@ public final class SageMakerService {
             // Describe shows the AlgorithmSpecification as the caller gave it, never the algorithm's image.
             stored.set("__algorithmSpecification", original.path("AlgorithmSpecification").deepCopy());
             stored.put("__algorithmArn", algorithm.get().arn());
+            Optional<Entitlements.Entitlement> bought = algorithms.entitlement(account, algorithm.get());
+            if (bought.isPresent()) {
+                // A marketplace product always runs isolated, whatever the request says.
+                stored.put("EnableNetworkIsolation", true);
+                stored.putObject("__marketplace").put("listingId", bought.get().listingId()).put("seller", bought.get().sellerAccount())
+                        .put("productArn", bought.get().productArn());
+            }
         }
         ObjectNode tags = JsonNodeFactory.instance.objectNode();
         request.tags().forEach(tags::put);

@@ -1,0 +1,311 @@
+package dev.citadel.services.sagemaker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.citadel.core.AwsException;
+import dev.citadel.metadata.DuplicateKeyException;
+import dev.citadel.metadata.MetadataStore;
+import dev.citadel.metadata.marketplace.MarketplaceRepository;
+import dev.citadel.metadata.marketplace.MarketplaceRepository.Listing;
+import dev.citadel.metadata.sagemaker.ResourceRepository.Kind;
+import dev.citadel.metadata.sagemaker.ResourceRepository.Resource;
+import dev.citadel.pipeline.Operation;
+import dev.citadel.pipeline.RequestContext;
+import dev.citadel.pipeline.spec.OperationSpec;
+import dev.citadel.pipeline.spec.ResourceResolver;
+import dev.citadel.pipeline.spec.ServiceDefinition;
+import dev.citadel.services.ecr.JobImages;
+import dev.citadel.wire.Protocol;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Citadel's marketplace (its own API in AWS's style: awsJson1_1, signing name and IAM prefix
+ * {@code citadel-marketplace}, target prefix {@code CitadelMarketplace}; the botocore model is
+ * {@code models/citadel-marketplace/2026-11-30/service-2.json}).
+ *
+ * <p>A seller lists a product of its account, an algorithm or an unversioned model package, that
+ * is {@code Completed} (validated), certified for the marketplace, and whose images the registry
+ * has scanned with no CRITICAL finding (CreateListing). Every account reads the catalog
+ * (DescribeListing, ListListings) and sees a product's contract, never its image or artifact. A
+ * buyer subscribes (Subscribe, Unsubscribe, ListEntitlements); the subscription is the only thing
+ * that lets the buyer's training jobs name the algorithm, or its models name the model package,
+ * and it grants nothing on the seller's registry or buckets. Each marketplace job or endpoint that
+ * ends leaves a usage record for the seller (ListUsageRecords): account, product, resource and
+ * duration, never data.
+ */
+final class MarketplaceService implements Entitlements {
+    public static final ServiceDefinition DEFINITION = new ServiceDefinition("citadel-marketplace", "citadel-marketplace",
+            "citadel-marketplace", Protocol.AWS_JSON_1_1, "CitadelMarketplace", "2026-11-30", "", "citadel-marketplace.amazonaws.com", false);
+    private static final Pattern ALGORITHM_ARN = Pattern.compile("arn:aws[a-z\\-]*:sagemaker:([a-z0-9\\-]+):(\\d{12}):algorithm/(.+)");
+    private static final Pattern PACKAGE_ARN = Pattern.compile("arn:aws[a-z\\-]*:sagemaker:([a-z0-9\\-]+):(\\d{12}):model-package/"
+            + "([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})");
+    private static final Pattern LISTING_ID = Pattern.compile("lst-[0-9a-f]{20}");
+
+    private final MetadataStore store;
+    private final Resources resources;
+    private final JobImages images;
+    private final SecureRandom random = new SecureRandom();
+
+    MarketplaceService(MetadataStore store, Resources resources, JobImages images) {
+        this.store = store;
+        this.resources = resources;
+        this.images = images;
+    }
+
+    List<Operation> operations() {
+        return List.of(
+                op("CreateListing", false, (ctx, in) -> List.of(JobRequests.string(in, "ProductArn", 1, 2048, null, true)), this::createListing),
+                op("DescribeListing", true, ResourceResolver.ALL, this::describeListing),
+                op("ListListings", true, ResourceResolver.ALL, this::listListings),
+                op("WithdrawListing", false, this::ownListing, this::withdrawListing),
+                op("Subscribe", false, ResourceResolver.ALL, this::subscribe),
+                op("Unsubscribe", false, ResourceResolver.ALL, this::unsubscribe),
+                op("ListEntitlements", true, ResourceResolver.ALL, this::listEntitlements),
+                op("ListUsageRecords", true, ResourceResolver.ALL, this::listUsage));
+    }
+
+    private static Operation op(String name, boolean readOnly, ResourceResolver resources, Operation.Handler handler) {
+        OperationSpec.Builder b = OperationSpec.builder("citadel-marketplace", name).resources(resources).maxBodyBytes(64 * 1024);
+        if (readOnly) {
+            b.readOnly();
+        }
+        return Operation.of(b.build(), handler);
+    }
+
+    private List<String> ownListing(RequestContext ctx, ObjectNode in) {
+        return List.of(listingArn(ctx.region(), ctx.principal().account().value(), listingId(in)));
+    }
+
+    private static String listingArn(String region, String seller, String id) {
+        return "arn:aws:citadel-marketplace:" + region + ":" + seller + ":listing/" + id;
+    }
+
+    private static String listingId(JsonNode in) {
+        return JobRequests.string(in, "ListingId", 24, 24, LISTING_ID, true);
+    }
+
+    private static AwsException notFound(String id) {
+        return new AwsException("ResourceNotFoundException", 400, "Listing " + JobRequests.printable(id) + " does not exist.");
+    }
+
+    // ---- sellers ----
+
+    JsonNode createListing(RequestContext ctx, ObjectNode in) {
+        String account = ctx.principal().account().value();
+        String productArn = JobRequests.string(in, "ProductArn", 1, 2048, null, true);
+        String title = JobRequests.string(in, "Title", 1, 256, null, true);
+        String description = JobRequests.string(in, "Description", 0, 4096, null, false);
+        Matcher a = ALGORITHM_ARN.matcher(productArn);
+        Matcher p = PACKAGE_ARN.matcher(productArn);
+        Kind kind = a.matches() ? Kind.ALGORITHM : p.matches() ? Kind.MODEL_PACKAGE : null;
+        if (kind == null) {
+            throw invalid("ProductArn must be the ARN of an algorithm or of an unversioned model package.");
+        }
+        Matcher m = kind == Kind.ALGORITHM ? a : p;
+        if (!m.group(2).equals(account)) {
+            throw invalid("A product is listed by its own account.");
+        }
+        Resource product = resources.find(account, kind, m.group(3)).orElseThrow(() -> invalid("Product " + productArn + " does not exist."));
+        ObjectNode body = resources.body(product);
+        if (!body.path("CertifyForMarketplace").asBoolean(false)) {
+            throw invalid("Product " + productArn + " is not certified for the marketplace (CertifyForMarketplace).");
+        }
+        if (!product.status().equals("Completed") || !body.hasNonNull("ValidationSpecification")) {
+            throw invalid("Product " + productArn + " has not passed its validation (its status is " + product.status() + ").");
+        }
+        for (JsonNode image : productImages(kind, body)) {
+            String where = image.path("repository").asText() + "@" + image.path("digest").asText();
+            JobImages.ScanVerdict verdict = images.scan(image.path("account").asText(), image.path("repository").asText(),
+                    image.path("digest").asText()).orElseThrow(() -> invalid("The image " + where + " is no longer in the registry."));
+            if (!verdict.status().equals("COMPLETE")) {
+                throw invalid("The image " + where + " has not been scanned (" + verdict.status() + "); list it once its scan is complete.");
+            }
+            if (verdict.critical() > 0) {
+                throw invalid("The image " + where + " has " + verdict.critical() + " unresolved CRITICAL finding"
+                        + (verdict.critical() == 1 ? "" : "s") + "; fix them and push a new image before listing.");
+            }
+        }
+        Instant now = resources.clock.instant();
+        byte[] b = new byte[10];
+        random.nextBytes(b);
+        String id = "lst-" + HexFormat.of().formatHex(b);
+        Listing listing = new Listing(id, account, kind.name(), product.name(), productArn, title, description, "Active", now, now);
+        try {
+            store.useTransaction(h -> new MarketplaceRepository(h).insert(listing));
+        } catch (DuplicateKeyException e) {
+            throw new AwsException("ConflictException", 400, "Product " + productArn + " already has an active listing.");
+        }
+        return JsonNodeFactory.instance.objectNode().put("ListingId", id).put("ListingArn", listingArn(ctx.region(), account, id));
+    }
+
+    /** Every image a product runs: an algorithm's training image and inference containers, a package's containers. */
+    private List<JsonNode> productImages(Kind kind, ObjectNode body) {
+        List<JsonNode> out = new ArrayList<>();
+        if (kind == Kind.ALGORITHM) {
+            out.add(body.path("__image"));
+            for (JsonNode c : body.path("InferenceSpecification").path("Containers")) {
+                JobImages.Resolved r = images.resolve(c.path("Image").asText(), body.path("__image").path("account").asText());
+                out.add(JsonNodeFactory.instance.objectNode().put("account", r.account()).put("repository", r.repository())
+                        .put("digest", r.digest()));
+            }
+        } else {
+            body.path("__images").forEach(out::add);
+        }
+        return out;
+    }
+
+    JsonNode withdrawListing(RequestContext ctx, ObjectNode in) {
+        String id = listingId(in);
+        Listing l = store.read(h -> new MarketplaceRepository(h).listing(id)).orElseThrow(() -> notFound(id));
+        if (!l.sellerAccount().equals(ctx.principal().account().value())) {
+            throw new AwsException("AccessDeniedException", 400, "Only the seller withdraws a listing.");
+        }
+        store.useTransaction(h -> new MarketplaceRepository(h).withdraw(id, resources.clock.instant()));
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    JsonNode listUsage(RequestContext ctx, ObjectNode in) {
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode records = out.putArray("UsageRecords");
+        for (MarketplaceRepository.Usage u : store.read(h -> new MarketplaceRepository(h).usage(ctx.principal().account().value()))) {
+            records.addObject().put("ListingId", u.listingId()).put("ProductArn", u.productArn()).put("BuyerAccount", u.buyerAccount())
+                    .put("ResourceArn", u.resourceArn()).put("ResourceKind", u.resourceKind())
+                    .put("StartTime", SageMakerService.seconds(u.startedAt())).put("EndTime", SageMakerService.seconds(u.endedAt()))
+                    .put("DurationSeconds", Math.max(0, u.endedAt().getEpochSecond() - u.startedAt().getEpochSecond()));
+        }
+        return out;
+    }
+
+    // ---- the catalog ----
+
+    JsonNode describeListing(RequestContext ctx, ObjectNode in) {
+        String id = listingId(in);
+        Listing l = store.read(h -> new MarketplaceRepository(h).listing(id)).orElseThrow(() -> notFound(id));
+        if (!l.status().equals("Active") && !l.sellerAccount().equals(ctx.principal().account().value())) {
+            throw notFound(id);
+        }
+        return render(ctx, l, JsonNodeFactory.instance.objectNode(), true);
+    }
+
+    JsonNode listListings(RequestContext ctx, ObjectNode in) {
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode list = out.putArray("Listings");
+        for (Listing l : store.read(h -> new MarketplaceRepository(h).listings(true))) {
+            render(ctx, l, list.addObject(), false);
+        }
+        return out;
+    }
+
+    /**
+     * A listing as every account sees it: the product's contract (hyperparameters, channels,
+     * instance types, content types), never its image, digest, artifact or validation data.
+     */
+    private ObjectNode render(RequestContext ctx, Listing l, ObjectNode out, boolean contract) {
+        out.put("ListingId", l.listingId()).put("ListingArn", listingArn(ctx.region(), l.sellerAccount(), l.listingId()))
+                .put("SellerAccount", l.sellerAccount()).put("ProductArn", l.productArn())
+                .put("ProductKind", l.productKind().equals("ALGORITHM") ? "Algorithm" : "ModelPackage").put("Title", l.title())
+                .put("Description", l.description()).put("Status", l.status()).put("CreationTime", SageMakerService.seconds(l.createdAt()));
+        String buyer = ctx.principal().account().value();
+        out.put("Subscribed", store.read(h -> new MarketplaceRepository(h).subscription(buyer, l.listingId()))
+                .map(s -> s.status().equals("Active")).orElse(false));
+        if (!contract) {
+            return out;
+        }
+        Optional<Resource> product = resources.find(l.sellerAccount(), Kind.valueOf(l.productKind()), l.productName());
+        if (product.isEmpty()) {
+            return out;
+        }
+        ObjectNode body = resources.body(product.get());
+        if (l.productKind().equals("ALGORITHM")) {
+            ObjectNode training = out.putObject("TrainingSpecification");
+            for (String member : List.of("SupportedHyperParameters", "SupportedTrainingInstanceTypes", "TrainingChannels",
+                    "MetricDefinitions")) {
+                if (body.path("TrainingSpecification").hasNonNull(member)) {
+                    training.set(member, body.path("TrainingSpecification").get(member).deepCopy());
+                }
+            }
+        }
+        JsonNode inference = body.has("__inference") ? body.path("__inference") : body.path("InferenceSpecification");
+        if (inference.isObject()) {
+            ObjectNode served = out.putObject("InferenceSpecification");
+            for (String member : List.of("SupportedContentTypes", "SupportedResponseMIMETypes", "SupportedTransformInstanceTypes",
+                    "SupportedRealtimeInferenceInstanceTypes")) {
+                if (inference.hasNonNull(member)) {
+                    served.set(member, inference.get(member).deepCopy());
+                }
+            }
+        }
+        return out;
+    }
+
+    // ---- buyers ----
+
+    JsonNode subscribe(RequestContext ctx, ObjectNode in) {
+        String id = listingId(in);
+        String buyer = ctx.principal().account().value();
+        Listing l = store.read(h -> new MarketplaceRepository(h).listing(id)).filter(x -> x.status().equals("Active"))
+                .orElseThrow(() -> notFound(id));
+        if (l.sellerAccount().equals(buyer)) {
+            throw invalid("A seller does not subscribe to its own listing: its account runs the product directly.");
+        }
+        store.useTransaction(h -> new MarketplaceRepository(h).subscribe(buyer, id, resources.clock.instant()));
+        return JsonNodeFactory.instance.objectNode().put("ListingId", id).put("ProductArn", l.productArn()).put("Status", "Active");
+    }
+
+    JsonNode unsubscribe(RequestContext ctx, ObjectNode in) {
+        String id = listingId(in);
+        String buyer = ctx.principal().account().value();
+        if (!store.<Boolean>inTransaction(h -> new MarketplaceRepository(h).cancel(buyer, id, resources.clock.instant()))) {
+            throw new AwsException("ResourceNotFoundException", 400, "There is no active subscription to listing " + id + ".");
+        }
+        return JsonNodeFactory.instance.objectNode().put("ListingId", id).put("Status", "Cancelled");
+    }
+
+    JsonNode listEntitlements(RequestContext ctx, ObjectNode in) {
+        String buyer = ctx.principal().account().value();
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode list = out.putArray("Entitlements");
+        store.read(h -> {
+            MarketplaceRepository repo = new MarketplaceRepository(h);
+            for (MarketplaceRepository.Subscription s : repo.subscriptions(buyer)) {
+                repo.listing(s.listingId()).ifPresent(l -> list.addObject().put("ListingId", l.listingId()).put("ProductArn", l.productArn())
+                        .put("ProductKind", l.productKind().equals("ALGORITHM") ? "Algorithm" : "ModelPackage").put("Title", l.title())
+                        .put("ListingStatus", l.status()).put("SubscribedAt", SageMakerService.seconds(s.subscribedAt())));
+            }
+            return null;
+        });
+        return out;
+    }
+
+    // ---- entitlements, for the jobs and models that use a product ----
+
+    @Override
+    public Optional<Entitlement> entitlement(String buyer, String productArn) {
+        return store.read(h -> {
+            MarketplaceRepository repo = new MarketplaceRepository(h);
+            return repo.activeListing(productArn).filter(l -> repo.subscription(buyer, l.listingId()).map(s -> s.status().equals("Active"))
+                    .orElse(false)).map(l -> new Entitlement(l.listingId(), l.sellerAccount(), l.productArn()));
+        });
+    }
+
+    @Override
+    public void recordUsage(Entitlement e, String buyer, String resourceArn, String resourceKind, Instant started, Instant ended) {
+        byte[] b = new byte[10];
+        random.nextBytes(b);
+        store.useTransaction(h -> new MarketplaceRepository(h).record(new MarketplaceRepository.Usage("use-" + HexFormat.of().formatHex(b),
+                e.listingId(), e.sellerAccount(), buyer, e.productArn(), resourceArn, resourceKind, started, ended)));
+    }
+
+    private static AwsException invalid(String message) {
+        return new AwsException("ValidationException", 400, message);
+    }
+}
