@@ -14,7 +14,8 @@ import java.util.Optional;
  * of entries the caller does not read.
  *
  * <p>Layout: a sequence of 512-byte header blocks, each followed by its data padded to a multiple
- * of 512; the archive ends at the first all-zero block (or at end of stream after one). A ustar
+ * of 512; the archive ends at the first all-zero block (or at end of stream after one, or in the
+ * padding of its last entry: see {@link #skipRest}). A ustar
  * header holds {@code name[100]} at 0, {@code mode[8]} at 100, {@code size[12]} at 124 (octal
  * ASCII, or GNU base-256 when the first byte has its high bit set), {@code chksum[8]} at 148 (the
  * sum of the header's bytes with this field read as spaces), {@code typeflag} at 156,
@@ -72,6 +73,9 @@ final class TarReader {
             return Optional.empty();
         }
         skipRest();
+        if (ended) {
+            return Optional.empty();
+        }
         String longName = null;
         String longLink = null;
         String paxPath = null;
@@ -183,10 +187,27 @@ final class TarReader {
         return out.isEmpty() ? Optional.empty() : Optional.of(out.toString());
     }
 
+    /**
+     * Skips the current entry's unread data, which must all be there, and its padding. A stream
+     * that ends in the padding of its last entry ends the archive: umoci 0.4's {@code insert} writes
+     * layers without the last padding and the end-of-archive blocks, and Go's readers (umoci, runc's
+     * image tools) accept them.
+     */
     private void skipRest() throws IOException {
-        in.skipNBytes(remaining + padding);
+        try {
+            in.skipNBytes(remaining);
+        } catch (EOFException e) {
+            throw new EOFException("tar entry truncated");
+        }
         remaining = 0;
+        long pad = padding;
         padding = 0;
+        for (long skipped = 0; skipped < pad; skipped++) {
+            if (in.read() < 0) {
+                ended = true;
+                return;
+            }
+        }
     }
 
     /** Reads the next header block; false at the end of the archive. */

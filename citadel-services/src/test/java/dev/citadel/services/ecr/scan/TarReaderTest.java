@@ -122,6 +122,25 @@ class TarReaderTest {
         assertThatThrownBy(() -> readAll(bigPax)).isInstanceOf(IOException.class).hasMessageContaining("extended header larger");
     }
 
+    /** umoci 0.4's insert ends a layer right after its last entry's data, with no padding and no end-of-archive blocks. */
+    @Test
+    void anArchiveEndingInItsLastEntrysPaddingReadsWhole() throws IOException {
+        byte[] whole = TestTar.create().dir("usr").file("usr/train", "x".repeat(1965)).bytes();
+        byte[] cut = java.util.Arrays.copyOf(whole, 512 + 512 + 1965);
+        assertThat(readAll(cut)).extracting(Read::path).containsExactly("usr", "usr/train");
+        // Unread: the data is skipped, and the missing padding still ends the archive.
+        TarReader r = new TarReader(new ByteArrayInputStream(cut), 10);
+        assertThat(r.next()).isPresent();
+        assertThat(r.next()).isPresent();
+        assertThat(r.next()).isEmpty();
+        // But data itself cut short is an error, read or skipped.
+        byte[] short_ = java.util.Arrays.copyOf(whole, 512 + 512 + 1000);
+        TarReader skipping = new TarReader(new ByteArrayInputStream(short_), 10);
+        skipping.next();
+        skipping.next();
+        assertThatThrownBy(skipping::next).isInstanceOf(EOFException.class).hasMessageContaining("truncated");
+    }
+
     /** What GNU tar writes, in both of its long-name formats, reads back entry for entry. */
     @Test
     void readsWhatGnuTarWrites(@TempDir Path dir) throws Exception {
