@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -31,8 +32,9 @@ import picocli.CommandLine;
  * file, a changed manifest, a missing file, an unfinished backup, a non-empty target, a missing or
  * wrong root key, a schema newer than this build's; and what {@code citadel backup} refuses. The
  * backup is of a stopped server with an object in a bucket (BackupRestoreAcceptanceTest takes one
- * while the server runs and restores it).
+ * while the server runs and restores it). The keys are files here whatever the run, so it runs once.
  */
+@Tag("runs-once")
 class RestoreRefusalTest {
     private static TestServer server;
     private static Path work;
@@ -241,7 +243,7 @@ class RestoreRefusalTest {
     }
 
     @Test
-    void backupRefusesPostgresqlANonEmptyTargetAndAPkcs11KeyItCannotCopy() throws IOException {
+    void backupRefusesPostgresqlANonEmptyTargetAndATargetInsideTheDataDirectory() throws IOException {
         Path target = dir.resolve("b");
         Run postgres = cli("backup", "--data-dir", server.dataDir().toString(), "--set", "metadata.url=jdbc:postgresql://localhost:5432/citadel",
                 "--to", target.toString());
