@@ -162,26 +162,31 @@ public final class CitadelMain {
         @Option(names = "--verbose", description = "Also print the files that are valid.")
         boolean verbose;
 
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() throws Exception {
+            java.io.PrintWriter out = spec.commandLine().getOut();
+            java.io.PrintWriter err = spec.commandLine().getErr();
             ServerConfig cfg;
             try {
                 cfg = data.configure();
             } catch (ConfigException e) {
-                System.err.println("citadel: configuration error: " + e.getMessage());
+                err.println("citadel: configuration error: " + e.getMessage());
                 return 2;
             }
             try (Citadel.Offline offline = Citadel.openOffline(cfg)) {
                 var report = new dev.citadel.services.cloudtrail.TrailVerifier(offline.store(), offline.s3()).verify(trailArn);
                 for (String line : report.lines()) {
                     if (!line.endsWith("\tvalid")) {
-                        System.err.println(line);
+                        err.println(line);
                     } else if (verbose) {
-                        System.out.println(line);
+                        out.println(line);
                     }
                 }
-                System.out.printf("%d/%d digest files valid%n", report.digestsValid(), report.digestsValid() + report.digestsInvalid());
-                System.out.printf("%d/%d log files valid%n", report.logsValid(), report.logsValid() + report.logsInvalid());
+                out.printf("%d/%d digest files valid%n", report.digestsValid(), report.digestsValid() + report.digestsInvalid());
+                out.printf("%d/%d log files valid%n", report.logsValid(), report.logsValid() + report.logsInvalid());
                 return report.valid() ? 0 : 1;
             }
         }

@@ -180,6 +180,17 @@ public final class DataDirectoryRestore {
         return bytes;
     }
 
+    /** Writes a secret's bytes to a new owner-only file; the copy this takes is zeroed, and {@code secret} is destroyed. */
+    private static void writeSecret(Path target, SecretBytes secret) throws IOException {
+        byte[] bytes = secret.revealBytes();
+        try {
+            BackupFiles.write(target, bytes);
+        } finally {
+            java.util.Arrays.fill(bytes, (byte) 0);
+            secret.destroy();
+        }
+    }
+
     private static void write(Path from, ServerConfig config, Map<BackupManifest.Entry, Path> targets, RootKey rootKey) {
         Path dataDir = config.dataDir().toAbsolutePath().normalize();
         boolean dataDirExisted = Files.exists(dataDir);
@@ -197,11 +208,7 @@ public final class DataDirectoryRestore {
                     SecretBytes plain = BackupManifest.unsealFile(BackupFiles.readSmall(source, BackupManifest.MAX_SEALED_BYTES, e.path()),
                             e.path(), rootKey.sealer());
                     written.add(target);
-                    try {
-                        BackupFiles.write(target, plain.revealBytes());
-                    } finally {
-                        plain.destroy();
-                    }
+                    writeSecret(target, plain);
                     continue;
                 }
                 written.add(target);
@@ -214,7 +221,7 @@ public final class DataDirectoryRestore {
                 Path keyFile = dataDir.resolve(BackupManifest.ROOT_KEY);
                 directories.addAll(BackupFiles.createDirectories(keyFile.getParent()));
                 written.add(keyFile);
-                BackupFiles.write(keyFile, rootKey.fileKey().get().revealBytes());
+                writeSecret(keyFile, rootKey.fileKey().get());
             }
             for (Path target : written) {
                 BackupFiles.syncDirectory(target.getParent());
