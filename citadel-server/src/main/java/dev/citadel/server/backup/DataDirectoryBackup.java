@@ -90,6 +90,12 @@ public final class DataDirectoryBackup {
 
     /** Takes the backup; on failure removes what it wrote and throws {@link BackupException} (or an I/O error). */
     public static Result take(Request request, Clock clock) {
+        return take(request, clock, snapshot -> {
+        });
+    }
+
+    /** {@link #take}, calling {@code afterSnapshot} with the number of each metadata copy once it is taken (tests race it). */
+    static Result take(Request request, Clock clock, java.util.function.IntConsumer afterSnapshot) {
         requireNonNull(clock, "clock is null");
         ServerConfig config = request.config();
         requireEmbedded(config);
@@ -117,7 +123,7 @@ public final class DataDirectoryBackup {
             throw new UncheckedIOException("cannot create the backup directory " + target, e);
         }
         try {
-            return write(request, clock, dataDir, database, target);
+            return write(request, clock, dataDir, database, target, afterSnapshot);
         } catch (RuntimeException e) {
             clean(target, created);
             throw e;
@@ -135,7 +141,8 @@ public final class DataDirectoryBackup {
         }
     }
 
-    private static Result write(Request request, Clock clock, Path dataDir, Path database, Path target) throws IOException {
+    private static Result write(Request request, Clock clock, Path dataDir, Path database, Path target, java.util.function.IntConsumer afterSnapshot)
+            throws IOException {
         ServerConfig config = request.config();
         int latest = SqliteSnapshot.latestSchemaVersion();
         Path snapshot = target.resolve(BackupManifest.DATABASE);
@@ -154,6 +161,7 @@ public final class DataDirectoryBackup {
             Files.deleteIfExists(snapshot);
             takenAt = clock.instant();
             schemaVersion = SqliteSnapshot.take(database, snapshot);
+            afterSnapshot.accept(snapshots);
             if (schemaVersion != latest) {
                 throw new BackupException("the metadata store is at schema version " + schemaVersion + " and this Citadel's is " + latest
                         + ": back it up with the build of Citadel that serves it");
