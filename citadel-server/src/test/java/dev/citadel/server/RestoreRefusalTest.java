@@ -266,4 +266,13 @@ class RestoreRefusalTest {
         assertThat(inside.err()).contains("must lie outside the data directory");
         assertThat(server.dataDir().resolve("backup")).doesNotExist();
     }
+
+    @Test
+    void aManifestNamesTheBuildThatWroteItAndTheSchemaOfItsCopy() throws IOException {
+        BackupManifest manifest = BackupManifest.parse(Files.readAllBytes(backup.resolve("manifest.json")));
+        assertThat(manifest.citadelVersion()).isEqualTo(CitadelVersion.current()).doesNotContain("${");
+        assertThat(manifest.schemaVersion()).isEqualTo(dev.citadel.metadata.SqliteSnapshot.latestSchemaVersion());
+        assertThat(manifest.rootKeyProvider()).isEqualTo("file");
+        assertThat(cli("--version").out().strip()).isEqualTo("citadel " + CitadelVersion.current());
+    }
 }
