@@ -118,7 +118,8 @@ elif phase == "seller":
     s3.put_object(Bucket=SELLER_BUCKET, Key="validation/features.csv",
                   Body="".join("%.6f,%.6f\n" % (x1, x2) for _, x1, x2 in rows(20, 2)).encode())
     arn = role(seller, "SellerValidation", SELLER_BUCKET)
-    R["scan"] = seller.client("ecr").describe_image_scan_findings(repositoryName="logistic", imageId={"imageTag": "v1"})["imageScanStatus"]["status"]
+    scan = lambda: seller.client("ecr").describe_image_scan_findings(repositoryName="logistic", imageId={"imageTag": "v1"})["imageScanStatus"]
+    R["scan"] = wait_status(scan, "status", busy=("IN_PROGRESS",))["status"]
     definition = {"TrainingInputMode": "File", "InputDataConfig": channel(SELLER_BUCKET),
                   "OutputDataConfig": {"S3OutputPath": "s3://%s/validation-out" % SELLER_BUCKET},
                   "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},

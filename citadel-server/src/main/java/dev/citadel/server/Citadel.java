@@ -532,7 +532,36 @@ public final class Citadel implements AutoCloseable {
             return dev.citadel.server.keys.Pkcs11SecretSealer.open(root.library(), root.slotIndex(), root.pinFile().orElseThrow(),
                     root.keyLabel(), random);
         }
-        SecretBytes rootKey = RootKeyFile.loadOrCreate(dataDir.resolve("keys").resolve("root.key"), random);
+        Path file = rootKeyFile(dataDir);
+        if (!java.nio.file.Files.exists(file) && config.metadata().dialect() == dev.citadel.metadata.Dialect.SQLITE
+                && java.nio.file.Files.exists(config.metadata().sqliteFile())) {
+            // A new key would seal nothing that exists: every KMS key and secret of this store is sealed under the lost one.
+            throw new IllegalStateException("the root key file " + file + " is missing, but the metadata store " + config.metadata().sqliteFile()
+                    + " exists and its keys are sealed under that root key: put the data directory's root key back (see docs/BACKUP.md); "
+                    + "Citadel makes a new root key only for a new data directory");
+        }
+        SecretBytes rootKey = RootKeyFile.loadOrCreate(file, random);
+        SecretSealer sealer = new AesGcmSecretSealer(rootKey, random);
+        rootKey.destroy();
+        return sealer;
+    }
+
+    /** Where the file-backed root key lives in a data directory. */
+    public static Path rootKeyFile(Path dataDir) {
+        return dataDir.resolve("keys").resolve("root.key");
+    }
+
+    /**
+     * The root key of a configuration as it exists: the key file, or the key of that label in the
+     * PKCS#11 token. Unlike {@link #rootSealer}, a missing key is an error and none is made.
+     */
+    static SecretSealer existingRootSealer(ServerConfig config, SecureRandom random) {
+        ServerConfig.RootKeyConfig root = config.rootKey();
+        if (root.provider().equals("pkcs11")) {
+            return dev.citadel.server.keys.Pkcs11SecretSealer.openExisting(root.library(), root.slotIndex(), root.pinFile().orElseThrow(),
+                    root.keyLabel(), random);
+        }
+        SecretBytes rootKey = RootKeyFile.load(rootKeyFile(config.dataDir()));
         SecretSealer sealer = new AesGcmSecretSealer(rootKey, random);
         rootKey.destroy();
         return sealer;

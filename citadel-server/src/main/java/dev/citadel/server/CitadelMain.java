@@ -16,8 +16,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** The {@code citadel} command line. */
-@Command(name = "citadel", mixinStandardHelpOptions = true, subcommands = {CitadelMain.Serve.class, CitadelMain.ConfigReference.class, CitadelMain.RewrapRootKey.class, CitadelMain.Audit.class,
-        CitadelMain.Vulndb.class},
+@Command(name = "citadel", mixinStandardHelpOptions = true, versionProvider = CitadelVersion.class, subcommands = {CitadelMain.Serve.class,
+        CitadelMain.ConfigReference.class, CitadelMain.RewrapRootKey.class, CitadelMain.Audit.class, CitadelMain.Vulndb.class,
+        CitadelMain.Backup.class, CitadelMain.Restore.class},
         description = "A self-hosted machine-learning platform that speaks the SageMaker API.")
 public final class CitadelMain {
 
@@ -162,26 +163,31 @@ public final class CitadelMain {
         @Option(names = "--verbose", description = "Also print the files that are valid.")
         boolean verbose;
 
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() throws Exception {
+            java.io.PrintWriter out = spec.commandLine().getOut();
+            java.io.PrintWriter err = spec.commandLine().getErr();
             ServerConfig cfg;
             try {
                 cfg = data.configure();
             } catch (ConfigException e) {
-                System.err.println("citadel: configuration error: " + e.getMessage());
+                err.println("citadel: configuration error: " + e.getMessage());
                 return 2;
             }
             try (Citadel.Offline offline = Citadel.openOffline(cfg)) {
                 var report = new dev.citadel.services.cloudtrail.TrailVerifier(offline.store(), offline.s3()).verify(trailArn);
                 for (String line : report.lines()) {
                     if (!line.endsWith("\tvalid")) {
-                        System.err.println(line);
+                        err.println(line);
                     } else if (verbose) {
-                        System.out.println(line);
+                        out.println(line);
                     }
                 }
-                System.out.printf("%d/%d digest files valid%n", report.digestsValid(), report.digestsValid() + report.digestsInvalid());
-                System.out.printf("%d/%d log files valid%n", report.logsValid(), report.logsValid() + report.logsInvalid());
+                out.printf("%d/%d digest files valid%n", report.digestsValid(), report.digestsValid() + report.digestsInvalid());
+                out.printf("%d/%d log files valid%n", report.logsValid(), report.logsValid() + report.logsInvalid());
                 return report.valid() ? 0 : 1;
             }
         }
@@ -225,6 +231,152 @@ public final class CitadelMain {
                         report.added(), report.updated(), report.ignored(), report.rejectedCount(), report.files());
                 return report.rejectedCount() == 0 ? 0 : 1;
             }
+        }
+    }
+
+    /**
+     * {@code citadel backup --to DIR}: a consistent copy of the data directory (metadata, sealed
+     * blobs, audit log, configuration, sealed TLS keys and client credentials) while the server
+     * runs or not; the root key stays out unless {@code --include-root-key}. See docs/BACKUP.md.
+     */
+    @Command(name = "backup", mixinStandardHelpOptions = true,
+            description = {"Copy the data directory consistently into a new directory, while the server runs or not (see docs/BACKUP.md).",
+                    "The copy is as encrypted as the data directory; the root key is not in it unless --include-root-key.",
+                    "Exit 0: backed up; 1: refused or failed (nothing kept); 2: configuration error."})
+    static final class Backup implements Callable<Integer> {
+        @picocli.CommandLine.Mixin
+        DataDirOptions data = new DataDirOptions();
+
+        @Option(names = "--to", required = true, paramLabel = "DIR", description = "A new (or empty) directory that receives the backup.")
+        Path to;
+
+        @Option(names = "--include-root-key", description = "Also put the root key file in the backup (then the backup alone opens everything: "
+                + "keep it as safe as the key). By default the key is left out and must be kept apart.")
+        boolean includeRootKey;
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            java.io.PrintWriter out = spec.commandLine().getOut();
+            java.io.PrintWriter err = spec.commandLine().getErr();
+            ServerConfig cfg;
+            try {
+                cfg = data.configure();
+            } catch (ConfigException e) {
+                err.println("citadel: configuration error: " + e.getMessage());
+                return 2;
+            }
+            try {
+                dev.citadel.server.backup.DataDirectoryBackup.requireEmbedded(cfg);
+                java.util.Optional<Path> configFile = data.config != null ? java.util.Optional.of(data.config)
+                        : java.util.Optional.of(cfg.dataDir().resolve("citadel.conf")).filter(Files::isRegularFile);
+                var request = new dev.citadel.server.backup.DataDirectoryBackup.Request(cfg, configFile, to,
+                        includeRootKey ? java.util.Optional.of(Citadel.rootKeyFile(cfg.dataDir())) : java.util.Optional.empty(),
+                        Citadel.existingRootSealer(cfg, new java.security.SecureRandom()), CitadelVersion.current());
+                var result = dev.citadel.server.backup.DataDirectoryBackup.take(request, java.time.Clock.systemUTC());
+                out.printf("backed up %s into %s: schema version %d, %d object blobs, %d image blobs, %d files, %d bytes (%d snapshot%s)%n",
+                        cfg.dataDir(), result.directory(), result.schemaVersion(), result.objectBlobs(), result.imageBlobs(), result.files(),
+                        result.bytes(), result.snapshots(), result.snapshots() == 1 ? "" : "s");
+                if (result.rootKeyIncluded()) {
+                    out.println("the root key is in the backup: whoever reads the backup can open everything in it");
+                } else if (cfg.rootKey().provider().equals("file")) {
+                    out.println("the root key is not in the backup: keep " + Citadel.rootKeyFile(cfg.dataDir())
+                            + " apart from it; a restore needs it (--root-key)");
+                } else {
+                    out.println("the root key stays in the PKCS#11 token; a restore needs that token");
+                }
+                return 0;
+            } catch (dev.citadel.server.backup.BackupException | IllegalStateException | java.io.UncheckedIOException e) {
+                err.println("citadel: backup failed, nothing kept: " + e.getMessage());
+                return 1;
+            }
+        }
+    }
+
+    /**
+     * {@code citadel restore --from DIR --data-dir NEW}: a backup into a new or empty data
+     * directory, everything verified before the first write. See docs/BACKUP.md.
+     */
+    @Command(name = "restore", mixinStandardHelpOptions = true,
+            description = {"Restore a backup into a new or empty data directory; every file is verified before anything is written.",
+                    "The backup's citadel.conf is the configuration (with --set on top); the root key is --root-key, or the backup's own.",
+                    "Exit 0: restored; 1: refused or failed (nothing written); 2: configuration error."})
+    static final class Restore implements Callable<Integer> {
+        @Option(names = "--from", required = true, paramLabel = "DIR", description = "The backup directory (citadel backup --to).")
+        Path from;
+
+        @Option(names = "--data-dir", required = true, paramLabel = "DIR", description = "The new (or empty) data directory to restore into.")
+        Path dataDir;
+
+        @Option(names = "--root-key", paramLabel = "FILE", description = "The root key file (keys/root.key) of the data directory that was "
+                + "backed up, for a backup without it. Not for a PKCS#11 root key, which the token holds.")
+        Path rootKey;
+
+        @Option(names = "--set", description = "A setting on top of the backup's citadel.conf: --set KEY=VALUE (repeatable; not written to the "
+                + "restored citadel.conf).")
+        List<String> overrides = new ArrayList<>();
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            java.io.PrintWriter out = spec.commandLine().getOut();
+            java.io.PrintWriter err = spec.commandLine().getErr();
+            Path backupConfig = from.resolve(dev.citadel.server.backup.BackupManifest.CONFIG);
+            ServerConfig cfg;
+            try {
+                cfg = configure(dataDir, null, Files.isRegularFile(backupConfig, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? backupConfig : null,
+                        overrides);
+            } catch (ConfigException e) {
+                err.println("citadel: configuration error: " + e.getMessage());
+                return 2;
+            }
+            try {
+                dev.citadel.server.backup.DataDirectoryRestore.requireEmptyTargets(from, cfg);
+                var manifest = dev.citadel.server.backup.DataDirectoryRestore.readManifest(from);
+                var result = dev.citadel.server.backup.DataDirectoryRestore.restore(new dev.citadel.server.backup.DataDirectoryRestore.Request(from,
+                        cfg), manifest, rootKey(cfg));
+                out.printf("restored the backup of %s (Citadel %s, schema version %d, %d files, %d bytes) into %s%n",
+                        result.manifest().createdAt(), result.manifest().citadelVersion(), result.manifest().schemaVersion(),
+                        result.manifest().files().size(), result.bytes(), result.dataDir());
+                if (!overrides.isEmpty()) {
+                    out.println("start the server with the same --set settings: they are not in the restored citadel.conf");
+                }
+                return 0;
+            } catch (dev.citadel.server.backup.BackupException | IllegalStateException | java.io.UncheckedIOException e) {
+                err.println("citadel: restore failed, nothing written: " + e.getMessage());
+                return 1;
+            }
+        }
+
+        /** The key the backup is sealed under: the given file, the backup's own, or the configured PKCS#11 token's. */
+        private dev.citadel.server.backup.DataDirectoryRestore.RootKey rootKey(ServerConfig cfg) {
+            java.security.SecureRandom random = new java.security.SecureRandom();
+            if (cfg.rootKey().provider().equals("pkcs11")) {
+                if (rootKey != null) {
+                    throw new dev.citadel.server.backup.BackupException("--root-key applies to a root key file; this configuration keeps the "
+                            + "root key in a PKCS#11 token, which the restore uses");
+                }
+                ServerConfig.RootKeyConfig root = cfg.rootKey();
+                return new dev.citadel.server.backup.DataDirectoryRestore.RootKey(dev.citadel.server.keys.Pkcs11SecretSealer.openExisting(
+                        root.library(), root.slotIndex(), root.pinFile().orElseThrow(), root.keyLabel(), random), java.util.Optional.empty());
+            }
+            Path file = rootKey;
+            if (file == null) {
+                Path inBackup = from.resolve(dev.citadel.server.backup.BackupManifest.ROOT_KEY);
+                if (!Files.isRegularFile(inBackup, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    throw new dev.citadel.server.backup.BackupException("the root key is missing: this backup does not hold it (citadel backup "
+                            + "leaves it out unless --include-root-key), so give the root key file of the data directory that was backed up "
+                            + "with --root-key FILE");
+                }
+                file = inBackup;
+            }
+            dev.citadel.core.SecretBytes key = dev.citadel.server.keys.RootKeyFile.load(file);
+            return new dev.citadel.server.backup.DataDirectoryRestore.RootKey(new dev.citadel.server.keys.AesGcmSecretSealer(key, random),
+                    java.util.Optional.of(key));
         }
     }
 

@@ -31,6 +31,15 @@ public final class Pkcs11SecretSealer {
      * @param pinFile    a file whose first line is the user PIN (0600; kept out of configuration)
      */
     public static SecretSealer open(Path library, int slotIndex, Path pinFile, String keyLabel, SecureRandom random) {
+        return open(library, slotIndex, pinFile, keyLabel, random, true);
+    }
+
+    /** As {@link #open}, but a token without a key of that label is refused rather than given a new one (restores and backups). */
+    public static SecretSealer openExisting(Path library, int slotIndex, Path pinFile, String keyLabel, SecureRandom random) {
+        return open(library, slotIndex, pinFile, keyLabel, random, false);
+    }
+
+    private static SecretSealer open(Path library, int slotIndex, Path pinFile, String keyLabel, SecureRandom random, boolean create) {
         if (!Files.isRegularFile(library)) {
             throw new IllegalStateException("PKCS#11 module not found: " + library);
         }
@@ -57,6 +66,8 @@ public final class Pkcs11SecretSealer {
             SecretKey key;
             if (store.containsAlias(keyLabel)) {
                 key = (SecretKey) store.getKey(keyLabel, null);
+            } else if (!create) {
+                throw new IllegalStateException("the PKCS#11 token holds no root key labelled " + keyLabel);
             } else {
                 KeyGenerator g = KeyGenerator.getInstance("AES", provider);
                 g.init(256, random);

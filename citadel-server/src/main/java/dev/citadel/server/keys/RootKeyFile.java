@@ -29,10 +29,19 @@ public final class RootKeyFile {
             java.util.Arrays.fill(key, (byte) 0);
             return secret;
         }
+        return load(file);
+    }
+
+    /** Reads an existing root key file; never makes one (a backup or a restore needs the key the data was sealed under). */
+    public static SecretBytes load(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalStateException("no root key file at " + file);
+        }
         SecureFiles.requireOwnerOnly(file);
         try {
             byte[] key = Files.readAllBytes(file);
             if (key.length != KEY_BYTES) {
+                java.util.Arrays.fill(key, (byte) 0);
                 throw new IllegalStateException(file + " must hold exactly " + KEY_BYTES + " bytes");
             }
             SecretBytes secret = SecretBytes.copyOf(key);

@@ -22,4 +22,17 @@ class Pkcs11SecretSealerTest {
         byte[] other = sealer.seal(SecretBytes.ofUtf8("x"), "c");
         assertThat(again.unseal(other, "c").revealUtf8()).as("the same key found again by its label").isEqualTo("x");
     }
+
+    @Test
+    void openExistingFindsAKeyByItsLabelAndNeverMakesOne() {
+        String label = "never-made-" + Long.toHexString(new SecureRandom().nextLong());
+        assertThatThrownBy(() -> Pkcs11SecretSealer.openExisting(SoftHsm.LIBRARY, 0, SoftHsm.pinFile(), label, new SecureRandom()))
+                .hasMessageContaining("holds no root key labelled " + label);
+        assertThatThrownBy(() -> Pkcs11SecretSealer.openExisting(SoftHsm.LIBRARY, 0, SoftHsm.pinFile(), label, new SecureRandom()))
+                .as("the first refusal made no key").hasMessageContaining("holds no root key labelled");
+        dev.citadel.core.SecretSealer made = Pkcs11SecretSealer.open(SoftHsm.LIBRARY, 0, SoftHsm.pinFile(), label, new SecureRandom());
+        byte[] sealed = made.seal(SecretBytes.ofUtf8("x"), "c");
+        assertThat(Pkcs11SecretSealer.openExisting(SoftHsm.LIBRARY, 0, SoftHsm.pinFile(), label, new SecureRandom()).unseal(sealed, "c")
+                .revealUtf8()).isEqualTo("x");
+    }
 }

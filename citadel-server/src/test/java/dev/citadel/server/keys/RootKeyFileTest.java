@@ -41,4 +41,13 @@ class RootKeyFileTest {
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         assertThatThrownBy(() -> RootKeyFile.loadOrCreate(file, new SecureRandom())).hasMessageContaining("exactly 32 bytes");
     }
+
+    @Test
+    void loadReadsAnExistingKeyAndNeverMakesOne() {
+        Path file = dir.resolve("keys/root.key");
+        assertThatThrownBy(() -> RootKeyFile.load(file)).hasMessageContaining("no root key file at " + file);
+        assertThat(file.getParent()).doesNotExist();
+        SecretBytes made = RootKeyFile.loadOrCreate(file, new SecureRandom());
+        assertThat(RootKeyFile.load(file).sameAs(made)).isTrue();
+    }
 }

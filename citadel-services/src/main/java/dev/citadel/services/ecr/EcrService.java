@@ -372,7 +372,7 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
         if (partLists.isEmpty()) {
             return;
         }
-        java.util.Set<String> referenced = referencedBlobs();
+        java.util.Set<String> referenced = store.read(EcrService::referencedBlobs);
         List<ImageStore.Part> unreferenced = new ArrayList<>();
         for (String json : partLists) {
             ImageStore.parts(json).stream().filter(p -> !referenced.contains(p.blob())).forEach(unreferenced::add);
@@ -380,9 +380,13 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
         images.delete(unreferenced);
     }
 
-    java.util.Set<String> referencedBlobs() {
+    /**
+     * The ids of the image blobs the registry's rows seen through {@code h} refer to: blobs,
+     * manifests and uploads in progress. The sweep keeps these; a backup copies them.
+     */
+    public static java.util.Set<String> referencedBlobs(org.jdbi.v3.core.Handle h) {
         java.util.Set<String> ids = new java.util.HashSet<>();
-        store.read(h -> new EcrRepository(h).allParts()).forEach(json -> ImageStore.parts(json).forEach(p -> ids.add(p.blob())));
+        new EcrRepository(h).allParts().forEach(json -> ImageStore.parts(json).forEach(p -> ids.add(p.blob())));
         return ids;
     }
 
@@ -392,7 +396,7 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
      */
     public int sweep() throws java.io.IOException {
         store.inTransaction(h -> new EcrRepository(h).deleteUploadsBefore(clock.instant().minus(Duration.ofDays(1))));
-        return images.sweep(referencedBlobs());
+        return images.sweep(store.read(EcrService::referencedBlobs));
     }
 
     JsonNode putImageTagMutability(RequestContext ctx, ObjectNode input) {

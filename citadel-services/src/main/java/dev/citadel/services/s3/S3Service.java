@@ -354,7 +354,7 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
      */
     public int sweep() throws IOException {
         blobs.recover();
-        java.util.Set<String> referenced = new java.util.HashSet<>(store.read(h -> new S3Repository(h).blobIds()));
+        java.util.Set<String> referenced = store.read(S3Service::referencedBlobs);
         int removed = 0;
         for (String id : blobs.ids()) {
             if (!referenced.contains(id) && blobs.delete(id)) {
@@ -362,6 +362,15 @@ public final class S3Service implements dev.citadel.services.iam.PolicyAuthorize
             }
         }
         return removed;
+    }
+
+    /**
+     * The ids of the blobs the S3 rows seen through {@code h} refer to: object versions, the parts
+     * of multipart objects and the parts of uploads in progress. The sweep keeps these; a backup
+     * copies them.
+     */
+    public static java.util.Set<String> referencedBlobs(org.jdbi.v3.core.Handle h) {
+        return new java.util.HashSet<>(new S3Repository(h).blobIds());
     }
 
     // ---- the authorizer's view: bucket owners and bucket policies ----
