@@ -218,7 +218,11 @@ elif phase == "buyer":
 
 elif phase == "seller-after":
     sm, mp, s3, logs = seller.client("sagemaker"), seller.client("citadel-marketplace"), seller.client("s3"), seller.client("logs")
+    deadline = time.time() + 120
     usage = mp.list_usage_records()["UsageRecords"]
+    while len(usage) < 2 and time.time() < deadline:  # the endpoint's container stops just after its deletion returns
+        time.sleep(1)
+        usage = mp.list_usage_records()["UsageRecords"]
     R["usage"] = [[u["BuyerAccount"], u["ResourceKind"], u["ResourceArn"].rsplit("/", 1)[1], u["DurationSeconds"] >= 0] for u in usage]
     R["usage_text"] = json.dumps(usage, default=str)
     R["jobs"] = sorted(j["TrainingJobName"] for j in sm.list_training_jobs(MaxResults=100)["TrainingJobSummaries"])

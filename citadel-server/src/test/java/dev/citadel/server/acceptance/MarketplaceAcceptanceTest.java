@@ -71,7 +71,8 @@ class MarketplaceAcceptanceTest {
             }
 
             JsonNode after = phase(server, "seller-after");
-            assertThat(after.path("usage").toString()).isEqualTo("[[\"" + buyer + "\",\"TrainingJob\",\"bought-training\",true]]");
+            assertThat(after.path("usage").toString()).isEqualTo("[[\"" + buyer + "\",\"TrainingJob\",\"bought-training\",true],[\"" + buyer
+                    + "\",\"Endpoint\",\"bought\",true]]");
             assertThat(after.path("jobs").toString()).as("the seller sees its own jobs only").doesNotContain("bought-training")
                     .contains("seller-model");
             assertThat(after.path("describe_buyer_job").asText()).isEqualTo("ValidationException");

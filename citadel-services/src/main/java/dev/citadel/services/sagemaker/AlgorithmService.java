@@ -103,7 +103,7 @@ final class AlgorithmService {
         AlgorithmSpecs.Training training = AlgorithmSpecs.training(in.path("TrainingSpecification"), types);
         JsonNode inference = in.path("InferenceSpecification");
         if (!inference.isMissingNode() && !inference.isNull()) {
-            checkInference(inference);
+            AlgorithmSpecs.inference(inference, types);
         }
         JsonNode validation = in.path("ValidationSpecification");
         boolean validates = !validation.isMissingNode() && !validation.isNull();
@@ -128,7 +128,7 @@ final class AlgorithmService {
         Instant now = resources.clock.instant();
         try {
             resources.insert(new Resource(account, Kind.ALGORITHM, name, arn, validates ? "Pending" : "Completed", Optional.empty(),
-                    resources.seal(Kind.ALGORITHM, account, name, body), tagJson(tags), now, now));
+                    resources.seal(Kind.ALGORITHM, account, name, body), AlgorithmSpecs.tagJson(tags), now, now));
         } catch (DuplicateKeyException e) {
             throw new AwsException("ValidationException", 400, "Cannot create already existing algorithm \"" + arn + "\".");
         }
@@ -136,33 +136,6 @@ final class AlgorithmService {
             this.validation.soon();
         }
         return JsonNodeFactory.instance.objectNode().put("AlgorithmArn", arn);
-    }
-
-    private void checkInference(JsonNode spec) {
-        if (!spec.isObject()) {
-            throw JobRequests.invalid("InferenceSpecification must be a structure.");
-        }
-        JsonNode containers = spec.path("Containers");
-        if (!containers.isArray() || containers.isEmpty() || containers.size() > 15) {
-            throw JobRequests.invalid("InferenceSpecification.Containers must list 1 to 15 containers.");
-        }
-        for (JsonNode c : containers) {
-            JobRequests.string(c, "Image", 1, 255, null, true);
-            JobRequests.string(c, "ImageDigest", 0, 72, Pattern.compile("sha256:[0-9a-f]{64}"), false);
-            String url = JobRequests.string(c, "ModelDataUrl", 0, 1024, null, false);
-            if (!url.isEmpty() && !url.startsWith("s3://")) {
-                throw JobRequests.invalid("InferenceSpecification: ModelDataUrl must be an s3:// URI.");
-            }
-        }
-        AlgorithmSpecs.strings(spec, "SupportedContentTypes", 0, 30, 256, true);
-        AlgorithmSpecs.strings(spec, "SupportedResponseMIMETypes", 0, 30, 1024, true);
-        for (String member : List.of("SupportedTransformInstanceTypes", "SupportedRealtimeInferenceInstanceTypes")) {
-            for (String t : AlgorithmSpecs.strings(spec, member, 1, 64, 64, false)) {
-                if (types.profile(t).isEmpty()) {
-                    throw JobRequests.invalid("InferenceSpecification." + member + ": " + JobRequests.printable(t) + " is not offered here.");
-                }
-            }
-        }
     }
 
     /**
@@ -197,12 +170,6 @@ final class AlgorithmService {
             images.resolve(inference.path("Containers").path(0).path("Image").asText(), account);
         }
         roles.requirePassable(ctx, role);
-    }
-
-    private static String tagJson(Map<String, String> tags) {
-        ObjectNode t = JsonNodeFactory.instance.objectNode();
-        tags.forEach(t::put);
-        return t.toString();
     }
 
     // ---- use by training jobs ----

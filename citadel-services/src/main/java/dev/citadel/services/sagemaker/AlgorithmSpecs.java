@@ -27,6 +27,7 @@ final class AlgorithmSpecs {
     private static final Set<String> TYPES = Set.of("Integer", "Continuous", "Categorical", "FreeText");
     private static final Set<String> INPUT_MODES = Set.of("File", "Pipe", "FastFile");
     private static final Set<String> COMPRESSIONS = Set.of("None", "Gzip");
+    static final Pattern DIGEST = Pattern.compile("sha256:[0-9a-f]{64}");
 
     /** One declared hyperparameter. For Integer and Continuous, {@code min}/{@code max}; for Categorical, {@code values}. */
     record Hyperparameter(String name, String type, Optional<BigDecimal> min, Optional<BigDecimal> max, List<String> values, boolean required,
@@ -51,7 +52,7 @@ final class AlgorithmSpecs {
             throw JobRequests.invalid("TrainingSpecification is required.");
         }
         String image = JobRequests.string(spec, "TrainingImage", 1, 255, null, true);
-        Optional<String> digest = Optional.of(JobRequests.string(spec, "TrainingImageDigest", 1, 72, Pattern.compile("sha256:[0-9a-f]{64}"),
+        Optional<String> digest = Optional.of(JobRequests.string(spec, "TrainingImageDigest", 1, 72, DIGEST,
                 false)).filter(d -> !d.isEmpty());
         Map<String, Hyperparameter> hyper = new LinkedHashMap<>();
         JsonNode declared = spec.path("SupportedHyperParameters");
@@ -299,6 +300,46 @@ final class AlgorithmSpecs {
                     + String.join(", ", spec.instanceTypes()) + ").");
         }
         return job;
+    }
+
+    /**
+     * Checks an InferenceSpecification (of an algorithm or a model package): 1–15 containers, each
+     * with an Image, an optional ImageDigest and an optional s3:// ModelDataUrl; the content and
+     * MIME types; instance types this Citadel offers. Returns the containers.
+     */
+    static JsonNode inference(JsonNode spec, InstanceTypes offered) {
+        if (!spec.isObject()) {
+            throw JobRequests.invalid("InferenceSpecification must be a structure.");
+        }
+        JsonNode containers = spec.path("Containers");
+        if (!containers.isArray() || containers.isEmpty() || containers.size() > 15) {
+            throw JobRequests.invalid("InferenceSpecification.Containers must list 1 to 15 containers.");
+        }
+        for (JsonNode c : containers) {
+            JobRequests.string(c, "Image", 1, 255, null, true);
+            JobRequests.string(c, "ImageDigest", 0, 72, DIGEST, false);
+            String url = JobRequests.string(c, "ModelDataUrl", 0, 1024, null, false);
+            if (!url.isEmpty() && !url.startsWith("s3://")) {
+                throw JobRequests.invalid("InferenceSpecification: ModelDataUrl must be an s3:// URI.");
+            }
+        }
+        strings(spec, "SupportedContentTypes", 0, 30, 256, true);
+        strings(spec, "SupportedResponseMIMETypes", 0, 30, 1024, true);
+        for (String member : List.of("SupportedTransformInstanceTypes", "SupportedRealtimeInferenceInstanceTypes")) {
+            for (String t : strings(spec, member, 1, 64, 64, false)) {
+                if (offered.profile(t).isEmpty()) {
+                    throw JobRequests.invalid("InferenceSpecification." + member + ": " + JobRequests.printable(t) + " is not offered here.");
+                }
+            }
+        }
+        return containers;
+    }
+
+    /** A product's tags as the JSON object the store keeps. */
+    static String tagJson(Map<String, String> tags) {
+        ObjectNode t = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        tags.forEach(t::put);
+        return t.toString();
     }
 
     /** A list of strings of {@code min}–{@code max} items, each at most {@code maxLength} characters. */

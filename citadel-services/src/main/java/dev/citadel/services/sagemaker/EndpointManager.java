@@ -69,6 +69,12 @@ final class EndpointManager implements AutoCloseable {
     }
 
     /** One serving container. */
+    /** A serving container that runs another account's product: what its usage record will say when it stops. */
+    private record MarketRun(Entitlements.Entitlement entitlement, String buyer, String resourceArn, String kind, Instant started) {
+    }
+
+    private final java.util.Map<String, MarketRun> marketRuns = new java.util.concurrent.ConcurrentHashMap<>();
+
     record Instance(String runId, Execution execution, ContainerHttp http, AtomicInteger inFlight, Sandbox.OutputSink sink) {
     }
 
@@ -345,10 +351,12 @@ final class EndpointManager implements AutoCloseable {
         String digest = m.path("__image").path("digest").asText();
         JsonNode market = m.path("__marketplace");
         Principal artifactReader = session;
+        Optional<Entitlements.Entitlement> bought = Optional.empty();
         if (market.isObject()) {
             // A subscribed product: still entitled now; the image is not the buyer's to pull, and the artifact is read as
             // the seller's own role.
-            if (entitlements.entitlement(account, market.path("productArn").asText()).isEmpty()) {
+            bought = entitlements.entitlement(account, market.path("productArn").asText());
+            if (bought.isEmpty()) {
                 throw new AwsException("ClientError", 400, "ClientError: the subscription to marketplace listing "
                         + market.path("listingId").asText() + " is no longer active.");
             }
@@ -403,6 +411,8 @@ final class EndpointManager implements AutoCloseable {
             }
             LOG.info("serving container {} of model {} started", runId, modelName);
             Instance instance = new Instance(runId, execution, ServingContainer.http(execution), new AtomicInteger(), sink);
+            bought.ifPresent(b -> marketRuns.put(runId, new MarketRun(b, account, volumeOf, volumeOf.contains(":endpoint/") ? "Endpoint"
+                    : "TransformJob", Instant.now())));
             started = true;
             return instance;
         } finally {
@@ -637,6 +647,14 @@ final class EndpointManager implements AutoCloseable {
     }
 
     void stop(Instance i) {
+        MarketRun run = marketRuns.remove(i.runId());
+        if (run != null) {
+            try {
+                entitlements.recordUsage(run.entitlement(), run.buyer(), run.resourceArn(), run.kind(), run.started(), Instant.now());
+            } catch (RuntimeException e) {
+                LOG.error("cannot record the marketplace usage of {}", run.resourceArn(), e);
+            }
+        }
         flush(i.sink());
         try {
             i.http().close();

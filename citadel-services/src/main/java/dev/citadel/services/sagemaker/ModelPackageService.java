@@ -182,7 +182,7 @@ final class ModelPackageService {
                 String arn = InferenceService.arn(ctx.region(), account, Kind.MODEL_PACKAGE, name);
                 try {
                     resources.insert(new Resource(account, Kind.MODEL_PACKAGE, name, arn, status, Optional.empty(),
-                            resources.seal(Kind.MODEL_PACKAGE, account, name, body), tagJson(tags), now, now));
+                            resources.seal(Kind.MODEL_PACKAGE, account, name, body), AlgorithmSpecs.tagJson(tags), now, now));
                     if (validates) {
                         validation.soon();
                     }
@@ -197,7 +197,7 @@ final class ModelPackageService {
         String arn = InferenceService.arn(ctx.region(), account, Kind.MODEL_PACKAGE, unversioned);
         try {
             resources.insert(new Resource(account, Kind.MODEL_PACKAGE, unversioned, arn, status, Optional.empty(),
-                    resources.seal(Kind.MODEL_PACKAGE, account, unversioned, body), tagJson(tags), now, now));
+                    resources.seal(Kind.MODEL_PACKAGE, account, unversioned, body), AlgorithmSpecs.tagJson(tags), now, now));
         } catch (DuplicateKeyException e) {
             throw JobRequests.invalid("Cannot create already existing model package \"" + arn + "\".");
         }
@@ -233,37 +233,18 @@ final class ModelPackageService {
         return derived;
     }
 
+    /** Checks the specification and pins each container's image to its digest (a given ImageDigest must match). */
     private ArrayNode checkInference(JsonNode spec, String account) {
-        if (!spec.isObject()) {
-            throw JobRequests.invalid("InferenceSpecification must be a structure.");
-        }
-        JsonNode containers = spec.path("Containers");
-        if (!containers.isArray() || containers.isEmpty() || containers.size() > 15) {
-            throw JobRequests.invalid("InferenceSpecification.Containers must list 1 to 15 containers.");
-        }
         ArrayNode pinned = JsonNodeFactory.instance.arrayNode();
-        for (JsonNode c : containers) {
-            String image = JobRequests.string(c, "Image", 1, 255, null, true);
-            String digest = JobRequests.string(c, "ImageDigest", 0, 72, Pattern.compile("sha256:[0-9a-f]{64}"), false);
-            String url = JobRequests.string(c, "ModelDataUrl", 0, 1024, null, false);
-            if (!url.isEmpty() && !url.startsWith("s3://")) {
-                throw JobRequests.invalid("InferenceSpecification: ModelDataUrl must be an s3:// URI.");
-            }
+        for (JsonNode c : AlgorithmSpecs.inference(spec, types)) {
+            String image = c.path("Image").asText();
+            String digest = c.path("ImageDigest").asText("");
             JobImages.Resolved resolved = images.resolve(image, account);
             if (!digest.isEmpty() && !digest.equals(resolved.digest())) {
                 throw JobRequests.invalid("ImageDigest " + digest + " is not the digest of " + JobRequests.printable(image) + " ("
                         + resolved.digest() + ").");
             }
             pinned.addObject().put("repository", resolved.repository()).put("account", resolved.account()).put("digest", resolved.digest());
-        }
-        AlgorithmSpecs.strings(spec, "SupportedContentTypes", 0, 30, 256, true);
-        AlgorithmSpecs.strings(spec, "SupportedResponseMIMETypes", 0, 30, 1024, true);
-        for (String member : List.of("SupportedTransformInstanceTypes", "SupportedRealtimeInferenceInstanceTypes")) {
-            for (String t : AlgorithmSpecs.strings(spec, member, 1, 64, 64, false)) {
-                if (types.profile(t).isEmpty()) {
-                    throw JobRequests.invalid("InferenceSpecification." + member + ": " + JobRequests.printable(t) + " is not offered here.");
-                }
-            }
         }
         return pinned;
     }
@@ -285,12 +266,6 @@ final class ModelPackageService {
         }
         TransformRequest.parse(ProductValidation.validationTransform("check", "check", transform), types);
         roles.requirePassable(ctx, role);
-    }
-
-    private static String tagJson(Map<String, String> tags) {
-        ObjectNode t = JsonNodeFactory.instance.objectNode();
-        tags.forEach(t::put);
-        return t.toString();
     }
 
     private Resource find(RequestContext ctx, String given) {
@@ -482,7 +457,7 @@ final class ModelPackageService {
         Instant now = resources.clock.instant();
         try {
             resources.insert(new Resource(account, Kind.MODEL_PACKAGE_GROUP, name, arn, "Completed", Optional.empty(),
-                    resources.seal(Kind.MODEL_PACKAGE_GROUP, account, name, in.deepCopy()), tagJson(tags), now, now));
+                    resources.seal(Kind.MODEL_PACKAGE_GROUP, account, name, in.deepCopy()), AlgorithmSpecs.tagJson(tags), now, now));
         } catch (DuplicateKeyException e) {
             throw JobRequests.invalid("Model Package Group already exists: " + arn);
         }
