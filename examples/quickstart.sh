@@ -2,7 +2,8 @@
 # Citadel's quickstart: with Citadel running (./citadel server, in another terminal, on its
 # embedded defaults), builds a scikit-learn SageMaker image, pushes it to Citadel's registry,
 # uploads data, trains a model, deploys it behind an endpoint, invokes it, and runs a batch
-# transform, all with boto3 as a SageMaker user would.
+# transform, all with boto3 as a SageMaker user would; then a seller account lists the algorithm
+# on the marketplace and a buyer account trains with it.
 #   examples/quickstart.sh [DATA-DIR]      (default ./citadel-data)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -40,3 +41,9 @@ skopeo copy -q --dest-cert-dir "$WORK/certs" --dest-creds "AWS:$PASSWORD" "oci:$
 echo "   pushed $HOST/quickstart-sklearn:v1"
 
 python3 "$ROOT/examples/quickstart.py" "$HOST/quickstart-sklearn:v1"
+
+# The marketplace scene: a seller account lists the algorithm, a buyer account runs it (docs/MARKETPLACE.md).
+export AWS_DATA_PATH="$ROOT/models"
+SELLER_PASSWORD=$(python3 "$ROOT/examples/marketplace.py" setup)
+skopeo copy -q --dest-cert-dir "$WORK/certs" --dest-creds "AWS:$SELLER_PASSWORD" "oci:$WORK/image:quickstart" "docker://$HOST/logistic:v1"
+python3 "$ROOT/examples/marketplace.py" run "$HOST/logistic:v1"

@@ -1,0 +1,138 @@
+"""The quickstart's marketplace scene (examples/quickstart.sh runs it last): two member accounts of
+the organization, a seller and a buyer. The seller lists the scikit-learn algorithm, validated by
+its own training job; the buyer finds it in the catalog, subscribes, and trains on its own data,
+never getting the seller's image; the seller sees a usage record and nothing else.
+
+  marketplace.py setup        makes the accounts and the seller's repository; prints the seller's registry password
+  marketplace.py run IMAGE    the rest, once IMAGE (the seller's repository) holds the image
+
+Run with AWS_DATA_PATH pointing at the project's models/ directory (quickstart.sh does), so that
+boto3 knows the citadel-marketplace service."""
+import base64
+import json
+import random
+import sys
+import time
+
+import boto3
+import botocore.exceptions
+
+run = time.strftime("%Y%m%d-%H%M%S")
+
+
+def step(text):
+    print("\n== " + text, flush=True)
+
+
+def member(name):
+    org = boto3.client("organizations")
+    found = [a for a in org.list_accounts()["Accounts"] if a["Name"] == name]
+    if found:
+        account = found[0]["Id"]
+    else:
+        status = org.create_account(AccountName=name, Email=name + "@example.com")["CreateAccountStatus"]
+        account = org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]["AccountId"]
+    creds = boto3.client("sts").assume_role(RoleArn="arn:aws:iam::%s:role/OrganizationAccountAccessRole" % account,
+                                            RoleSessionName="quickstart")["Credentials"]
+    return account, boto3.session.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                                          aws_session_token=creds["SessionToken"])
+
+
+def data(s3, bucket, seed):
+    rnd = random.Random(seed)
+    rows = "".join("%d,%.6f,%.6f\n" % (1 if x1 + x2 > 1 else 0, x1, x2)
+                   for x1, x2 in ((rnd.uniform(-1, 2), rnd.uniform(-1, 2)) for _ in range(200)))
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="train/rows.csv", Body=rows.encode())
+
+
+def role(session, name, bucket):
+    iam = session.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
+                                                      "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName=name, PolicyName="own", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+         "Resource": ["arn:aws:s3:::" + bucket, "arn:aws:s3:::" + bucket + "/*"]},
+        {"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], "Resource": "*"}]}))
+    return iam.get_role(RoleName=name)["Role"]["Arn"]
+
+
+def job(name, algorithm, role_arn, bucket):
+    return dict(TrainingJobName=name, AlgorithmSpecification={"AlgorithmName": algorithm, "TrainingInputMode": "File"}, RoleArn=role_arn,
+                InputDataConfig=[{"ChannelName": "train", "ContentType": "text/csv", "DataSource": {"S3DataSource": {
+                    "S3DataType": "S3Prefix", "S3Uri": "s3://%s/train/" % bucket}}}],
+                OutputDataConfig={"S3OutputPath": "s3://%s/output" % bucket},
+                ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
+                StoppingCondition={"MaxRuntimeInSeconds": 600})
+
+
+seller_id, seller = member("quickstart-seller")
+buyer_id, buyer = member("quickstart-buyer")
+
+if sys.argv[1] == "setup":
+    ecr = seller.client("ecr")
+    try:
+        ecr.create_repository(repositoryName="logistic", imageScanningConfiguration={"scanOnPush": True})
+    except botocore.exceptions.ClientError as e:
+        if e.response["Error"]["Code"] != "RepositoryAlreadyExistsException":
+            raise
+    token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    print(base64.b64decode(token).decode().split(":", 1)[1])
+    sys.exit(0)
+
+image = sys.argv[2]
+sm, mp = seller.client("sagemaker"), seller.client("citadel-marketplace")
+step("10. The seller (account %s) publishes the algorithm, validated by a training job of its own" % seller_id)
+seller_bucket = "seller-%s-%s" % (seller_id, run)
+data(seller.client("s3"), seller_bucket, 1)
+seller_role = role(seller, "Validation-" + run, seller_bucket)
+spec = {"TrainingImage": image, "SupportedTrainingInstanceTypes": ["ml.m5.large"],
+        "SupportedHyperParameters": [{"Name": "C", "Type": "Continuous", "DefaultValue": "10",
+                                      "Range": {"ContinuousParameterRangeSpecification": {"MinValue": "0.001", "MaxValue": "1000"}}}],
+        "TrainingChannels": [{"Name": "train", "IsRequired": True, "SupportedContentTypes": ["text/csv"], "SupportedInputModes": ["File"]}]}
+definition = {k: v for k, v in job("x", "x", seller_role, seller_bucket).items()
+              if k in ("InputDataConfig", "OutputDataConfig", "ResourceConfig", "StoppingCondition")}
+definition["TrainingInputMode"] = "File"
+algorithm = sm.create_algorithm(AlgorithmName="logistic-" + run, TrainingSpecification=spec, CertifyForMarketplace=True,
+                                ValidationSpecification={"ValidationRole": seller_role, "ValidationProfiles": [
+                                    {"ProfileName": "small", "TrainingJobDefinition": definition}]})["AlgorithmArn"]
+while sm.describe_algorithm(AlgorithmName="logistic-" + run)["AlgorithmStatus"] in ("Pending", "InProgress"):
+    time.sleep(1)
+print("   %s: %s" % (algorithm, sm.describe_algorithm(AlgorithmName="logistic-" + run)["AlgorithmStatus"]))
+listing = mp.create_listing(ProductArn=algorithm, Title="Logistic regression " + run, Description="two features, CSV")["ListingId"]
+print("   listed as %s" % listing)
+
+step("11. The buyer (account %s) finds it in the catalog and subscribes" % buyer_id)
+bsm, bmp = buyer.client("sagemaker"), buyer.client("citadel-marketplace")
+described = bmp.describe_listing(ListingId=listing)
+print("   %s by %s; hyperparameters: %s" % (described["Title"], described["SellerAccount"],
+                                           [h["Name"] for h in described["TrainingSpecification"]["SupportedHyperParameters"]]))
+bmp.subscribe(ListingId=listing)
+
+step("12. The buyer trains with it on its own data: no network, and the seller's image stays the seller's")
+buyer_bucket = "buyer-%s-%s" % (buyer_id, run)
+data(buyer.client("s3"), buyer_bucket, 2)
+buyer_role = role(buyer, "Jobs-" + run, buyer_bucket)
+bsm.create_training_job(**job("bought-" + run, algorithm, buyer_role, buyer_bucket))
+while bsm.describe_training_job(TrainingJobName="bought-" + run)["TrainingJobStatus"] in ("InProgress", "Stopping"):
+    time.sleep(1)
+d = bsm.describe_training_job(TrainingJobName="bought-" + run)
+print("   %s; model at %s; network isolation: %s" % (d["TrainingJobStatus"], d.get("ModelArtifacts", {}).get("S3ModelArtifacts"),
+                                                   d["EnableNetworkIsolation"]))
+try:
+    buyer.client("ecr").batch_get_image(registryId=seller_id, repositoryName="logistic", imageIds=[{"imageTag": "v1"}])
+    print("   the buyer could pull the seller's image: this should not happen")
+except botocore.exceptions.ClientError as e:
+    print("   pulling the seller's image: %s" % e.response["Error"]["Code"])
+
+step("13. The seller sees who ran its product, for how long, and nothing of the buyer's data")
+records = []
+for _ in range(60):  # written as the job's container is removed, just after it completes
+    records = [u for u in mp.list_usage_records()["UsageRecords"] if u["ResourceArn"].endswith("/bought-" + run)]
+    if records:
+        break
+    time.sleep(0.5)
+for u in records:
+    print("   %s ran %s in %s for %d s" % (u["BuyerAccount"], u["ProductArn"].rsplit("/", 1)[1], u["ResourceArn"].rsplit(":", 1)[1],
+                                         u["DurationSeconds"]))
