@@ -70,6 +70,13 @@ class MarketplaceAcceptanceTest {
                         .doesNotContain("sha256:").doesNotContain("seller-products-");
             }
 
+            // The AWS CLI v2 speaks the service through the same botocore model (any account reads the catalog).
+            ClientEnvironment.Result cli = ClientEnvironment.run(server.clientFiles(), List.of(AwsCliAcceptanceTest.AWS_CLI_V2.toString(),
+                    "citadel-marketplace", "list-listings", "--query", "Listings[].Title", "--output", "text"),
+                    java.util.Map.of("AWS_DATA_PATH", models().toString()));
+            assertThat(cli.exitCode()).as(cli.stderr()).isZero();
+            assertThat(cli.stdout().trim().split("\\s*\\t\\s*")).containsExactlyInAnyOrder("Logistic regression", "A trained logistic model");
+
             JsonNode after = phase(server, "seller-after");
             assertThat(after.path("usage").toString()).isEqualTo("[[\"" + buyer + "\",\"TrainingJob\",\"bought-training\",true],[\"" + buyer
                     + "\",\"Endpoint\",\"bought\",true]]");
@@ -143,9 +150,14 @@ class MarketplaceAcceptanceTest {
         return host + "/logistic:v1";
     }
 
+    /** The project's botocore models (the citadel-marketplace service). */
+    private static Path models() {
+        return Path.of(System.getProperty("citadel.projectRoot", "..")).resolve("models").toAbsolutePath().normalize();
+    }
+
     private static JsonNode phase(TestServer server, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("python3", ClientEnvironment.resourceFile("/acceptance/boto3_marketplace.py").toString(),
-                args[0], Path.of(System.getProperty("citadel.projectRoot", "..")).resolve("models").toAbsolutePath().normalize().toString()));
+                args[0], models().toString()));
         command.addAll(List.of(args).subList(1, args.length));
         ClientEnvironment.Result r = ClientEnvironment.run(server.clientFiles(), command, java.util.Map.of(), java.time.Duration.ofMinutes(15));
         assertThat(r.exitCode()).as(r.stderr()).isZero();
