@@ -100,6 +100,10 @@ algorithm = sm.create_algorithm(AlgorithmName="logistic-" + run, TrainingSpecifi
 while sm.describe_algorithm(AlgorithmName="logistic-" + run)["AlgorithmStatus"] in ("Pending", "InProgress"):
     time.sleep(1)
 print("   %s: %s" % (algorithm, sm.describe_algorithm(AlgorithmName="logistic-" + run)["AlgorithmStatus"]))
+scan = lambda: seller.client("ecr").describe_image_scan_findings(repositoryName="logistic", imageId={"imageTag": "v1"})["imageScanStatus"]
+while scan()["status"] == "IN_PROGRESS":  # only images the registry has scanned, with no CRITICAL finding, can be listed
+    time.sleep(1)
+print("   its image's scan: %s" % scan()["status"])
 listing = mp.create_listing(ProductArn=algorithm, Title="Logistic regression " + run, Description="two features, CSV")["ListingId"]
 print("   listed as %s" % listing)
 
