@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntFunction;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -26,6 +27,12 @@ final class LoadRun {
 
     static Result run(String target, String host, int port, SSLContext tls, IntFunction<byte[]> requestForConnection,
             byte[] marker, int connections, Duration warmup, Duration measure) throws InterruptedException {
+        return run(target, () -> new HttpConnection(host, port, tls), requestForConnection, marker, connections, warmup, measure);
+    }
+
+    /** As above, on connections {@code connect} makes (one per thread, not yet connected). */
+    static Result run(String target, Supplier<HttpConnection> connect, IntFunction<byte[]> requestForConnection,
+            byte[] marker, int connections, Duration warmup, Duration measure) throws InterruptedException {
         AtomicBoolean measuring = new AtomicBoolean(false);
         AtomicBoolean stop = new AtomicBoolean(false);
         long[][] latencies = new long[connections][];
@@ -39,7 +46,7 @@ final class LoadRun {
                 byte[] request = requestForConnection.apply(id);
                 long[] lat = new long[1 << 20];
                 int n = 0;
-                try (HttpConnection conn = new HttpConnection(host, port, tls)) {
+                try (HttpConnection conn = connect.get()) {
                     while (!stop.get()) {
                         long t0 = System.nanoTime();
                         boolean ok;
