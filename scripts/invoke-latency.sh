@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# InvokeEndpoint's added latency and throughput against calling the same serving container directly
+# through its port bridge (DESIGN.md §11: added p50 <= 1 ms, added p99 <= 5 ms, throughput >= 80 %).
+#   scripts/invoke-latency.sh [SECONDS] [RUNS]      (default 25 s measured per path, 2 runs)
+# Starts its own Citadel (./citadel server, embedded defaults, a temporary data directory, a free
+# loopback port; scripts/lib-server.sh), builds the scikit-learn serving image (the cached
+# scripts/test-images.sh sklearn base plus examples/sklearn-image/{train,serve}), pushes it, trains
+# a logistic regression on 300 CSV rows with it, and deploys the model behind the endpoint "bench"
+# (one variant, one ml.t3.medium instance). Then the load tool (./citadel bench --operation
+# invoke-endpoint) sends the same one-row CSV invocation over keep-alive connections, one thread
+# each, for a 5 s warm-up and SECONDS measured, on two paths to that one container:
+#   direct   HTTP/1.1 POST /invocations on <data-dir>/sandbox/runs/<run-id>/port-8080.sock, the
+#            root-only Unix socket Citadel itself uses (nsenter + socat into the container's
+#            network namespace), with the head Citadel sends;
+#   citadel  POST /endpoints/bench/invocations over HTTPS, signed with SigV4 as the admin of
+#            <data-dir>/client/env (signed once, then replayed).
+# RUNS runs at concurrency 16 (the target's), then one at concurrency 1 (the added latency of a
+# lone call). Prints each run's table and the load average, then deletes the endpoint, stops the
+# server and reports any mount, loop device or bridge left behind.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SECONDS_MEASURED=${1:-25}
+RUNS=${2:-2}
+WARMUP=5
+for tool in skopeo umoci python3 runc socat nsenter; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing (./citadel test installs it)" >&2; exit 2; }
+done
+[[ $(id -u) -eq 0 ]] || { echo "run as root: runc, and the direct path's root-only socket, need it" >&2; exit 2; }
+BASE=$("$ROOT/scripts/test-images.sh" sklearn | awk '$1 == "sklearn" {print $2}')
+
+WORK=$(mktemp -d /var/tmp/citadel-invoke-bench.XXXXXX)
+chmod 711 "$WORK"   # containers reach their root file system through the data directory's parents
+. "$ROOT/scripts/lib-server.sh"
+cleanup() {
+  citadel_stop
+  local left
+  left=$( { grep -F "$WORK/" /proc/self/mounts || true; losetup -a | grep -F "$WORK/" || true; pgrep -af "UNIX-LISTEN:$WORK/" || true; } )
+  if [[ -n "$left" ]]; then
+    echo "left behind after the server stopped (not removed: look at it):" >&2
+    echo "$left" >&2
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+
+# The serving image: the scikit-learn base with train and serve on the PATH, as examples/quickstart.sh builds it.
+# Hard links to the cache's blobs (umoci writes new blobs and replaces index.json), index.json copied.
+cp -al "$BASE" "$WORK/image" 2>/dev/null || cp -a "$BASE" "$WORK/image"
+cp --remove-destination "$BASE/index.json" "$WORK/image/index.json"
+umoci insert --image "$WORK/image:latest" --tag serve "$ROOT/examples/sklearn-image/train" /usr/local/bin/train >/dev/null
+umoci insert --image "$WORK/image:serve" "$ROOT/examples/sklearn-image/serve" /usr/local/bin/serve >/dev/null
+umoci config --image "$WORK/image:serve" --clear=config.entrypoint
+
+citadel_start "$WORK"
+IMAGE=$(citadel_push "oci:$WORK/image:serve" bench-sklearn v1)
+
+# Role, data, training job, model, endpoint configuration, endpoint; waits until InService.
+python3 - "$IMAGE" <<'EOF'
+import json, random, sys, time
+import boto3
+
+image = sys.argv[1]
+account = boto3.client("sts").get_caller_identity()["Account"]
+s3, iam, sm = boto3.client("s3"), boto3.client("iam"), boto3.client("sagemaker")
+bucket = "bench-%s" % account
+s3.create_bucket(Bucket=bucket)
+rnd = random.Random(1)
+rows = [(1 if x1 + x2 > 1 else 0, x1, x2) for x1, x2 in ((rnd.uniform(-1, 2), rnd.uniform(-1, 2)) for _ in range(300))]
+s3.put_object(Bucket=bucket, Key="train/data.csv", Body="".join("%d,%.6f,%.6f\n" % r for r in rows).encode())
+trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+role = iam.create_role(RoleName="Bench", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+iam.put_role_policy(RoleName="Bench", PolicyName="all", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket"], "Resource": ["arn:aws:s3:::" + bucket, "arn:aws:s3:::" + bucket + "/*"]},
+    {"Effect": "Allow", "Action": "ecr:BatchGetImage", "Resource": "*"}]}))
+time.sleep(10)  # IAM's caches are per second; let the role settle before the first job
+
+def wait(describe, field, limit):
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        d = describe()
+        if d[field] not in ("InProgress", "Stopping", "Creating", "Updating"):
+            return d
+        time.sleep(1)
+    sys.exit("still %s after %d s" % (d[field], limit))
+
+started = time.time()
+sm.create_training_job(TrainingJobName="bench", RoleArn=role, AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
+                       InputDataConfig=[{"ChannelName": "train", "ContentType": "text/csv",
+                                         "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://%s/train/" % bucket}}}],
+                       OutputDataConfig={"S3OutputPath": "s3://%s/output" % bucket},
+                       ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
+                       StoppingCondition={"MaxRuntimeInSeconds": 600})
+d = wait(lambda: sm.describe_training_job(TrainingJobName="bench"), "TrainingJobStatus", 900)
+if d["TrainingJobStatus"] != "Completed":
+    sys.exit("training failed: %s" % d.get("FailureReason"))
+print("trained in %.0f s: %s" % (time.time() - started, d["ModelArtifacts"]["S3ModelArtifacts"]), file=sys.stderr)
+started = time.time()
+sm.create_model(ModelName="bench", ExecutionRoleArn=role, PrimaryContainer={"Image": image, "ModelDataUrl": d["ModelArtifacts"]["S3ModelArtifacts"]})
+sm.create_endpoint_config(EndpointConfigName="bench", ProductionVariants=[
+    {"VariantName": "main", "ModelName": "bench", "InitialInstanceCount": 1, "InstanceType": "ml.t3.medium"}])
+sm.create_endpoint(EndpointName="bench", EndpointConfigName="bench")
+d = wait(lambda: sm.describe_endpoint(EndpointName="bench"), "EndpointStatus", 900)
+if d["EndpointStatus"] != "InService":
+    sys.exit("the endpoint did not come up: %s" % d.get("FailureReason"))
+answer = boto3.client("sagemaker-runtime").invoke_endpoint(EndpointName="bench", ContentType="text/csv", Body="1.5,0.9")["Body"].read()
+print("endpoint InService after %.0f s; boto3 InvokeEndpoint 1.5,0.9 -> %r" % (time.time() - started, answer), file=sys.stderr)
+EOF
+
+# The endpoint's one container: its port bridge is the only port-8080 socket of this data directory.
+mapfile -t SOCKETS < <(find "$CITADEL_DATA/sandbox/runs" -maxdepth 2 -name port-8080.sock -type s)
+(( ${#SOCKETS[@]} == 1 )) || { echo "expected one serving container's port-8080.sock, found ${#SOCKETS[@]}" >&2; exit 1; }
+SOCKET=${SOCKETS[0]}
+
+bench() { # connections
+  echo
+  echo "load before: $(uptime | sed 's/.*load average/load average/')"
+  "$ROOT/citadel" bench --operation invoke-endpoint --server-data-dir "$CITADEL_DATA" --endpoint-name bench --socket "$SOCKET" \
+    --connections "$1" --warmup "$WARMUP" --duration "$SECONDS_MEASURED"
+  echo "load after:  $(uptime | sed 's/.*load average/load average/')"
+}
+echo "Serving container: examples/sklearn-image/serve on $(basename "$BASE"); $(nproc) cores; socket $SOCKET"
+for run in $(seq 1 "$RUNS"); do
+  echo
+  echo "### Concurrency 16, run $run"
+  bench 16
+done
+echo
+echo "### Concurrency 1"
+bench 1
+
+python3 -c '
+import time, boto3, botocore.exceptions
+sm = boto3.client("sagemaker")
+sm.delete_endpoint(EndpointName="bench")
+for _ in range(120):
+    try:
+        sm.describe_endpoint(EndpointName="bench")
+    except botocore.exceptions.ClientError:
+        break
+    time.sleep(0.5)'
