@@ -1,26 +1,28 @@
 #!/usr/bin/env bash
 # InvokeEndpoint's added latency and throughput against calling the same serving container directly
 # through its port bridge (DESIGN.md §11: added p50 <= 1 ms, added p99 <= 5 ms, throughput >= 80 %).
-#   scripts/invoke-latency.sh [SECONDS] [RUNS]      (default 25 s measured per path, 2 runs)
+#   scripts/invoke-latency.sh [SECONDS] [ROUNDS]    (default 3 rounds of 10 s measured per path)
 # Starts its own Citadel (./citadel server, embedded defaults, a temporary data directory, a free
 # loopback port; scripts/lib-server.sh), builds the scikit-learn serving image (the cached
 # scripts/test-images.sh sklearn base plus examples/sklearn-image/{train,serve}), pushes it, trains
 # a logistic regression on 300 CSV rows with it, and deploys the model behind the endpoint "bench"
 # (one variant, one ml.t3.medium instance). Then the load tool (./citadel bench --operation
 # invoke-endpoint) sends the same one-row CSV invocation over keep-alive connections, one thread
-# each, for a 5 s warm-up and SECONDS measured, on two paths to that one container:
+# each, on two paths to that one container, which take turns ROUNDS times (direct, citadel,
+# direct, …; each turn a 5 s warm-up, then SECONDS measured), so that the shared machine's
+# changing load weighs on both alike:
 #   direct   HTTP/1.1 POST /invocations on <data-dir>/sandbox/runs/<run-id>/port-8080.sock, the
 #            root-only Unix socket Citadel itself uses (nsenter + socat into the container's
 #            network namespace), with the head Citadel sends;
 #   citadel  POST /endpoints/bench/invocations over HTTPS, signed with SigV4 as the admin of
 #            <data-dir>/client/env (signed once, then replayed).
-# RUNS runs at concurrency 16 (the target's), then one at concurrency 1 (the added latency of a
-# lone call). Prints each run's table and the load average, then deletes the endpoint, stops the
+# Once at concurrency 16 (the target's), then at concurrency 1 (the added latency of a lone call).
+# Prints each table with the load average before and after, then deletes the endpoint, stops the
 # server and reports any mount, loop device or bridge left behind.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SECONDS_MEASURED=${1:-25}
-RUNS=${2:-2}
+SECONDS_MEASURED=${1:-10}
+ROUNDS=${2:-3}
 WARMUP=5
 for tool in skopeo umoci python3 runc socat nsenter; do
   command -v "$tool" >/dev/null || { echo "$tool is missing (./citadel test installs it)" >&2; exit 2; }
@@ -114,19 +116,16 @@ SOCKET=${SOCKETS[0]}
 
 bench() { # connections
   echo
+  echo "### Concurrency $1"
+  echo
   echo "load before: $(uptime | sed 's/.*load average/load average/')"
   "$ROOT/citadel" bench --operation invoke-endpoint --server-data-dir "$CITADEL_DATA" --endpoint-name bench --socket "$SOCKET" \
-    --connections "$1" --warmup "$WARMUP" --duration "$SECONDS_MEASURED"
+    --connections "$1" --rounds "$ROUNDS" --warmup "$WARMUP" --duration "$SECONDS_MEASURED"
   echo "load after:  $(uptime | sed 's/.*load average/load average/')"
 }
-echo "Serving container: examples/sklearn-image/serve on $(basename "$BASE"); $(nproc) cores; socket $SOCKET"
-for run in $(seq 1 "$RUNS"); do
-  echo
-  echo "### Concurrency 16, run $run"
-  bench 16
-done
-echo
-echo "### Concurrency 1"
+echo "Serving container: examples/sklearn-image/serve (scikit-learn logistic regression) on $(basename "$(dirname "$BASE")"); $(nproc) cores"
+echo "Direct path: $SOCKET"
+bench 16
 bench 1
 
 python3 -c '

@@ -38,9 +38,11 @@ import javax.net.ssl.SSLContext;
  *       pool and the restJson1 answer.</li>
  * </ul>
  * Before measuring, one call on each path must answer 200 with the same body; every measured call
- * must answer 200 with that body too (anything else counts as failed). Prints calls/s and p50/p99
- * of each path, the added latency (Citadel's percentile minus the direct one, each percentile taken
- * over all calls of its path) and the throughput ratio.
+ * must answer 200 with that body too (anything else counts as failed). The paths take turns for a
+ * number of rounds (direct, citadel, direct, citadel, …), each round with its own warm-up and new
+ * connections. Prints calls/s and p50/p99 of each path over all its rounds, the added latency
+ * (Citadel's percentile minus the direct one, each percentile taken over all counted calls of its
+ * path) and the throughput ratio (calls/s over all rounds).
  */
 final class InvokeEndpointLoad {
     static final String DIRECT = "direct";
@@ -51,7 +53,7 @@ final class InvokeEndpointLoad {
 
     /** What to measure: the running Citadel's data directory, the endpoint, the direct socket, the call, the load. */
     record Settings(Path dataDir, String endpoint, Optional<Path> socket, String contentType, String body, List<String> targets,
-            int connections, Duration warmup, Duration measure) {
+            int connections, Duration warmup, Duration measure, int rounds) {
         Settings {
             requireNonNull(dataDir, "dataDir is null");
             requireNonNull(endpoint, "endpoint is null");
@@ -69,6 +71,9 @@ final class InvokeEndpointLoad {
             }
             if (connections < 1) {
                 throw new IllegalArgumentException("--connections must be at least 1");
+            }
+            if (rounds < 1) {
+                throw new IllegalArgumentException("--rounds must be at least 1");
             }
         }
     }
@@ -122,19 +127,33 @@ final class InvokeEndpointLoad {
         }
         System.out.printf(Locale.ROOT, "InvokeEndpoint %s: %s %s -> %s%n", s.endpoint(), s.contentType(), printable(payload), printable(expected));
 
-        List<LoadRun.Result> results = new ArrayList<>();
-        for (String t : s.targets()) {
-            byte[] request = requests.get(t);
-            results.add(LoadRun.run(t.equals(DIRECT) ? DIRECT_LABEL : CITADEL_LABEL, paths.get(t), c -> request, expected, s.connections(),
-                    s.warmup(), s.measure()));
+        // The paths take turns, round after round, so that a change in the machine's load between
+        // them (it is shared) weighs on both alike; each path's rounds are then taken together.
+        Map<String, List<LoadRun.Result>> rounds = new LinkedHashMap<>();
+        for (int round = 1; round <= s.rounds(); round++) {
+            for (String t : s.targets()) {
+                byte[] request = requests.get(t);
+                LoadRun.Result r = LoadRun.run(label(t), paths.get(t), c -> request, expected, s.connections(), s.warmup(), s.measure());
+                rounds.computeIfAbsent(t, k -> new ArrayList<>()).add(r);
+                if (s.rounds() > 1) {
+                    System.out.printf(Locale.ROOT, "round %d, %s: %.0f calls/s, p50 %.3f ms, p99 %.3f ms, %d failed%n", round, t,
+                            r.callsPerSecond(), r.p50Micros() / 1000, r.p99Micros() / 1000, r.failures());
+                }
+            }
         }
+        List<LoadRun.Result> results = new ArrayList<>();
+        rounds.forEach((t, runs) -> results.add(LoadRun.Result.merge(label(t), runs)));
         print(s, results);
         return results.stream().allMatch(r -> r.calls() > 0 && r.failures() == 0) ? 0 : 1;
     }
 
+    private static String label(String target) {
+        return target.equals(DIRECT) ? DIRECT_LABEL : CITADEL_LABEL;
+    }
+
     private static void print(Settings s, List<LoadRun.Result> results) {
-        System.out.printf(Locale.ROOT, "%d keep-alive connections, %d s warm-up, %d s measured per path, %d cores%n%n", s.connections(),
-                s.warmup().toSeconds(), s.measure().toSeconds(), Runtime.getRuntime().availableProcessors());
+        System.out.printf(Locale.ROOT, "%n%d keep-alive connections; %d round(s), each path %d s warm-up and %d s measured per round; %d cores%n%n",
+                s.connections(), s.rounds(), s.warmup().toSeconds(), s.measure().toSeconds(), Runtime.getRuntime().availableProcessors());
         System.out.println("| path | calls/s | p50 ms | p99 ms | failed |");
         System.out.println("|---|---:|---:|---:|---:|");
         for (LoadRun.Result r : results) {

@@ -15,10 +15,19 @@ import javax.net.ssl.SSLContext;
  * call counts only if the status is 200 and the body holds the expected marker.
  */
 final class LoadRun {
-    /** What a run measured. */
-    record Result(String target, long calls, long failures, double seconds, double p50Micros, double p99Micros, long reconnects) {
+    /** What a run measured; {@code sortedNanos} holds the latency of every counted call (up to 2^20 per connection), ascending. */
+    record Result(String target, long calls, long failures, double seconds, double p50Micros, double p99Micros, long reconnects,
+            long[] sortedNanos) {
         double callsPerSecond() {
             return calls / seconds;
+        }
+
+        /** Several runs of one target as one: their calls, failures and seconds added, the percentiles of all their latencies. */
+        static Result merge(String target, List<Result> runs) {
+            long[] all = runs.stream().flatMapToLong(r -> Arrays.stream(r.sortedNanos())).sorted().toArray();
+            return new Result(target, runs.stream().mapToLong(Result::calls).sum(), runs.stream().mapToLong(Result::failures).sum(),
+                    runs.stream().mapToDouble(Result::seconds).sum(), percentile(all, 0.50) / 1000.0, percentile(all, 0.99) / 1000.0,
+                    runs.stream().mapToLong(Result::reconnects).sum(), all);
         }
     }
 
@@ -87,10 +96,11 @@ final class LoadRun {
         long total = Arrays.stream(calls).sum();
         long[] all = Arrays.stream(latencies).flatMapToLong(Arrays::stream).sorted().toArray();
         return new Result(target, total, Arrays.stream(failures).sum(), seconds, percentile(all, 0.50) / 1000.0,
-                percentile(all, 0.99) / 1000.0, Arrays.stream(reconnects).sum());
+                percentile(all, 0.99) / 1000.0, Arrays.stream(reconnects).sum(), all);
     }
 
-    private static double percentile(long[] sorted, double q) {
+    /** The value at rank floor(q × n) of the ascending {@code sorted} (NaN when empty). */
+    static double percentile(long[] sorted, double q) {
         if (sorted.length == 0) {
             return Double.NaN;
         }

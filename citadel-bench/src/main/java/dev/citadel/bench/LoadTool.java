@@ -98,6 +98,10 @@ public final class LoadTool implements Callable<Integer> {
     @Option(names = "--body", description = "invoke-endpoint: the request body (default ${DEFAULT-VALUE}).")
     String body = "1.5,0.9";
 
+    @Option(names = "--rounds", description = "invoke-endpoint: the paths take turns this many times, each with its own warm-up "
+            + "(default ${DEFAULT-VALUE}).")
+    int rounds = 1;
+
     @Option(names = "--set", description = "A Citadel config KEY=VALUE for the run (repeatable), as for ./citadel server.")
     List<String> overrides = new ArrayList<>();
 
@@ -120,7 +124,7 @@ public final class LoadTool implements Callable<Integer> {
             try {
                 return InvokeEndpointLoad.run(new InvokeEndpointLoad.Settings(serverDataDir, endpointName, java.util.Optional.ofNullable(socket),
                         contentType, body, targets == null ? InvokeEndpointLoad.TARGETS : targets, connections,
-                        Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(durationSeconds)));
+                        Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(durationSeconds), rounds));
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
             }
