@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # InvokeEndpoint's added latency and throughput against calling the same serving container directly
 # through its port bridge (DESIGN.md §11: added p50 <= 1 ms, added p99 <= 5 ms, throughput >= 80 %).
-#   scripts/invoke-latency.sh [SECONDS] [ROUNDS]    (default 3 rounds of 10 s measured per path)
+#   scripts/invoke-latency.sh [SECONDS] [ROUNDS] [--set KEY=VALUE ...]
+#       (default 3 rounds of 10 s measured per path; --set goes to the server, e.g.
+#        --set audit.log=/dev/shm/invoke-audit.jsonl to see what the audit log's fdatasync costs)
 # Starts its own Citadel (./citadel server, embedded defaults, a temporary data directory, a free
 # loopback port; scripts/lib-server.sh), builds the scikit-learn serving image (the cached
 # scripts/test-images.sh sklearn base plus examples/sklearn-image/{train,serve}), pushes it, trains
@@ -17,12 +19,17 @@
 #   citadel  POST /endpoints/bench/invocations over HTTPS, signed with SigV4 as the admin of
 #            <data-dir>/client/env (signed once, then replayed).
 # Once at concurrency 16 (the target's), then at concurrency 1 (the added latency of a lone call).
-# Prints each table with the load average before and after, then deletes the endpoint, stops the
-# server and reports any mount, loop device or bridge left behind.
+# Prints each table with the load average before and after, the CPU time per call of the load
+# tool, the server, the serving container and the bridge (from /proc), and the latency of an
+# fdatasync on the data directory's disk just before (every acknowledged call waits for the audit
+# log's); then deletes the endpoint, stops the server and reports any mount, loop device or
+# bridge left behind.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SECONDS_MEASURED=${1:-10}
 ROUNDS=${2:-3}
+shift $(( $# < 2 ? $# : 2 ))
+SERVER_SETTINGS=("$@")   # --set KEY=VALUE ..., for the server
 WARMUP=5
 for tool in skopeo umoci python3 runc socat nsenter; do
   command -v "$tool" >/dev/null || { echo "$tool is missing (./citadel test installs it)" >&2; exit 2; }
@@ -54,7 +61,7 @@ umoci insert --image "$WORK/image:latest" --tag serve "$ROOT/examples/sklearn-im
 umoci insert --image "$WORK/image:serve" "$ROOT/examples/sklearn-image/serve" /usr/local/bin/serve >/dev/null
 umoci config --image "$WORK/image:serve" --clear=config.entrypoint
 
-citadel_start "$WORK"
+citadel_start "$WORK" "${SERVER_SETTINGS[@]}"
 IMAGE=$(citadel_push "oci:$WORK/image:serve" bench-sklearn v1)
 
 # Role, data, training job, model, endpoint configuration, endpoint; waits until InService.
@@ -113,17 +120,41 @@ EOF
 mapfile -t SOCKETS < <(find "$CITADEL_DATA/sandbox/runs" -maxdepth 2 -name port-8080.sock -type s)
 (( ${#SOCKETS[@]} == 1 )) || { echo "expected one serving container's port-8080.sock, found ${#SOCKETS[@]}" >&2; exit 1; }
 SOCKET=${SOCKETS[0]}
+CONTAINER_PID=$(cat "$(dirname "$SOCKET")/pid")
+BRIDGE_PID=$(pgrep -o -f "UNIX-LISTEN:$SOCKET,")   # the listener; its children serve one connection each
+
+# What the audit log's group commit waits for: an appended line made durable, on the data directory's disk.
+fsync_probe() {
+  python3 - "$CITADEL_DATA" <<'EOF'
+import os, sys, time
+path = os.path.join(sys.argv[1], "fsync-probe")
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+took = []
+for _ in range(300):
+    os.write(fd, b"x" * 800 + b"\n")
+    t = time.perf_counter()
+    os.fdatasync(fd)
+    took.append(time.perf_counter() - t)
+os.close(fd)
+os.unlink(path)
+took.sort()
+print("fdatasync of an appended 800-byte line on the data directory's disk: p50 %.2f ms, p99 %.2f ms" % (took[150] * 1e3, took[296] * 1e3))
+EOF
+}
 
 bench() { # connections
   echo
   echo "### Concurrency $1"
   echo
   echo "load before: $(uptime | sed 's/.*load average/load average/')"
+  fsync_probe
   "$ROOT/citadel" bench --operation invoke-endpoint --server-data-dir "$CITADEL_DATA" --endpoint-name bench --socket "$SOCKET" \
-    --connections "$1" --rounds "$ROUNDS" --warmup "$WARMUP" --duration "$SECONDS_MEASURED"
+    --connections "$1" --rounds "$ROUNDS" --warmup "$WARMUP" --duration "$SECONDS_MEASURED" \
+    --cpu-of "Citadel server=$CITADEL_PID" --cpu-of "serving container (Python)=$CONTAINER_PID" --cpu-tree-of "bridge (socat)=$BRIDGE_PID"
   echo "load after:  $(uptime | sed 's/.*load average/load average/')"
 }
 echo "Serving container: examples/sklearn-image/serve (scikit-learn logistic regression) on $(basename "$(dirname "$BASE")"); $(nproc) cores"
+(( ${#SERVER_SETTINGS[@]} == 0 )) || echo "Server settings: ${SERVER_SETTINGS[*]}"
 echo "Direct path: $SOCKET"
 bench 16
 bench 1

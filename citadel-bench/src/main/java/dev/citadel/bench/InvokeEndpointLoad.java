@@ -42,7 +42,9 @@ import javax.net.ssl.SSLContext;
  * number of rounds (direct, citadel, direct, citadel, …), each round with its own warm-up and new
  * connections. Prints calls/s and p50/p99 of each path over all its rounds, the added latency
  * (Citadel's percentile minus the direct one, each percentile taken over all counted calls of its
- * path) and the throughput ratio (calls/s over all rounds).
+ * path) and the throughput ratio (calls/s over all rounds). With {@code cpuOf}, also the CPU time that
+ * each named process (and its descendants) and the load tool itself spent per counted call on
+ * each path, over the measured periods ({@link ProcessCpu}).
  */
 final class InvokeEndpointLoad {
     static final String DIRECT = "direct";
@@ -50,10 +52,11 @@ final class InvokeEndpointLoad {
     static final List<String> TARGETS = List.of(DIRECT, CITADEL);
     private static final String DIRECT_LABEL = "direct: the container's Unix socket (port bridge), HTTP/1.1";
     private static final String CITADEL_LABEL = "InvokeEndpoint through Citadel: HTTPS, SigV4";
+    private static final String LOAD_TOOL = "load tool (this JVM)";
 
     /** What to measure: the running Citadel's data directory, the endpoint, the direct socket, the call, the load. */
     record Settings(Path dataDir, String endpoint, Optional<Path> socket, String contentType, String body, List<String> targets,
-            int connections, Duration warmup, Duration measure, int rounds) {
+            int connections, Duration warmup, Duration measure, int rounds, Map<String, ProcessCpu.Watched> cpuOf) {
         Settings {
             requireNonNull(dataDir, "dataDir is null");
             requireNonNull(endpoint, "endpoint is null");
@@ -61,6 +64,7 @@ final class InvokeEndpointLoad {
             requireNonNull(contentType, "contentType is null");
             requireNonNull(body, "body is null");
             targets = List.copyOf(targets);
+            cpuOf = Map.copyOf(cpuOf);
             requireNonNull(warmup, "warmup is null");
             requireNonNull(measure, "measure is null");
             if (targets.isEmpty() || !TARGETS.containsAll(targets)) {
@@ -130,10 +134,16 @@ final class InvokeEndpointLoad {
         // The paths take turns, round after round, so that a change in the machine's load between
         // them (it is shared) weighs on both alike; each path's rounds are then taken together.
         Map<String, List<LoadRun.Result>> rounds = new LinkedHashMap<>();
+        Map<String, ProcessCpu.Watched> watched = new LinkedHashMap<>();
+        watched.put(LOAD_TOOL, new ProcessCpu.Watched(ProcessHandle.current().pid(), false));
+        watched.putAll(s.cpuOf());
+        Map<String, ProcessCpu> cpu = new LinkedHashMap<>();
+        s.targets().forEach(t -> cpu.put(t, new ProcessCpu(watched)));
         for (int round = 1; round <= s.rounds(); round++) {
             for (String t : s.targets()) {
                 byte[] request = requests.get(t);
-                LoadRun.Result r = LoadRun.run(label(t), paths.get(t), c -> request, expected, s.connections(), s.warmup(), s.measure());
+                LoadRun.Result r = LoadRun.run(label(t), paths.get(t), c -> request, expected, s.connections(), s.warmup(), s.measure(),
+                        cpu.get(t));
                 rounds.computeIfAbsent(t, k -> new ArrayList<>()).add(r);
                 if (s.rounds() > 1) {
                     System.out.printf(Locale.ROOT, "round %d, %s: %.0f calls/s, p50 %.3f ms, p99 %.3f ms, %d failed%n", round, t,
@@ -144,7 +154,37 @@ final class InvokeEndpointLoad {
         List<LoadRun.Result> results = new ArrayList<>();
         rounds.forEach((t, runs) -> results.add(LoadRun.Result.merge(label(t), runs)));
         print(s, results);
+        printCpu(watched.keySet(), cpu, results);
         return results.stream().allMatch(r -> r.calls() > 0 && r.failures() == 0) ? 0 : 1;
+    }
+
+    /** Each watched process's CPU time per counted call, for each path (its measured periods only). */
+    private static void printCpu(java.util.Set<String> names, Map<String, ProcessCpu> cpu, List<LoadRun.Result> results) {
+        List<String> paths = new ArrayList<>(cpu.keySet());
+        System.out.println();
+        StringBuilder head = new StringBuilder("| CPU time per call, µs |");
+        StringBuilder rule = new StringBuilder("|---|");
+        for (String p : paths) {
+            head.append(' ').append(p).append(" |");
+            rule.append("---:|");
+        }
+        System.out.println(head);
+        System.out.println(rule);
+        long[] total = new long[paths.size()];
+        for (String name : names) {
+            StringBuilder row = new StringBuilder("| ").append(name).append(" |");
+            for (int i = 0; i < paths.size(); i++) {
+                long nanos = cpu.get(paths.get(i)).spentNanos().getOrDefault(name, 0L);
+                total[i] += nanos;
+                row.append(String.format(Locale.ROOT, " %.0f |", nanos / 1000.0 / Math.max(1, results.get(i).calls())));
+            }
+            System.out.println(row);
+        }
+        StringBuilder row = new StringBuilder("| all of these |");
+        for (int i = 0; i < paths.size(); i++) {
+            row.append(String.format(Locale.ROOT, " %.0f |", total[i] / 1000.0 / Math.max(1, results.get(i).calls())));
+        }
+        System.out.println(row);
     }
 
     private static String label(String target) {

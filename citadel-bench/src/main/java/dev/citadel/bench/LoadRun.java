@@ -36,12 +36,25 @@ final class LoadRun {
 
     static Result run(String target, String host, int port, SSLContext tls, IntFunction<byte[]> requestForConnection,
             byte[] marker, int connections, Duration warmup, Duration measure) throws InterruptedException {
-        return run(target, () -> new HttpConnection(host, port, tls), requestForConnection, marker, connections, warmup, measure);
+        return run(target, () -> new HttpConnection(host, port, tls), requestForConnection, marker, connections, warmup, measure,
+                Window.NONE);
     }
 
-    /** As above, on connections {@code connect} makes (one per thread, not yet connected). */
+    /** Told when the measured period starts and when it ends (on the thread that runs the load). */
+    interface Window {
+        Window NONE = new Window() {
+        };
+
+        default void opened() {
+        }
+
+        default void closed() {
+        }
+    }
+
+    /** As above, on connections {@code connect} makes (one per thread, not yet connected); {@code window} sees the measured period. */
     static Result run(String target, Supplier<HttpConnection> connect, IntFunction<byte[]> requestForConnection,
-            byte[] marker, int connections, Duration warmup, Duration measure) throws InterruptedException {
+            byte[] marker, int connections, Duration warmup, Duration measure, Window window) throws InterruptedException {
         AtomicBoolean measuring = new AtomicBoolean(false);
         AtomicBoolean stop = new AtomicBoolean(false);
         long[][] latencies = new long[connections][];
@@ -84,11 +97,13 @@ final class LoadRun {
             }));
         }
         Thread.sleep(warmup.toMillis());
+        window.opened();
         measuring.set(true);
         long start = System.nanoTime();
         Thread.sleep(measure.toMillis());
         measuring.set(false);
         double seconds = (System.nanoTime() - start) / 1e9;
+        window.closed();
         stop.set(true);
         for (Thread t : threads) {
             t.join();

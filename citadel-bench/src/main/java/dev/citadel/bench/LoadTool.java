@@ -98,6 +98,14 @@ public final class LoadTool implements Callable<Integer> {
     @Option(names = "--body", description = "invoke-endpoint: the request body (default ${DEFAULT-VALUE}).")
     String body = "1.5,0.9";
 
+    @Option(names = "--cpu-of", description = "invoke-endpoint: NAME=PID (repeatable): also report the CPU time per call of that process "
+            + "(the server, the serving container), as /proc counts it.")
+    Map<String, Long> cpuOf = new java.util.LinkedHashMap<>();
+
+    @Option(names = "--cpu-tree-of", description = "invoke-endpoint: NAME=PID (repeatable): as --cpu-of, for the process with all its "
+            + "descendants (the bridge's listener and its per-connection children).")
+    Map<String, Long> cpuTreeOf = new java.util.LinkedHashMap<>();
+
     @Option(names = "--rounds", description = "invoke-endpoint: the paths take turns this many times, each with its own warm-up "
             + "(default ${DEFAULT-VALUE}).")
     int rounds = 1;
@@ -121,10 +129,13 @@ public final class LoadTool implements Callable<Integer> {
             if (serverDataDir == null || endpointName == null) {
                 throw new CommandLine.ParameterException(new CommandLine(this), "invoke-endpoint needs --server-data-dir and --endpoint-name");
             }
+            Map<String, ProcessCpu.Watched> watched = new java.util.LinkedHashMap<>();
+            cpuOf.forEach((name, pid) -> watched.put(name, new ProcessCpu.Watched(pid, false)));
+            cpuTreeOf.forEach((name, pid) -> watched.put(name, new ProcessCpu.Watched(pid, true)));
             try {
                 return InvokeEndpointLoad.run(new InvokeEndpointLoad.Settings(serverDataDir, endpointName, java.util.Optional.ofNullable(socket),
                         contentType, body, targets == null ? InvokeEndpointLoad.TARGETS : targets, connections,
-                        Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(durationSeconds), rounds));
+                        Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(durationSeconds), rounds, watched));
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
             }
