@@ -64,7 +64,7 @@ final class InvokeEndpointLoad {
             requireNonNull(contentType, "contentType is null");
             requireNonNull(body, "body is null");
             targets = List.copyOf(targets);
-            cpuOf = Map.copyOf(cpuOf);
+            cpuOf = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(cpuOf)); // in the order given: the rows of the CPU table
             requireNonNull(warmup, "warmup is null");
             requireNonNull(measure, "measure is null");
             if (targets.isEmpty() || !TARGETS.containsAll(targets)) {
