@@ -22,26 +22,17 @@ LAYOUT=$("$ROOT/scripts/test-images.sh" tiny | awk '$1 == "tiny" {print $2}')
 
 WORK=$(mktemp -d /var/tmp/citadel-job-bench.XXXXXX)
 chmod 711 "$WORK"   # containers reach their root file system through the data directory's parents
-SERVER_PID=""
+. "$ROOT/scripts/lib-server.sh"
 cleanup() {
-  [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  citadel_stop
   runc --root "$WORK/bare-state" delete --force bare-bench >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$ROOT/citadel" server --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" --set operator.listen=127.0.0.1:0 >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 120); do
-  [[ -f "$WORK/data/client/env" ]] && grep -q "listening" "$WORK/server.log" 2>/dev/null && break
-  sleep 0.5
-done
-# shellcheck disable=SC1091
-. "$WORK/data/client/env"
-mkdir -p "$WORK/certs" && cp "$WORK/data/client/ca.pem" "$WORK/certs/ca.crt"
-PASSWORD=$(python3 -c 'import base64, boto3; boto3.client("ecr").create_repository(repositoryName="tiny"); t = boto3.client("ecr").get_authorization_token()["authorizationData"][0]["authorizationToken"]; print(base64.b64decode(t).decode().split(":", 1)[1])')
-skopeo copy -q --dest-cert-dir "$WORK/certs" --dest-creds "AWS:$PASSWORD" "oci:$LAYOUT:latest" "docker://localhost:$PORT/tiny:v1" >/dev/null
+citadel_start "$WORK"
+PORT=$CITADEL_PORT
+citadel_push "oci:$LAYOUT:latest" tiny v1 >/dev/null
 
 python3 - "$JOBS" "$PORT" "$WORK" <<'EOF'
 import json, statistics, subprocess, sys, time

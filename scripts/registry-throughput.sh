@@ -23,24 +23,16 @@ for tool in skopeo python3; do
 done
 
 WORK=$(mktemp -d /var/tmp/citadel-registry-bench.XXXXXX)
-SERVER_PID=""
+. "$ROOT/scripts/lib-server.sh"
 cleanup() {
-  [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  citadel_stop
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$ROOT/citadel" server --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" --set operator.listen=127.0.0.1:0 >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 120); do
-  [[ -f "$WORK/data/client/env" ]] && grep -q "listening" "$WORK/server.log" 2>/dev/null && break
-  sleep 0.5
-done
-# shellcheck disable=SC1091
-. "$WORK/data/client/env"
-mkdir -p "$WORK/certs" && cp "$WORK/data/client/ca.pem" "$WORK/certs/ca.crt"
-PASSWORD=$(python3 -c 'import base64, boto3; t = boto3.client("ecr").get_authorization_token()["authorizationData"][0]["authorizationToken"]; print(base64.b64decode(t).decode().split(":", 1)[1])')
+citadel_start "$WORK"
+PORT=$CITADEL_PORT
+PASSWORD=$(citadel_ecr_password)
 
 # The bytes that move: the manifest, config and layers of the image tagged latest.
 BYTES=$(python3 - "$LAYOUT" <<'EOF'

@@ -7,7 +7,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 
@@ -16,7 +21,8 @@ import javax.net.ssl.SSLSocket;
  * reads one response (status line, headers, a Content-Length body). It keeps the connection
  * alive and reconnects only when the server closes it ({@code Connection: close}, as moto's
  * development server does). It allocates little so that the client costs the machine as little
- * as possible next to the server under test.
+ * as possible next to the server under test. It speaks over TCP (with TLS or without) or over a
+ * Unix socket (a serving container's port bridge, reached directly).
  */
 final class HttpConnection implements AutoCloseable {
     /** One response: status, and whether the body contained the expected marker. */
@@ -26,10 +32,12 @@ final class HttpConnection implements AutoCloseable {
     private final String host;
     private final int port;
     private final SSLContext tls;
-    private Socket socket;
+    private final Path unixSocket;
+    private AutoCloseable socket;
     private InputStream in;
     private OutputStream out;
     private final byte[] body = new byte[64 * 1024];
+    private int bodyLength;
     private final StringBuilder line = new StringBuilder(256);
     int reconnects;
 
@@ -37,9 +45,25 @@ final class HttpConnection implements AutoCloseable {
         this.host = host;
         this.port = port;
         this.tls = tls;
+        this.unixSocket = null;
+    }
+
+    /** A connection to the Unix socket at {@code socket} (plain HTTP). */
+    HttpConnection(Path socket) {
+        this.host = null;
+        this.port = -1;
+        this.tls = null;
+        this.unixSocket = socket;
     }
 
     private void connect() throws IOException {
+        if (unixSocket != null) {
+            SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(unixSocket));
+            socket = channel;
+            in = new BufferedInputStream(Channels.newInputStream(channel), 16 * 1024);
+            out = new BufferedOutputStream(Channels.newOutputStream(channel), 16 * 1024);
+            return;
+        }
         Socket s = new Socket();
         s.setTcpNoDelay(true);
         s.connect(new InetSocketAddress(host, port), 5000);
@@ -86,11 +110,11 @@ final class HttpConnection implements AutoCloseable {
             if (length > body.length) {
                 throw new IOException("response body larger than " + body.length);
             }
-            int n = in.readNBytes(body, 0, (int) length);
-            matched = contains(body, n, marker);
+            bodyLength = in.readNBytes(body, 0, (int) length);
+            matched = contains(body, bodyLength, marker);
         } else {
-            int n = in.readNBytes(body, 0, body.length);
-            matched = contains(body, n, marker);
+            bodyLength = in.readNBytes(body, 0, body.length);
+            matched = contains(body, bodyLength, marker);
             close = true;
         }
         if (close || statusLine.startsWith("HTTP/1.0")) {
@@ -98,6 +122,11 @@ final class HttpConnection implements AutoCloseable {
             reconnects++;
         }
         return new Response(status, matched);
+    }
+
+    /** The body of the last response (at most 64 KiB). */
+    byte[] lastBody() {
+        return Arrays.copyOf(body, bodyLength);
     }
 
     private String readLine() throws IOException {
@@ -133,7 +162,7 @@ final class HttpConnection implements AutoCloseable {
         if (socket != null) {
             try {
                 socket.close();
-            } catch (IOException ignored) {
+            } catch (Exception ignored) {
                 // the connection is being replaced either way
             }
             socket = null;

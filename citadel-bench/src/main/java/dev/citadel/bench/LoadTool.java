@@ -41,7 +41,8 @@ import picocli.CommandLine.Option;
  * against the bare Jetty listener (the limit), against moto 5.2.1's server with IAM
  * enforcement on (the peer), and against a second Citadel whose audit sink discards events (what
  * the audit costs), then prints calls per second, latency percentiles and the ratios, as recorded
- * in docs/BENCHMARKS.md.
+ * in docs/BENCHMARKS.md. With {@code --operation invoke-endpoint} it measures a running Citadel's
+ * InvokeEndpoint against the serving container's own socket instead ({@link InvokeEndpointLoad}).
  */
 @Command(name = "citadel bench", mixinStandardHelpOptions = true,
         description = "API calls/s: Citadel vs bare Jetty vs moto, same load tool.")
@@ -56,7 +57,8 @@ public final class LoadTool implements Callable<Integer> {
     static final String S3_BUCKET = "bench";
     static final String S3_KEY = "/" + S3_BUCKET + "/object-1k";
     static final List<String> TARGETS = List.of("citadel", "citadel-session", "citadel-no-audit", "jetty", "moto");
-    static final List<String> OPERATIONS = List.of("get-caller-identity", "kms-encrypt", "s3-get");
+    static final List<String> OPERATIONS = List.of("get-caller-identity", "kms-encrypt", "s3-get", "invoke-endpoint");
+    private static final List<String> DEFAULT_TARGETS = List.of("citadel", "citadel-session", "jetty", "moto");
     private static final String CITADEL_LABEL = "citadel (full pipeline)";
     private static final String NO_AUDIT_LABEL = "citadel-no-audit (audit events discarded)";
 
@@ -70,12 +72,43 @@ public final class LoadTool implements Callable<Integer> {
     int durationSeconds = 15;
 
     @Option(names = "--targets", split = ",", description = "Any of citadel, citadel-session, citadel-no-audit (a second in-process Citadel "
-            + "whose audit sink discards events, to compare with citadel: what the audit costs), jetty, moto (default ${DEFAULT-VALUE}).")
-    List<String> targets = List.of("citadel", "citadel-session", "jetty", "moto");
+            + "whose audit sink discards events, to compare with citadel: what the audit costs), jetty, moto (default citadel, "
+            + "citadel-session, jetty, moto); for invoke-endpoint: direct, citadel (default both).")
+    List<String> targets;
 
-    @Option(names = "--operation", description = "get-caller-identity (default), kms-encrypt (Encrypt of 1 KiB under a symmetric key) "
-            + "or s3-get (GetObject of a 1 KiB object).")
+    @Option(names = "--operation", description = "get-caller-identity (default), kms-encrypt (Encrypt of 1 KiB under a symmetric key), "
+            + "s3-get (GetObject of a 1 KiB object) or invoke-endpoint (InvokeEndpoint of a running Citadel against the serving "
+            + "container's Unix socket: needs --server-data-dir, --endpoint-name and --socket).")
     String operation = "get-caller-identity";
+
+    @Option(names = "--server-data-dir", description = "invoke-endpoint: the data directory of the running Citadel (./citadel server "
+            + "--data-dir); its client/env gives the endpoint URL, the region, the credentials and the CA.")
+    Path serverDataDir;
+
+    @Option(names = "--endpoint-name", description = "invoke-endpoint: the endpoint to invoke (one variant, one instance).")
+    String endpointName;
+
+    @Option(names = "--socket", description = "invoke-endpoint: the endpoint's container's port bridge, "
+            + "<data-dir>/sandbox/runs/<run-id>/port-8080.sock (root only), for the direct target.")
+    Path socket;
+
+    @Option(names = "--content-type", description = "invoke-endpoint: the body's Content-Type, also sent as Accept (default ${DEFAULT-VALUE}).")
+    String contentType = "text/csv";
+
+    @Option(names = "--body", description = "invoke-endpoint: the request body (default ${DEFAULT-VALUE}).")
+    String body = "1.5,0.9";
+
+    @Option(names = "--cpu-of", description = "invoke-endpoint: NAME=PID (repeatable): also report the CPU time per call of that process "
+            + "(the server, the serving container), as /proc counts it.")
+    Map<String, Long> cpuOf = new java.util.LinkedHashMap<>();
+
+    @Option(names = "--cpu-tree-of", description = "invoke-endpoint: NAME=PID (repeatable): as --cpu-of, for the process with all its "
+            + "descendants (the bridge's listener and its per-connection children).")
+    Map<String, Long> cpuTreeOf = new java.util.LinkedHashMap<>();
+
+    @Option(names = "--rounds", description = "invoke-endpoint: the paths take turns this many times, each with its own warm-up "
+            + "(default ${DEFAULT-VALUE}).")
+    int rounds = 1;
 
     @Option(names = "--set", description = "A Citadel config KEY=VALUE for the run (repeatable), as for ./citadel server.")
     List<String> overrides = new ArrayList<>();
@@ -90,7 +123,25 @@ public final class LoadTool implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!OPERATIONS.contains(operation)) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--operation must be get-caller-identity, kms-encrypt or s3-get");
+            throw new CommandLine.ParameterException(new CommandLine(this), "--operation must be one of " + String.join(", ", OPERATIONS));
+        }
+        if (operation.equals("invoke-endpoint")) {
+            if (serverDataDir == null || endpointName == null) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "invoke-endpoint needs --server-data-dir and --endpoint-name");
+            }
+            Map<String, ProcessCpu.Watched> watched = new java.util.LinkedHashMap<>();
+            cpuOf.forEach((name, pid) -> watched.put(name, new ProcessCpu.Watched(pid, false)));
+            cpuTreeOf.forEach((name, pid) -> watched.put(name, new ProcessCpu.Watched(pid, true)));
+            try {
+                return InvokeEndpointLoad.run(new InvokeEndpointLoad.Settings(serverDataDir, endpointName, java.util.Optional.ofNullable(socket),
+                        contentType, body, targets == null ? InvokeEndpointLoad.TARGETS : targets, connections,
+                        Duration.ofSeconds(warmupSeconds), Duration.ofSeconds(durationSeconds), rounds, watched));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+            }
+        }
+        if (targets == null) {
+            targets = DEFAULT_TARGETS;
         }
         for (String t : targets) {
             if (!TARGETS.contains(t)) {
@@ -357,7 +408,7 @@ public final class LoadTool implements Callable<Integer> {
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    private static Map<String, String> credentials(Path file) throws IOException {
+    static Map<String, String> credentials(Path file) throws IOException {
         Map<String, String> out = new LinkedHashMap<>();
         for (String line : Files.readAllLines(file)) {
             int eq = line.indexOf('=');
@@ -368,7 +419,7 @@ public final class LoadTool implements Callable<Integer> {
         return out;
     }
 
-    private static SSLContext trusting(Path caPem) throws Exception {
+    static SSLContext trusting(Path caPem) throws Exception {
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
         try (InputStream in = Files.newInputStream(caPem)) {

@@ -59,6 +59,7 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
     private static final Pattern NAME = Pattern.compile("(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*");
     /** The ECR host form of a registry: {@code <account>.dkr.ecr.<region>.amazonaws.com}. */
     static final Pattern ECR_HOST = Pattern.compile("(\\d{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?::\\d+)?");
+    private static final Pattern REPOSITORY_ARN = Pattern.compile("arn:aws:ecr:([a-z0-9-]+):(\\d{12}):repository/(.+)");
     private static final Duration TOKEN_LIFETIME = Duration.ofHours(12);
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -197,13 +198,17 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
 
     @Override
     public Optional<PolicyEvaluator.Source> resourcePolicy(String resource) {
-        Matcher m = Pattern.compile("arn:aws:ecr:[a-z0-9-]+:(\\d{12}):repository/(.+)").matcher(resource);
+        // Asked for every account-scoped resource of every authorized call: others leave at once.
+        if (!resource.startsWith("arn:aws:ecr:")) {
+            return Optional.empty();
+        }
+        Matcher m = REPOSITORY_ARN.matcher(resource);
         if (!m.matches()) {
             return Optional.empty();
         }
-        return store.read(h -> new EcrRepository(h).repository(m.group(1), m.group(2))).flatMap(r -> r.policy().map(p -> {
+        return store.read(h -> new EcrRepository(h).repository(m.group(2), m.group(3))).flatMap(r -> r.policy().map(p -> {
             try {
-                return new PolicyEvaluator.Source("the repository policy of " + m.group(2), parsePolicy(p, r.arn()));
+                return new PolicyEvaluator.Source("the repository policy of " + m.group(3), parsePolicy(p, r.arn()));
             } catch (MalformedPolicyException e) {
                 throw new IllegalStateException("stored repository policy is malformed", e);
             }
@@ -487,7 +492,7 @@ public final class EcrService implements PolicyAuthorizer.ResourcePolicies {
     }
 
     private Repo repositoryByArn(RequestContext ctx, String arn) {
-        Matcher m = Pattern.compile("arn:aws:ecr:([a-z0-9-]+):(\\d{12}):repository/(.+)").matcher(arn);
+        Matcher m = REPOSITORY_ARN.matcher(arn);
         if (!m.matches() || !m.group(1).equals(ctx.region())) {
             throw new AwsException(INVALID, 400, "Invalid parameter at 'resourceArn' failed to satisfy constraint: 'must be a repository ARN'");
         }

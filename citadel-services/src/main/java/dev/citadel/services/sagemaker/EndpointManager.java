@@ -127,6 +127,8 @@ final class EndpointManager implements AutoCloseable {
     private final Map<String, Deployment> live = new ConcurrentHashMap<>();
     /** Deployments an update replaced, finishing the calls they serve before they stop. */
     private final java.util.Set<Deployment> draining = ConcurrentHashMap.newKeySet();
+    /** Endpoints whose deletion began: they take no invocation while their containers stop. */
+    private final java.util.Set<String> withdrawn = ConcurrentHashMap.newKeySet();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     // guards closed's rise against inFlight and the hand-over of deployments to live
     private final Object lifecycle = new Object();
@@ -261,6 +263,11 @@ final class EndpointManager implements AutoCloseable {
         return resources.seal(Kind.ENDPOINT, r.accountId(), r.name(), body);
     }
 
+    /** Takes an endpoint out of service at once, when its deletion begins: no invocation reaches it from here on. */
+    void withdraw(String account, String endpoint) {
+        withdrawn.add(key(account, endpoint));
+    }
+
     /** Stops serving an endpoint and removes it. */
     void finishDelete(String account, String endpoint) {
         synchronized (lock(account, endpoint)) {
@@ -269,6 +276,7 @@ final class EndpointManager implements AutoCloseable {
                 stopAll(d);
             }
             capture.flush(account, endpoint);
+            withdrawn.remove(key(account, endpoint));
             resources.delete(account, Kind.ENDPOINT, endpoint);
             locks.remove(key(account, endpoint));
         }
@@ -553,10 +561,14 @@ final class EndpointManager implements AutoCloseable {
 
     /**
      * Sends an invocation to one container of the endpoint: of {@code targetVariant}, or of a
-     * variant drawn by weight; containers of a variant in turn.
+     * variant drawn by weight; containers of a variant in turn. An endpoint takes invocations from
+     * the moment its first deployment serves (just before it is InService) until its deletion
+     * begins ({@link #withdraw}); during an update its current deployment serves them. Decided
+     * here, in memory: the store is not read on an invocation's path.
      */
     Answer invoke(String account, String endpoint, Optional<String> targetVariant, ContainerHttp.Request request, long maxResponseBytes) {
-        Deployment d = live.get(key(account, endpoint));
+        String key = key(account, endpoint);
+        Deployment d = withdrawn.contains(key) ? null : live.get(key);
         if (d == null) {
             throw new AwsException("ValidationError", 400, "Endpoint " + endpoint + " of account " + account + " not found.");
         }
@@ -586,11 +598,15 @@ final class EndpointManager implements AutoCloseable {
     }
 
     private Variant draw(Deployment d) {
+        if (d.variants().size() == 1) {
+            return d.variants().getFirst();
+        }
         double total = 0;
         for (Variant v : d.variants()) {
             total += v.weight;
         }
-        double x = random.nextDouble() * total;
+        // Traffic splitting needs no secret randomness; SecureRandom would serialize every invocation on its lock.
+        double x = java.util.concurrent.ThreadLocalRandom.current().nextDouble() * total;
         for (Variant v : d.variants()) {
             x -= v.weight;
             if (x < 0 && v.weight > 0) {

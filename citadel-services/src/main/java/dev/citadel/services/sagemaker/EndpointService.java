@@ -135,6 +135,9 @@ final class EndpointService {
             if (!r.status().equals("Deleting")) {
                 throw JobRequests.invalid("Cannot delete endpoint \"" + r.arn() + "\" now.");
             }
+        } else {
+            // before finishDelete can start, so that it always ends the withdrawal
+            manager.withdraw(account, name);
         }
         Thread.ofPlatform().daemon().start(() -> manager.finishDelete(account, name));
         return JsonNodeFactory.instance.objectNode();
@@ -208,13 +211,11 @@ final class EndpointService {
             throw new AwsException("ValidationError", 400, "TargetModel, TargetContainerHostname, EnableExplanations and SessionId are not "
                     + "supported: an endpoint's variants each serve one model in one container.");
         }
-        Resource r = resources.find(account, Kind.ENDPOINT, name).filter(e -> e.status().equals("InService") || e.status().equals("Updating"))
-                .orElseThrow(() -> new AwsException("ValidationError", 400, "Endpoint " + name + " of account " + account + " not found."));
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("Content-Type", contentType);
         headers.put("Accept", accept);
         custom.ifPresent(c -> headers.put("X-Amzn-SageMaker-Custom-Attributes", c));
-        EndpointManager.Answer answer = manager.invoke(account, r.name(), target, new ContainerHttp.Request("POST", "/invocations", headers, body),
+        EndpointManager.Answer answer = manager.invoke(account, name, target, new ContainerHttp.Request("POST", "/invocations", headers, body),
                 MAX_PAYLOAD);
         ContainerHttp.Response response = answer.response();
         if (response.status() / 100 != 2) {
