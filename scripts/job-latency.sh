@@ -11,7 +11,8 @@
 # The bare figure is `runc run` of the same bundle, from exec to its first line: the config.json
 # Citadel wrote for a job (namespaces, seccomp, limits, mounts; copied while that job runs, its
 # volume and mounts pointed at empty directories) with the same cached image root.
-# Prints a Markdown table for docs/BENCHMARKS.md.
+# Prints a Markdown table for docs/BENCHMARKS.md (and, with BENCH_RESULTS naming a file, appends the
+# start figures to it as JSON lines for scripts/bench-all.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JOBS=${1:-30}
@@ -35,7 +36,7 @@ PORT=$CITADEL_PORT
 citadel_push "oci:$LAYOUT:latest" tiny v1 >/dev/null
 
 python3 - "$JOBS" "$PORT" "$WORK" <<'EOF'
-import json, statistics, subprocess, sys, time
+import json, os, statistics, subprocess, sys, time
 import boto3
 
 jobs, port, work = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -135,4 +136,9 @@ print("| bare `runc run` → first line | %.0f | %.0f |" % (pct(bstarts, .5), pc
 print("| ratio (target ≤ 2×) | %.1f× | %.1f× |" % (pct(starts, .5) / pct(bstarts, .5), pct(starts, .99) / pct(bstarts, .99)))
 print("| CreateTrainingJob → Completed (job exits at once) | %.0f | %.0f |" % (pct(totals, .5), pct(totals, .99)))
 print("| bare `runc run` → exited | %.0f | %.0f |" % (pct(btotals, .5), pct(btotals, .99)))
+if os.environ.get("BENCH_RESULTS"):
+    with open(os.environ["BENCH_RESULTS"], "a") as out:
+        for target, xs in (("citadel", starts), ("bare-runc", bstarts)):
+            out.write(json.dumps({"bench": "training-job-start", "target": target, "jobs": jobs,
+                                  "p50_ms": round(pct(xs, .5), 1), "p99_ms": round(pct(xs, .99), 1)}) + "\n")
 EOF

@@ -12,11 +12,13 @@ Two ways to move the object, each timed separately:
   single     one PutObject of the whole file and one GetObject streamed to a file.
 Every run checks that the object came back byte-identical (SHA-256, outside the timed part).
 With AWS_ENDPOINT_URL set (e.g. after `. <data-dir>/client/env`), the Citadel already running
-there is measured instead of a new one.
+there is measured instead of a new one. With BENCH_RESULTS naming a file, the best figures and the
+limit are also appended to it as JSON lines (scripts/bench-all.sh).
 """
 import argparse
 import configparser
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -200,6 +202,14 @@ def main():
         print("|---|---:|---:|---:|---:|")
         for (name, mode), (put, get) in best.items():
             print("| %s, %s | %.0f | %.0f | %.1f %% | %.1f %% |" % (name, mode, put, get, 100 * put / limit, 100 * get / limit))
+        results = os.environ.get("BENCH_RESULTS")
+        if results:
+            with open(results, "a") as out:
+                out.write(json.dumps({"bench": "s3-1gib", "target": "aes-gcm-limit", "mb_per_s": round(limit, 1)}) + "\n")
+                for (name, mode), (put, get) in best.items():
+                    target = "citadel" if name == "Citadel" else "moto"
+                    out.write(json.dumps({"bench": "s3-1gib-" + mode, "target": target, "put_mb_per_s": round(put, 1),
+                                          "get_mb_per_s": round(get, 1), "size_mib": args.size_mib}) + "\n")
         for mode in modes:
             if ("Citadel", mode) in best and ("moto 5.2.1", mode) in best:
                 c, m = best[("Citadel", mode)], best[("moto 5.2.1", mode)]

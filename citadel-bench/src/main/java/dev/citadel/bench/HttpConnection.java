@@ -25,7 +25,7 @@ import javax.net.ssl.SSLSocket;
  * Unix socket (a serving container's port bridge, reached directly).
  */
 final class HttpConnection implements AutoCloseable {
-    /** One response: status, and whether the body contained the expected marker. */
+    /** One response: status, and whether the body (or the ETag header, for a PUT's empty answer) contained the expected marker. */
     record Response(int status, boolean matched) {
     }
 
@@ -87,6 +87,7 @@ final class HttpConnection implements AutoCloseable {
         int status = -1;
         long length = -1;
         boolean close = false;
+        boolean etagMatched = false;
         String statusLine = readLine();
         if (statusLine == null) {
             throw new IOException("connection closed before a response");
@@ -103,6 +104,9 @@ final class HttpConnection implements AutoCloseable {
                 length = Long.parseLong(value);
             } else if (name.equalsIgnoreCase("connection") && value.equalsIgnoreCase("close")) {
                 close = true;
+            } else if (name.equalsIgnoreCase("etag") && marker.length > 0
+                    && value.contains(new String(marker, java.nio.charset.StandardCharsets.ISO_8859_1))) {
+                etagMatched = true;
             }
         }
         boolean matched;
@@ -121,7 +125,7 @@ final class HttpConnection implements AutoCloseable {
             closeSocket();
             reconnects++;
         }
-        return new Response(status, matched);
+        return new Response(status, matched || etagMatched);
     }
 
     /** The body of the last response (at most 64 KiB). */

@@ -153,6 +153,8 @@ final class InvokeEndpointLoad {
         }
         List<LoadRun.Result> results = new ArrayList<>();
         rounds.forEach((t, runs) -> results.add(LoadRun.Result.merge(label(t), runs)));
+        rounds.keySet().forEach(t -> BenchResults.record("invoke-endpoint-c" + s.connections(), t,
+                results.stream().filter(r -> r.target().equals(label(t))).findFirst().orElseThrow()));
         print(s, results);
         printCpu(watched.keySet(), cpu, results);
         return results.stream().allMatch(r -> r.calls() > 0 && r.failures() == 0) ? 0 : 1;

@@ -36,8 +36,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The load tool: pre-signs one request (GetCallerIdentity, KMS Encrypt of 1 KiB, or S3 GetObject
- * of a 1 KiB object) and drives it over keep-alive connections against Citadel's full pipeline,
+ * The load tool: pre-signs one request (GetCallerIdentity, KMS Encrypt of 1 KiB, S3 GetObject of a
+ * 1 KiB object, S3 PutObject of 1 KiB on a key per connection, or DescribeTrainingJob) and drives it over keep-alive connections against Citadel's full pipeline,
  * against the bare Jetty listener (the limit), against moto 5.2.1's server with IAM
  * enforcement on (the peer), and against a second Citadel whose audit sink discards events (what
  * the audit costs), then prints calls per second, latency percentiles and the ratios, as recorded
@@ -57,7 +57,12 @@ public final class LoadTool implements Callable<Integer> {
     static final String S3_BUCKET = "bench";
     static final String S3_KEY = "/" + S3_BUCKET + "/object-1k";
     static final List<String> TARGETS = List.of("citadel", "citadel-session", "citadel-no-audit", "jetty", "moto");
-    static final List<String> OPERATIONS = List.of("get-caller-identity", "kms-encrypt", "s3-get", "invoke-endpoint");
+    static final List<String> OPERATIONS = List.of("get-caller-identity", "kms-encrypt", "s3-get", "s3-put", "describe-training-job",
+            "invoke-endpoint");
+    private static final byte[] TRAINING_MARKER = "\"TrainingJobStatus\"".getBytes(StandardCharsets.US_ASCII);
+    /** S3 PUT answers with an empty body: the call counts when the ETag header names the object's MD5. */
+    private static final byte[] PUT_MARKER = md5Hex(S3_OBJECT).getBytes(StandardCharsets.US_ASCII);
+    private static final String TRAINING_JOB = "bench-describe";
     private static final List<String> DEFAULT_TARGETS = List.of("citadel", "citadel-session", "jetty", "moto");
     private static final String CITADEL_LABEL = "citadel (full pipeline)";
     private static final String NO_AUDIT_LABEL = "citadel-no-audit (audit events discarded)";
@@ -77,7 +82,8 @@ public final class LoadTool implements Callable<Integer> {
     List<String> targets;
 
     @Option(names = "--operation", description = "get-caller-identity (default), kms-encrypt (Encrypt of 1 KiB under a symmetric key), "
-            + "s3-get (GetObject of a 1 KiB object) or invoke-endpoint (InvokeEndpoint of a running Citadel against the serving "
+            + "s3-get (GetObject of a 1 KiB object), s3-put (PutObject of 1 KiB, one key per connection), describe-training-job "
+            + "(DescribeTrainingJob of a job created for the run) or invoke-endpoint (InvokeEndpoint of a running Citadel against the serving "
             + "container's Unix socket: needs --server-data-dir, --endpoint-name and --socket).")
     String operation = "get-caller-identity";
 
@@ -156,7 +162,7 @@ public final class LoadTool implements Callable<Integer> {
         try (Citadel citadel = Citadel.start(config(dir))) {
             Prepared p = prepare(citadel, dir);
             if (targets.contains("citadel")) {
-                results.add(LoadRun.run(CITADEL_LABEL, "127.0.0.1", citadel.port(), p.tls(), c -> p.signed(), marker(),
+                results.add(LoadRun.run(CITADEL_LABEL, "127.0.0.1", citadel.port(), p.tls(), p.signed(), marker(),
                         connections, warmup, measure));
             }
             if (targets.contains("citadel-session") && operation.equals("get-caller-identity")) {
@@ -170,12 +176,23 @@ public final class LoadTool implements Callable<Integer> {
                         connections, warmup, measure));
             }
             if (targets.contains("jetty")) {
-                boolean s3 = operation.equals("s3-get");
                 var serverTls = TlsContexts.server(dir.resolve("tls/server.pem"), dir.resolve("tls/server-key.pem"));
-                try (ApiServer bare = s3 ? BareJetty.start(serverTls, S3_OBJECT, "application/octet-stream") : BareJetty.start(serverTls)) {
-                    byte[] req = s3 ? signedS3(p.s3(), "localhost:" + bare.port(), "GET", S3_KEY, null)
-                            : signedPost(p.sts(), "localhost:" + bare.port(), STS_BODY);
-                    results.add(LoadRun.run("bare Jetty handler (limit)", "127.0.0.1", bare.port(), p.tls(), c -> req, s3 ? S3_MARKER : MARKER,
+                try (ApiServer bare = switch (operation) {
+                    case "s3-get" -> BareJetty.start(serverTls, S3_OBJECT, "application/octet-stream", null);
+                    case "s3-put" -> BareJetty.start(serverTls, new byte[0], "application/octet-stream", "\"" + md5Hex(S3_OBJECT) + "\"");
+                    case "kms-encrypt" -> BareJetty.start(serverTls, BareJetty.KMS_RESPONSE, "application/x-amz-json-1.1", null);
+                    case "describe-training-job" -> BareJetty.start(serverTls, BareJetty.TRAINING_RESPONSE, "application/x-amz-json-1.1", null);
+                    default -> BareJetty.start(serverTls);
+                }) {
+                    String host = "localhost:" + bare.port();
+                    java.util.function.IntFunction<byte[]> req = switch (operation) {
+                        case "s3-get" -> single(signedS3(p.s3(), host, "GET", S3_KEY, null));
+                        case "s3-put" -> c -> signedPut(p.s3(), host, c);
+                        case "kms-encrypt" -> single(signedJson(p.kms(), host, "TrentService.Encrypt", encryptBody("bench")));
+                        case "describe-training-job" -> single(signedJson(p.sagemaker(), host, "SageMaker.DescribeTrainingJob", describeBody()));
+                        default -> single(signedPost(p.sts(), host, STS_BODY));
+                    };
+                    results.add(LoadRun.run("bare Jetty handler (limit)", "127.0.0.1", bare.port(), p.tls(), req, marker(),
                             connections, warmup, measure));
                 }
             }
@@ -190,7 +207,7 @@ public final class LoadTool implements Callable<Integer> {
             DiscardingAuditSink sink = new DiscardingAuditSink();
             try (Citadel citadel = Citadel.startWithAuditSink(config(quiet), () -> sink)) {
                 Prepared p = prepare(citadel, quiet);
-                results.add(LoadRun.run(NO_AUDIT_LABEL, "127.0.0.1", citadel.port(), p.tls(), c -> p.signed(), marker(),
+                results.add(LoadRun.run(NO_AUDIT_LABEL, "127.0.0.1", citadel.port(), p.tls(), p.signed(), marker(),
                         connections, warmup, measure));
             } finally {
                 deleteTree(quiet);
@@ -202,25 +219,31 @@ public final class LoadTool implements Callable<Integer> {
                 String host = "127.0.0.1:" + moto.port();
                 SigV4Signer key = motoAccessKey(host, moto.port(), switch (operation) {
                     case "kms-encrypt" -> "kms";
-                    case "s3-get" -> "s3";
+                    case "s3-get", "s3-put" -> "s3";
+                    case "describe-training-job" -> "sagemaker";
                     default -> "sts";
                 });
-                byte[] req;
-                if (operation.equals("s3-get")) {
+                java.util.function.IntFunction<byte[]> req;
+                if (operation.equals("s3-get") || operation.equals("s3-put")) {
                     call(moto.port(), signedS3(key, host, "PUT", "/" + S3_BUCKET, new byte[0]));
                     call(moto.port(), signedS3(key, host, "PUT", S3_KEY, S3_OBJECT));
-                    req = signedS3(key, host, "GET", S3_KEY, null);
+                    req = operation.equals("s3-put") ? c -> signedPut(key, host, c) : single(signedS3(key, host, "GET", S3_KEY, null));
                 } else if (operation.equals("kms-encrypt")) {
                     String created = call(moto.port(), signedJson(key, host, "TrentService.CreateKey", "{}"));
-                    req = signedJson(key, host, "TrentService.Encrypt", encryptBody(json(created, "KeyId")));
+                    req = single(signedJson(key, host, "TrentService.Encrypt", encryptBody(json(created, "KeyId"))));
+                } else if (operation.equals("describe-training-job")) {
+                    call(moto.port(), signedJson(key, host, "SageMaker.CreateTrainingJob", createTrainingBody("123456789012",
+                            "123456789012.dkr.ecr.us-east-1.amazonaws.com/bench:latest")));
+                    req = single(signedJson(key, host, "SageMaker.DescribeTrainingJob", describeBody()));
                 } else {
-                    req = signedPost(key, host, STS_BODY);
+                    req = single(signedPost(key, host, STS_BODY));
                 }
-                results.add(LoadRun.run("moto 5.2.1 (IAM auth on)", "127.0.0.1", moto.port(), null, c -> req, marker(),
+                results.add(LoadRun.run("moto 5.2.1 (IAM auth on)", "127.0.0.1", moto.port(), null, req, marker(),
                         connections, warmup, measure));
             }
         }
         print(results);
+        results.forEach(r -> BenchResults.record(operation, BenchResults.key(r.target()), r));
         return results.stream().allMatch(r -> r.calls() > 0) ? 0 : 1;
     }
 
@@ -235,7 +258,12 @@ public final class LoadTool implements Callable<Integer> {
     }
 
     /** What the targets of one in-process Citadel share: a client TLS context trusting its CA, the admin's signers, the measured request. */
-    private record Prepared(SSLContext tls, SigV4Signer sts, SigV4Signer s3, String host, byte[] signed) {
+    private record Prepared(SSLContext tls, SigV4Signer sts, SigV4Signer s3, SigV4Signer kms, SigV4Signer sagemaker, String host,
+            java.util.function.IntFunction<byte[]> signed) {
+    }
+
+    private static java.util.function.IntFunction<byte[]> single(byte[] request) {
+        return c -> request;
     }
 
     /** Makes what the operation needs (a bucket and its object, or a KMS key) with the admin's credentials, then signs the measured request. */
@@ -247,19 +275,33 @@ public final class LoadTool implements Callable<Integer> {
         String secret = creds.get("aws_secret_access_key");
         SigV4Signer signer = new SigV4Signer(id, SecretBytes.ofUtf8(secret), "us-east-1", "sts");
         SigV4Signer s3Signer = new SigV4Signer(id, SecretBytes.ofUtf8(secret), "us-east-1", "s3");
-        byte[] signed;
-        if (operation.equals("s3-get")) {
+        SigV4Signer kmsSigner = new SigV4Signer(id, SecretBytes.ofUtf8(secret), "us-east-1", "kms");
+        SigV4Signer sageMakerSigner = new SigV4Signer(id, SecretBytes.ofUtf8(secret), "us-east-1", "sagemaker");
+        java.util.function.IntFunction<byte[]> signed;
+        if (operation.equals("s3-get") || operation.equals("s3-put")) {
             tlsCall(tls, citadel.port(), signedS3(s3Signer, host, "PUT", "/" + S3_BUCKET, new byte[0]));
             tlsCall(tls, citadel.port(), signedS3(s3Signer, host, "PUT", S3_KEY, S3_OBJECT));
-            signed = signedS3(s3Signer, host, "GET", S3_KEY, null);
+            signed = operation.equals("s3-put") ? c -> signedPut(s3Signer, host, c) : single(signedS3(s3Signer, host, "GET", S3_KEY, null));
         } else if (operation.equals("kms-encrypt")) {
-            SigV4Signer kmsSigner = new SigV4Signer(id, SecretBytes.ofUtf8(secret), "us-east-1", "kms");
             String created = tlsCall(tls, citadel.port(), signedJson(kmsSigner, host, "TrentService.CreateKey", "{}"));
-            signed = signedJson(kmsSigner, host, "TrentService.Encrypt", encryptBody(json(created, "KeyId")));
+            signed = single(signedJson(kmsSigner, host, "TrentService.Encrypt", encryptBody(json(created, "KeyId"))));
+        } else if (operation.equals("describe-training-job")) {
+            // A job whose image does not exist: it fails at its start, and its record is what is described.
+            String account = xml(tlsCall(tls, citadel.port(), signedPost(signer, host, STS_BODY)), "Account");
+            SigV4Signer iam = new SigV4Signer(id, SecretBytes.ofUtf8(secret), "us-east-1", "iam");
+            String trust = java.net.URLEncoder.encode("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                    + "\"Principal\":{\"Service\":\"sagemaker.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}", StandardCharsets.UTF_8);
+            tlsCall(tls, citadel.port(), signedPost(iam, host, "Action=CreateRole&RoleName=bench&AssumeRolePolicyDocument=" + trust
+                    + "&Version=2010-05-08"));
+            tlsCall(tls, citadel.port(), signedS3(s3Signer, host, "PUT", "/" + S3_BUCKET, new byte[0]));
+            pushPlaceholderImage(tls, citadel.port(), host, new SigV4Signer(id, SecretBytes.ofUtf8(secret), "us-east-1", "ecr"));
+            tlsCall(tls, citadel.port(), signedJson(sageMakerSigner, host, "SageMaker.CreateTrainingJob",
+                    createTrainingBody(account, host + "/bench:latest")));
+            signed = single(signedJson(sageMakerSigner, host, "SageMaker.DescribeTrainingJob", describeBody()));
         } else {
-            signed = signedPost(signer, host, STS_BODY);
+            signed = single(signedPost(signer, host, STS_BODY));
         }
-        return new Prepared(tls, signer, s3Signer, host, signed);
+        return new Prepared(tls, signer, s3Signer, kmsSigner, sageMakerSigner, host, signed);
     }
 
     private static void deleteTree(Path dir) throws IOException {
@@ -309,7 +351,7 @@ public final class LoadTool implements Callable<Integer> {
                     break;
                 }
             }
-            if (!response.toString().startsWith("HTTP/1.1 200")) {
+            if (!response.toString().startsWith("HTTP/1.1 20")) {
                 throw new IOException("set-up call failed: " + response);
             }
             return response.toString();
@@ -332,6 +374,8 @@ public final class LoadTool implements Callable<Integer> {
         return switch (operation) {
             case "kms-encrypt" -> KMS_MARKER;
             case "s3-get" -> S3_MARKER;
+            case "s3-put" -> PUT_MARKER;
+            case "describe-training-job" -> TRAINING_MARKER;
             default -> MARKER;
         };
     }
@@ -365,6 +409,70 @@ public final class LoadTool implements Callable<Integer> {
         byte[] request = java.util.Arrays.copyOf(head, head.length + bytes.length);
         System.arraycopy(bytes, 0, request, head.length, bytes.length);
         return request;
+    }
+
+    /**
+     * Pushes {@code bench:latest}, an image whose only layer is not a tar archive: the registry takes
+     * it (blobs are blobs), and the job made from it fails when its container is prepared.
+     */
+    private static void pushPlaceholderImage(SSLContext tls, int port, String host, SigV4Signer ecr) throws IOException {
+        tlsCall(tls, port, signedJson(ecr, host, "AmazonEC2ContainerRegistry_V20150921.CreateRepository", "{\"repositoryName\":\"bench\"}"));
+        String token = json(tlsCall(tls, port, signedJson(ecr, host, "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken", "{}")),
+                "authorizationToken");
+        byte[] config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Entrypoint\":[\"/train\"]}}"
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] layer = "a placeholder layer".getBytes(StandardCharsets.UTF_8);
+        for (byte[] blob : List.of(config, layer)) {
+            tlsCall(tls, port, registryRequest(host, token, "POST", "/v2/bench/blobs/uploads/?digest=" + sha256Digest(blob), null, blob));
+        }
+        String manifest = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":"
+                + "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + sha256Digest(config) + "\",\"size\":" + config.length
+                + "},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" + sha256Digest(layer)
+                + "\",\"size\":" + layer.length + "}]}";
+        tlsCall(tls, port, registryRequest(host, token, "PUT", "/v2/bench/manifests/latest", "application/vnd.oci.image.manifest.v1+json",
+                manifest.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static byte[] registryRequest(String host, String basicToken, String method, String path, String contentType, byte[] body) {
+        StringBuilder sb = new StringBuilder(method).append(' ').append(path).append(" HTTP/1.1\r\nHost: ").append(host)
+                .append("\r\nAuthorization: Basic ").append(basicToken).append("\r\nContent-Length: ").append(body.length).append("\r\n");
+        if (contentType != null) {
+            sb.append("Content-Type: ").append(contentType).append("\r\n");
+        }
+        byte[] head = sb.append("\r\n").toString().getBytes(StandardCharsets.UTF_8);
+        byte[] request = java.util.Arrays.copyOf(head, head.length + body.length);
+        System.arraycopy(body, 0, request, head.length, body.length);
+        return request;
+    }
+
+    private static String sha256Digest(byte[] bytes) {
+        return "sha256:" + SigV4.sha256Hex(bytes);
+    }
+
+    /** PutObject of the 1 KiB object on a key of the connection's own, kept alive. */
+    private static byte[] signedPut(SigV4Signer signer, String host, int connection) {
+        byte[] put = signedS3(signer, host, "PUT", "/" + S3_BUCKET + "/put-" + connection, S3_OBJECT);
+        String text = new String(put, StandardCharsets.ISO_8859_1).replace("Connection: close\r\n", "");
+        return text.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    private static String md5Hex(byte[] bytes) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String createTrainingBody(String account, String image) {
+        return "{\"TrainingJobName\":\"" + TRAINING_JOB + "\",\"AlgorithmSpecification\":{\"TrainingImage\":\"" + image
+                + "\",\"TrainingInputMode\":\"File\"},\"RoleArn\":\"arn:aws:iam::" + account + ":role/bench\","
+                + "\"OutputDataConfig\":{\"S3OutputPath\":\"s3://" + S3_BUCKET + "/out\"},\"ResourceConfig\":{\"InstanceType\":"
+                + "\"ml.m5.large\",\"InstanceCount\":1,\"VolumeSizeInGB\":1},\"StoppingCondition\":{\"MaxRuntimeInSeconds\":60}}";
+    }
+
+    private static String describeBody() {
+        return "{\"TrainingJobName\":\"" + TRAINING_JOB + "\"}";
     }
 
     private static String encryptBody(String keyId) {
@@ -436,6 +544,8 @@ public final class LoadTool implements Callable<Integer> {
         System.out.printf(Locale.ROOT, switch (operation) {
             case "kms-encrypt" -> "KMS Encrypt (1 KiB), ";
             case "s3-get" -> "S3 GetObject (1 KiB object), ";
+            case "s3-put" -> "S3 PutObject (1 KiB object, one key per connection), ";
+            case "describe-training-job" -> "DescribeTrainingJob, ";
             default -> "GetCallerIdentity, ";
         });
         System.out.printf(Locale.ROOT, "%d keep-alive connections, %d s warm-up, %d s measured per target, %d cores%n%n",
