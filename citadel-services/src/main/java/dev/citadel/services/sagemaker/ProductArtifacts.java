@@ -90,11 +90,13 @@ final class ProductArtifacts {
         JsonNode out = invoker.invoke(seller, "kms", "GenerateDataKey", in);
         byte[] dataKey = Base64.getDecoder().decode(out.path("Plaintext").asText());
         byte[] wrapped = Base64.getDecoder().decode(out.path("CiphertextBlob").asText());
-        Files.createDirectories(dir);
         Path target = file(listingId);
         Path partial = dir.resolve(listingId + ".partial");
         boolean done = false;
         try {
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
             if (dataKey.length != 32) {
                 throw new IllegalStateException("KMS returned a data key of " + dataKey.length + " bytes");
             }
@@ -180,6 +182,9 @@ final class ProductArtifacts {
                 // a tag that does not verify surfaces as an IOException from the decrypting stream
                 Files.deleteIfExists(target);
                 throw invalid();
+            } catch (AwsException e) {
+                Files.deleteIfExists(target);
+                throw e;
             }
         } catch (GeneralSecurityException e) {
             throw invalid();

@@ -92,6 +92,9 @@ class ProductArtifactsTest {
         byte[] stored = Files.readAllBytes(file);
         assertThat(new String(stored, StandardCharsets.ISO_8859_1)).startsWith("CTZA\u0001").doesNotContain("secret weights");
         assertThat(stored.length).isGreaterThan(object.length);
+        assertThat(Files.getPosixFilePermissions(file)).isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        assertThat(Files.getPosixFilePermissions(file.getParent())).isEqualTo(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
         for (byte[] key : dataKeys.values()) {
             assertThat(new String(stored, StandardCharsets.ISO_8859_1)).doesNotContain(new String(key, StandardCharsets.ISO_8859_1));
         }
@@ -141,6 +144,7 @@ class ProductArtifactsTest {
         ProductArtifacts.Sealed sealed = a.seal(SELLER_ADMIN, KEY, PRODUCT, LISTING, "b", "k");
         assertThatThrownBy(() -> a.open(SELLER, PRODUCT, LISTING, sealed.keyArn(), sealed.wrappedKey(), dir.resolve("big"), 1000))
                 .isInstanceOf(AwsException.class).hasMessageContaining("larger than the volume");
+        assertThat(dir.resolve("big")).doesNotExist();
     }
 
     @Test
