@@ -210,6 +210,11 @@ class MarketplaceAcceptanceTest {
         });
         // One for the endpoint that served, then the refusal once the grant was revoked.
         assertThat(launcher.stream().map(e -> e.path("errorCode").asText("")).toList()).containsExactly("", "AccessDeniedException");
+        assertThat(launcher.getFirst().path("responseElements").path("Plaintext").asText()).isEqualTo("HIDDEN_DUE_TO_SECURITY_REASONS");
+        // The data key was made at listing time by the seller's own caller, under the same context.
+        assertThat(events.stream().filter(e -> e.path("eventName").asText().equals("GenerateDataKey") && !e.has("errorCode")
+                && e.path("requestParameters").path("EncryptionContext").toString().equals(context)).map(e -> e.path("recipientAccountId")
+                .asText() + " " + e.path("userIdentity").path("type").asText()).toList()).isNotEmpty().containsOnly(seller + " AssumedRole");
     }
 
     @Test
