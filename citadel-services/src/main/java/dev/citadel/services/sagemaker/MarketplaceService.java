@@ -430,7 +430,7 @@ final class MarketplaceService implements Entitlements {
     @Override
     public void openArtifact(Entitlement e, java.nio.file.Path target, long maxBytes) throws java.io.IOException {
         MarketplaceRepository.SealedArtifact a = e.artifact().orElseThrow(() -> new AwsException("ClientError", 400, "ClientError: the "
-                + "product's artifact was not sealed when it was listed; its seller must list it again."));
+                + "product's artifact was not sealed when it was listed; its seller must withdraw the listing and list the product again."));
         artifacts.open(e.sellerAccount(), e.productArn(), e.listingId(), a.keyArn(), a.wrappedKey(), target, maxBytes);
     }
 

@@ -147,7 +147,7 @@ final class ProductArtifacts {
             throws IOException {
         Path source = file(listingId);
         if (!Files.exists(source)) {
-            throw new AwsException("ClientError", 400, "ClientError: the product's sealed artifact is gone; its seller must list it again.");
+            throw new AwsException("ClientError", 400, "ClientError: the product's sealed artifact is gone; its seller must withdraw the listing and list the product again.");
         }
         ObjectNode in = JsonNodeFactory.instance.objectNode().put("KeyId", keyArn)
                 .put("CiphertextBlob", Base64.getEncoder().encodeToString(wrappedKey));
