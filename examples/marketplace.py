@@ -1,7 +1,10 @@
 """The quickstart's marketplace scene (examples/quickstart.sh runs it last): two member accounts of
 the organization, a seller and a buyer. The seller lists the scikit-learn algorithm, validated by
 its own training job; the buyer finds it in the catalog, subscribes, and trains on its own data,
-never getting the seller's image; the seller sees a usage record and nothing else.
+never getting the seller's image; the seller sees a usage record and nothing else. Then the seller
+lists a model it trained, its artifact sealed under the seller's own KMS key with a grant that lets
+only Citadel's launcher decrypt it for this product; the buyer deploys it, the seller's trail shows
+the launcher's Decrypt, and once the seller revokes the grant a new deployment fails.
 
   marketplace.py setup        makes the accounts and the seller's repository; prints the seller's registry password
   marketplace.py run IMAGE    the rest, once IMAGE (the seller's repository) holds the image
@@ -94,7 +97,10 @@ spec = {"TrainingImage": image, "SupportedTrainingInstanceTypes": ["ml.m5.large"
 definition = {k: v for k, v in job("x", "x", seller_role, seller_bucket).items()
               if k in ("InputDataConfig", "OutputDataConfig", "ResourceConfig", "StoppingCondition")}
 definition["TrainingInputMode"] = "File"
+serving = {"Containers": [{"Image": image}], "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"],
+           "SupportedTransformInstanceTypes": ["ml.t3.medium"], "SupportedRealtimeInferenceInstanceTypes": ["ml.t3.medium"]}
 algorithm = sm.create_algorithm(AlgorithmName="logistic-" + run, TrainingSpecification=spec, CertifyForMarketplace=True,
+                                InferenceSpecification=serving,
                                 ValidationSpecification={"ValidationRole": seller_role, "ValidationProfiles": [
                                     {"ProfileName": "small", "TrainingJobDefinition": definition}]})["AlgorithmArn"]
 while sm.describe_algorithm(AlgorithmName="logistic-" + run)["AlgorithmStatus"] in ("Pending", "InProgress"):
@@ -140,3 +146,58 @@ for _ in range(60):  # written as the job's container is removed, just after it 
 for u in records:
     print("   %s ran %s in %s for %d s" % (u["BuyerAccount"], u["ProductArn"].rsplit("/", 1)[1], u["ResourceArn"].rsplit(":", 1)[1],
                                          u["DurationSeconds"]))
+
+step("14. The seller lists a model it trained: the artifact is sealed under the seller's KMS key, for Citadel's launcher only")
+sm.create_training_job(**job("seller-model-" + run, algorithm, seller_role, seller_bucket))
+while sm.describe_training_job(TrainingJobName="seller-model-" + run)["TrainingJobStatus"] in ("InProgress", "Stopping"):
+    time.sleep(1)
+artifact = sm.describe_training_job(TrainingJobName="seller-model-" + run)["ModelArtifacts"]["S3ModelArtifacts"]
+seller.client("s3").put_object(Bucket=seller_bucket, Key="validation/features.csv", Body=b"1.5,1.5\n-1.0,-1.0\n")
+transform = {"TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://%s/validation/" % seller_bucket}},
+                                "ContentType": "text/csv", "SplitType": "Line"},
+             "TransformOutput": {"S3OutputPath": "s3://%s/validation-transform" % seller_bucket, "AssembleWith": "Line"},
+             "TransformResources": {"InstanceType": "ml.t3.medium", "InstanceCount": 1}}
+package = sm.create_model_package(
+    ModelPackageName="logistic-model-" + run, CertifyForMarketplace=True,
+    SourceAlgorithmSpecification={"SourceAlgorithms": [{"AlgorithmName": "logistic-" + run, "ModelDataUrl": artifact}]},
+    ValidationSpecification={"ValidationRole": seller_role, "ValidationProfiles": [{"ProfileName": "batch", "TransformJobDefinition": transform}]}
+)["ModelPackageArn"]
+while sm.describe_model_package(ModelPackageName="logistic-model-" + run)["ModelPackageStatus"] in ("Pending", "InProgress"):
+    time.sleep(1)
+print("   %s: %s" % (package, sm.describe_model_package(ModelPackageName="logistic-model-" + run)["ModelPackageStatus"]))
+LAUNCHER = "citadel-marketplace.amazonaws.com"  # Citadel's launcher: the only grantee that may open a listed artifact
+kms = seller.client("kms")
+key = kms.create_key(Description="marketplace artifacts " + run)["KeyMetadata"]["Arn"]
+grant = kms.create_grant(KeyId=key, GranteePrincipal=LAUNCHER, Operations=["Decrypt"],
+                         Constraints={"EncryptionContextSubset": {"citadel:marketplace:product": package}})["GrantId"]
+model_listing = mp.create_listing(ProductArn=package, Title="Trained logistic model " + run, ArtifactKmsKeyId=key)["ListingId"]
+print("   listed as %s, its artifact sealed under %s" % (model_listing, key))
+
+step("15. The buyer deploys it; the seller's trail shows the launcher's Decrypt; after the seller revokes its grant, nothing new starts")
+bmp.subscribe(ListingId=model_listing)
+bsm.create_model(ModelName="bought-" + run, ExecutionRoleArn=buyer_role, PrimaryContainer={"ModelPackageName": package})
+bsm.create_endpoint_config(EndpointConfigName="bought-" + run, ProductionVariants=[
+    {"VariantName": "all", "ModelName": "bought-" + run, "InitialInstanceCount": 1, "InstanceType": "ml.t3.medium"}])
+
+
+def endpoint(name):
+    bsm.create_endpoint(EndpointName=name, EndpointConfigName="bought-" + run)
+    while bsm.describe_endpoint(EndpointName=name)["EndpointStatus"] == "Creating":
+        time.sleep(1)
+    return bsm.describe_endpoint(EndpointName=name)
+
+
+e = endpoint("bought-" + run)
+answer = buyer.client("sagemaker-runtime").invoke_endpoint(EndpointName="bought-" + run, ContentType="text/csv",
+                                                           Body=b"1.5,1.5\n-1.0,-1.0\n")["Body"].read().decode()
+print("   endpoint %s; predictions %s" % (e["EndpointStatus"], answer.split()))
+bsm.delete_endpoint(EndpointName="bought-" + run)
+for event in seller.client("cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "Decrypt"}])["Events"]:
+    record = json.loads(event["CloudTrailEvent"])
+    if record["userIdentity"]["type"] == "AWSService":
+        print("   the seller's trail: %s called %s with %s" % (record["userIdentity"]["arn"], record["eventName"],
+                                                            record["requestParameters"]["EncryptionContext"]))
+kms.revoke_grant(KeyId=key, GrantId=grant)
+e = endpoint("after-revoke-" + run)
+print("   a new endpoint after the revocation: %s: %s" % (e["EndpointStatus"], e.get("FailureReason", "")))

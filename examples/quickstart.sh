@@ -3,7 +3,8 @@
 # embedded defaults), builds a scikit-learn SageMaker image, pushes it to Citadel's registry,
 # uploads data, trains a model, deploys it behind an endpoint, invokes it, and runs a batch
 # transform, all with boto3 as a SageMaker user would; then a seller account lists the algorithm
-# on the marketplace and a buyer account trains with it.
+# on the marketplace and a buyer account trains with it, then the seller lists a trained model whose
+# artifact is sealed under its own KMS key and the buyer deploys it.
 #   examples/quickstart.sh [DATA-DIR]      (default ./citadel-data)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

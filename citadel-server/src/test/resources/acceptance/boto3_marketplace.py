@@ -4,8 +4,10 @@ neither can take what is the other's. Phases (the Java test runs them in order, 
 carrying over), each printing a JSON object of results:
 
 setup <models-dir>:            member accounts 'seller' and 'buyer'; the seller's repository; prints the seller's registry password.
-seller <models-dir> <image>:   the seller's products validated and listed (and refusals of what may not be listed).
-buyer <models-dir>:            the buyer subscribes, trains with the algorithm, deploys the model package, and is refused the rest.
+seller <models-dir> <image>:   the seller's products validated and listed (and refusals of what may not be listed); the model
+                               package's artifact sealed under the seller's KMS key, which grants the launcher Decrypt.
+buyer <models-dir>:            the buyer subscribes, trains with the algorithm, deploys the model package, and is refused the rest;
+                               after the seller revokes its grant, a new endpoint fails.
 seller-after <models-dir>:     the seller sees usage records and nothing of the buyer's.
 critical <models-dir>:         after a CRITICAL advisory is imported, the seller's image has a finding and cannot be listed.
 """
@@ -80,6 +82,14 @@ def wait_status(fn, field, busy=("Pending", "InProgress")):
     return fn()
 
 
+def failure(fn):
+    try:
+        fn()
+        return ["ok", ""]
+    except botocore.exceptions.ClientError as e:
+        return [e.response["Error"]["Code"], e.response["Error"]["Message"]]
+
+
 def channel(bucket):
     return [{"ChannelName": "train", "ContentType": "text/csv",
              "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://%s/train/" % bucket,
@@ -100,6 +110,8 @@ seller_id, seller = member("seller")
 buyer_id, buyer = member("buyer")
 SELLER_BUCKET = "seller-products-" + seller_id
 BUYER_BUCKET = "buyer-data-" + buyer_id
+ARTIFACT_ALIAS = "alias/marketplace-artifacts"
+LAUNCHER = "citadel-marketplace.amazonaws.com"
 SECRET_ROWS = rows(200, 7)  # the buyer's data: its rows must never reach the seller's side
 
 if phase == "setup":
@@ -156,7 +168,20 @@ elif phase == "seller":
         ValidationSpecification={"ValidationRole": arn, "ValidationProfiles": [{"ProfileName": "batch", "TransformJobDefinition": transform}]}
     )["ModelPackageArn"]
     R["package"] = wait_status(lambda: sm.describe_model_package(ModelPackageName="logistic-model"), "ModelPackageStatus")["ModelPackageStatus"]
-    R["package_listing"] = mp.create_listing(ProductArn=package, Title="A trained logistic model")["ListingId"]
+    # The artifact is sealed under a key of the seller's that grants Citadel's launcher Decrypt for this product only.
+    kms = seller.client("kms")
+    key = kms.create_key(Description="marketplace artifacts")["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName=ARTIFACT_ALIAS, TargetKeyId=key)
+    R["listing_without_key"] = code(lambda: mp.create_listing(ProductArn=package, Title="no key"))
+    R["listing_without_grant"] = failure(lambda: mp.create_listing(ProductArn=package, Title="no grant", ArtifactKmsKeyId=ARTIFACT_ALIAS))
+    loose = kms.create_grant(KeyId=key, GranteePrincipal=LAUNCHER, Operations=["Decrypt"])["GrantId"]
+    R["listing_unbound_grant"] = code(lambda: mp.create_listing(ProductArn=package, Title="unbound", ArtifactKmsKeyId=key))
+    kms.revoke_grant(KeyId=key, GrantId=loose)
+    R["refused_listings"] = [l["Title"] for l in mp.list_listings()["Listings"] if l["ProductArn"] == package]
+    kms.create_grant(KeyId=key, GranteePrincipal=LAUNCHER, Operations=["Decrypt"],
+                     Constraints={"EncryptionContextSubset": {"citadel:marketplace:product": package}})
+    R["package_listing"] = mp.create_listing(ProductArn=package, Title="A trained logistic model",
+                                             ArtifactKmsKeyId=ARTIFACT_ALIAS)["ListingId"]
     R["algorithm_arn"], R["package_arn"], R["artifact"] = algo, package, artifact
 
 elif phase == "buyer":
@@ -213,6 +238,21 @@ elif phase == "buyer":
     answer = rt.invoke_endpoint(EndpointName="bought", ContentType="text/csv", Body=b"1.5,1.5\n-1.0,-1.0\n")["Body"].read().decode()
     R["predictions"] = answer.split()
     sm.delete_endpoint(EndpointName="bought")
+    # The seller's key is the seller's: the buyer's administrator cannot decrypt a data key made under the product's context.
+    seller_kms, kms = seller.client("kms"), buyer.client("kms")
+    key = seller_kms.describe_key(KeyId=ARTIFACT_ALIAS)["KeyMetadata"]["Arn"]
+    context = {"citadel:marketplace:product": package}
+    probe = seller_kms.generate_data_key(KeyId=key, KeySpec="AES_256", EncryptionContext=context)["CiphertextBlob"]
+    R["buyer_decrypt"] = [code(lambda: kms.decrypt(CiphertextBlob=probe, EncryptionContext=context)),
+                          code(lambda: kms.decrypt(CiphertextBlob=probe, KeyId=key, EncryptionContext=context)),
+                          code(lambda: kms.create_grant(KeyId=key, GranteePrincipal=arn, Operations=["Decrypt"]))]
+    # The seller revokes the launcher's grant: the next deployment of the bought model fails and says why.
+    for g in seller_kms.list_grants(KeyId=key)["Grants"]:
+        if g["GranteePrincipal"] == LAUNCHER:
+            seller_kms.revoke_grant(KeyId=key, GrantId=g["GrantId"])
+    sm.create_endpoint(EndpointName="after-revoke", EndpointConfigName="bought")
+    e = wait_status(lambda: sm.describe_endpoint(EndpointName="after-revoke"), "EndpointStatus", busy=("Creating",))
+    R["after_revoke"] = [e["EndpointStatus"], e.get("FailureReason", "")]
     mp.unsubscribe(ListingId=algo_listing["ListingId"])
     R["after_unsubscribing"] = code(lambda: sm.create_training_job(**job("after-unsubscribing")))
 

@@ -23,9 +23,9 @@ import org.junit.jupiter.api.Test;
 class MetadataStoreTest {
     static final List<String> TABLES = List.of("accounts", "audit_events", "audit_index_state", "cloudtrail_delivery", "cloudtrail_digest_chain", "cloudtrail_log_files", "cloudtrail_signing_keys", "cloudtrail_trails", "create_account_requests", "ecr_blobs", "ecr_images", "ecr_repositories", "ecr_tags", "ecr_uploads", "iam_access_keys", "iam_attached_policies",
             "iam_group_members", "iam_groups", "iam_inline_policies", "iam_mfa_devices", "iam_policies", "iam_policy_versions", "iam_roles",
-            "iam_tags", "iam_users", "kms_aliases", "kms_grants", "kms_key_versions", "kms_keys", "kms_tags", "logs_chunks", "logs_streams", "marketplace_listings", "marketplace_subscriptions", "marketplace_usage", "org_account_parents", "org_policies", "org_policy_attachments", "org_policy_types", "org_units",
+            "iam_tags", "iam_users", "kms_aliases", "kms_grants", "kms_key_versions", "kms_keys", "kms_tags", "logs_chunks", "logs_streams", "marketplace_artifacts", "marketplace_listings", "marketplace_subscriptions", "marketplace_usage", "org_account_parents", "org_policies", "org_policy_attachments", "org_policy_types", "org_units",
             "organizations", "s3_buckets", "s3_object_versions", "s3_upload_parts", "s3_uploads", "s3_version_parts", "sagemaker_entities", "sagemaker_jobs", "vulndb_advisories", "vulndb_affected");
-    static final List<String> VERSIONS = List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "22");
+    static final List<String> VERSIONS = List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "22", "23");
 
     @Nested
     class OnSqlite extends Contract {

@@ -68,4 +68,25 @@ public record Principal(String type, AccountId account, String principalId, Stri
     public boolean isRoleSession() {
         return type.equals("AssumedRole");
     }
+
+    /** The type of a service principal acting on its own behalf; no credential a client holds authenticates as one. */
+    public static final String SERVICE = "AWSService";
+
+    /**
+     * A service principal of Citadel's own ({@code citadel-marketplace.amazonaws.com}) acting on its
+     * own behalf on a resource of {@code resourceAccount}, as AWS services act on the resources of the
+     * account that granted them: only resource-based policies and grants can allow it (never the
+     * account's IAM policies), and its calls are audited in that account's trail. Only Citadel's code
+     * makes one (for {@code RequestPipeline.invokeAs}).
+     */
+    public static Principal service(String servicePrincipal, AccountId resourceAccount) {
+        if (!servicePrincipal.matches("[a-z0-9-]+\\.amazonaws\\.com")) {
+            throw new IllegalArgumentException("not a service principal: " + servicePrincipal);
+        }
+        return new Principal(SERVICE, resourceAccount, servicePrincipal, servicePrincipal, servicePrincipal, "");
+    }
+
+    public boolean isService() {
+        return type.equals(SERVICE);
+    }
 }

@@ -406,7 +406,8 @@ public final class Citadel implements AutoCloseable {
                 settings.outputLimit(), settings.stopGrace()),
                 (account, group, stream) -> new dev.citadel.services.sagemaker.JobLogSink(jobLogs, account, config.region(), group, stream, clock),
                 registryHost, invoker, new dev.citadel.services.sagemaker.SageMakerJobs.Serving(settings.invocationTimeout(),
-                        settings.startupTimeout(), settings.endpointVolumeGb(), settings.captureFlush(), settings.captureBufferBytes()));
+                        settings.startupTimeout(), settings.endpointVolumeGb(), settings.captureFlush(), settings.captureBufferBytes()),
+                dataDir.resolve("marketplace"));
     }
 
     /** The Kubernetes sandbox of the configuration: its cluster from the kubeconfig named (or in-cluster), its pod settings. */

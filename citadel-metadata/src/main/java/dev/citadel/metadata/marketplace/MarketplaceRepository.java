@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 
-/** The marketplace's listings, subscriptions and usage records (V22). */
+/** The marketplace's listings, subscriptions and usage records (V22), and listed model packages' sealed artifacts (V23). */
 public final class MarketplaceRepository {
     /** A product has at most one active listing. */
     public static final String ACTIVE_PRODUCT = "marketplace_listings_active_product";
@@ -20,6 +20,24 @@ public final class MarketplaceRepository {
         public Listing {
             requireNonNull(listingId, "listingId is null");
             requireNonNull(sellerAccount, "sellerAccount is null");
+        }
+    }
+
+    /**
+     * The sealed artifact of a listing: the ARN of the seller's KMS key and the data key it wraps (a
+     * KMS ciphertext blob, bound to the product by encryption context), never the data key itself.
+     */
+    public record SealedArtifact(String listingId, String keyArn, byte[] wrappedKey, Instant createdAt) {
+        public SealedArtifact {
+            requireNonNull(listingId, "listingId is null");
+            requireNonNull(keyArn, "keyArn is null");
+            wrappedKey = wrappedKey.clone();
+            requireNonNull(createdAt, "createdAt is null");
+        }
+
+        @Override
+        public byte[] wrappedKey() {
+            return wrappedKey.clone();
         }
     }
 
@@ -43,6 +61,18 @@ public final class MarketplaceRepository {
                 .bind("id", l.listingId()).bind("s", l.sellerAccount()).bind("k", l.productKind()).bind("n", l.productName())
                 .bind("arn", l.productArn()).bind("t", l.title()).bind("d", l.description()).bind("st", l.status())
                 .bind("c", l.createdAt().toEpochMilli()).bind("m", l.modifiedAt().toEpochMilli()));
+    }
+
+    /** Records a listing's sealed artifact (in the transaction that inserts the listing). */
+    public void insertArtifact(SealedArtifact a) {
+        execute(h.createUpdate("INSERT INTO marketplace_artifacts (listing_id, key_arn, wrapped_key, created_at) VALUES (:id, :k, :w, :c)")
+                .bind("id", a.listingId()).bind("k", a.keyArn()).bind("w", a.wrappedKey()).bind("c", a.createdAt().toEpochMilli()));
+    }
+
+    public Optional<SealedArtifact> artifact(String listingId) {
+        return h.createQuery("SELECT * FROM marketplace_artifacts WHERE listing_id = :id").bind("id", listingId)
+                .map((rs, ctx) -> new SealedArtifact(rs.getString("listing_id"), rs.getString("key_arn"), rs.getBytes("wrapped_key"),
+                        Instant.ofEpochMilli(rs.getLong("created_at")))).findOne();
     }
 
     public Optional<Listing> listing(String listingId) {

@@ -21,7 +21,10 @@ import org.junit.jupiter.api.TestInstance;
  * a validated algorithm and model package; the buyer subscribes, trains on its own data and deploys
  * and invokes the model, never getting the seller's image or artifact, and always without network;
  * the seller sees usage records and nothing of the buyer's; a product whose image has a CRITICAL
- * finding, an unvalidated one, and the buyer's attempts on the seller's things are refused.
+ * finding, an unvalidated one, and the buyer's attempts on the seller's things are refused. The model
+ * package's artifact is sealed under the seller's KMS key: listing needs the seller's grant to
+ * Citadel's launcher, the launcher's Decrypt for the buyer's endpoint is in the seller's trail, the
+ * buyer's administrator cannot decrypt, and once the seller revokes the grant a new endpoint fails.
  *
  * <p>The flow runs once ({@link #flow}; its phases are in boto3_marketplace.py, the server state
  * carrying over) and records what each step answered; each refusal is then a test of its own.
@@ -41,6 +44,7 @@ class MarketplaceAcceptanceTest {
     private JsonNode critical;
     private String cliListing;
     private List<JsonNode> events;
+    private List<String> sealedFiles;
 
     @BeforeAll
     void flow() throws Exception {
@@ -59,6 +63,9 @@ class MarketplaceAcceptanceTest {
         assertThat(cli.exitCode()).as(cli.stderr()).isZero();
         cliListing = cli.stdout().trim();
         after = phase("seller-after");
+        try (var files = Files.list(server.dataDir().resolve("marketplace"))) {
+            sealedFiles = files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
         events = new ArrayList<>();
         for (String line : Files.readAllLines(server.dataDir().resolve("audit/events.jsonl"))) {
             events.add(JSON.readTree(line));
@@ -176,6 +183,51 @@ class MarketplaceAcceptanceTest {
         assertThat(critical.path("counts").path("CRITICAL").asInt()).isPositive();
         assertThat(critical.path("listing_critical").get(0).asText()).isEqualTo("ValidationException");
         assertThat(critical.path("listing_critical").get(1).asText()).contains("unresolved CRITICAL finding");
+    }
+
+    @Test
+    void aModelPackageIsListedOnlyWithTheSellersGrantToTheLauncher() {
+        assertThat(s.path("listing_without_key").asText()).isEqualTo("ValidationException");
+        assertThat(s.path("listing_without_grant").get(0).asText()).isEqualTo("ValidationException");
+        assertThat(s.path("listing_without_grant").get(1).asText()).contains("no grant for citadel-marketplace.amazonaws.com")
+                .contains("citadel:marketplace:product=" + s.path("package_arn").asText());
+        assertThat(s.path("listing_unbound_grant").asText()).as("a grant not bound to the product").isEqualTo("ValidationException");
+        // Nothing written by the refusals: no listing, and one sealed artifact (the listed package's) with no partial file.
+        assertThat(s.path("refused_listings").toString()).isEqualTo("[]");
+        assertThat(sealedFiles).containsExactly(s.path("package_listing").asText() + ".artifact");
+    }
+
+    @Test
+    void theSellersTrailShowsTheLaunchersDecryptForTheBuyersEndpoint() {
+        String context = "{\"citadel:marketplace:product\":\"" + s.path("package_arn").asText() + "\"}";
+        List<JsonNode> launcher = events.stream().filter(e -> e.path("eventName").asText().equals("Decrypt")
+                && e.path("userIdentity").path("type").asText().equals("AWSService")).toList();
+        assertThat(launcher).isNotEmpty().allSatisfy(e -> {
+            assertThat(e.path("recipientAccountId").asText()).isEqualTo(seller);
+            assertThat(e.path("userIdentity").path("arn").asText()).isEqualTo("citadel-marketplace.amazonaws.com");
+            assertThat(e.path("requestParameters").path("EncryptionContext").toString()).isEqualTo(context);
+            assertThat(e.toString()).doesNotContain("secret-rows").doesNotContain("buyer-data-");
+        });
+        // One for the endpoint that served, then the refusal once the grant was revoked.
+        assertThat(launcher.stream().map(e -> e.path("errorCode").asText("")).toList()).containsExactly("", "AccessDeniedException");
+        assertThat(launcher.getFirst().path("responseElements").path("Plaintext").asText()).isEqualTo("HIDDEN_DUE_TO_SECURITY_REASONS");
+        // The data key was made at listing time by the seller's own caller, under the same context.
+        assertThat(events.stream().filter(e -> e.path("eventName").asText().equals("GenerateDataKey") && !e.has("errorCode")
+                && e.path("requestParameters").path("EncryptionContext").toString().equals(context)).map(e -> e.path("recipientAccountId")
+                .asText() + " " + e.path("userIdentity").path("type").asText()).toList()).isNotEmpty().containsOnly(seller + " AssumedRole");
+    }
+
+    @Test
+    void theBuyersAdministratorDecryptsTheSealedKey() {
+        assertThat(b.path("buyer_decrypt").toString()).isEqualTo("[\"AccessDeniedException\",\"AccessDeniedException\","
+                + "\"AccessDeniedException\"]");
+    }
+
+    @Test
+    void aNewEndpointAfterTheSellerRevokesTheGrant() {
+        assertThat(b.path("after_revoke").get(0).asText()).isEqualTo("Failed");
+        assertThat(b.path("after_revoke").get(1).asText()).contains("the seller's key no longer lets Citadel's launcher open the product's "
+                + "artifact").contains("AccessDeniedException");
     }
 
     @Test

@@ -130,6 +130,9 @@ public final class PolicyAuthorizer implements Authorizer {
     @Override
     public AuthorizationDecision authorize(AuthorizationRequest request) {
         Principal p = request.principal();
+        if (p.isService()) {
+            return authorizeService(request);
+        }
         String lowerAction = request.action().toLowerCase(java.util.Locale.ROOT);
         Optional<String> restricted = sessionRestriction(p, lowerAction);
         if (restricted.isPresent()) {
@@ -206,6 +209,44 @@ public final class PolicyAuthorizer implements Authorizer {
                 if (!granted) {
                     return AuthorizationDecision.deny(resource, d.reason());
                 }
+            }
+        }
+        return AuthorizationDecision.allow();
+    }
+
+    /**
+     * A service principal acting on its own behalf (Citadel's marketplace launcher): as in AWS, no
+     * identity policy, boundary or SCP speaks for it, so each resource must have a resource-based
+     * policy (a key policy, a bucket or repository policy) that allows the service principal, or,
+     * failing that, a grant for it (a KMS grant whose operation and encryption-context constraints
+     * hold). An explicit deny in the resource's policy wins over a grant. Nothing else allows.
+     */
+    private AuthorizationDecision authorizeService(AuthorizationRequest request) {
+        Principal p = request.principal();
+        for (String resource : request.resources()) {
+            if (resource.equals("*")) {
+                return AuthorizationDecision.deny(resource, "because a service principal acts only on named resources");
+            }
+            Optional<PolicyEvaluator.Source> policy = Optional.empty();
+            for (ResourcePolicies provider : resourcePolicies) {
+                policy = provider.requiredPolicy(request.action(), resource)
+                        .or(() -> provider.owner(resource).flatMap(ResourceOwner::policy))
+                        .or(() -> provider.resourcePolicy(resource));
+                if (policy.isPresent()) {
+                    break;
+                }
+            }
+            RequestFacts facts = RequestFacts.ofService(p.arn(), request.action(), resource, request.context());
+            Decision d = policy.map(source -> PolicyEvaluator.evaluateAlone(source, facts)).orElse(null);
+            if (d != null && d.outcome() == Decision.Outcome.EXPLICIT_DENY) {
+                return AuthorizationDecision.deny(resource, d.reason());
+            }
+            if (d != null && d.allowed()) {
+                continue;
+            }
+            if (resourcePolicies.stream().noneMatch(r -> r.grantAllows(p, request.action(), resource, request.context()))) {
+                return AuthorizationDecision.deny(resource, "because no resource-based policy or grant allows the " + request.action()
+                        + " action");
             }
         }
         return AuthorizationDecision.allow();

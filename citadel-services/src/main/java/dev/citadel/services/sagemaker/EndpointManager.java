@@ -358,19 +358,15 @@ final class EndpointManager implements AutoCloseable {
         String repository = m.path("__image").path("repository").asText();
         String digest = m.path("__image").path("digest").asText();
         JsonNode market = m.path("__marketplace");
-        Principal artifactReader = session;
         Optional<Entitlements.Entitlement> bought = Optional.empty();
         if (market.isObject()) {
-            // A subscribed product: still entitled now; the image is not the buyer's to pull, and the artifact is read as
-            // the seller's own role.
+            // A subscribed product: still entitled now; the image is not the buyer's to pull, and the artifact is the sealed
+            // copy made at listing time, opened by Citadel's launcher under the seller's KMS grant (never read as the buyer).
             bought = entitlements.entitlement(account, market.path("productArn").asText());
             if (bought.isEmpty()) {
                 throw new AwsException("ClientError", 400, "ClientError: the subscription to marketplace listing "
-                        + market.path("listingId").asText() + " is no longer active.");
+                        + market.path("listingId").asText() + " is no longer active (unsubscribed, or the listing was withdrawn).");
             }
-            String sellerRole = market.path("artifactRole").asText();
-            artifactReader = roles.session(roles.assumable(sellerRole).orElseThrow(() -> new AwsException("ClientError", 400,
-                    "ClientError: the product's seller no longer provides it (its role cannot be assumed).")));
         } else {
             data.pull(session, imageAccount, repository, digest);
         }
@@ -394,10 +390,15 @@ final class EndpointManager implements AutoCloseable {
             if (!url.isEmpty()) {
                 String[] bp = JobRequests.bucketAndPrefix(url);
                 Path archive = volume.resolve("model.tar.gz");
-                try {
-                    data.download(artifactReader, bp[0], bp[1], archive, false);
-                } catch (AwsException e) {
-                    throw new AwsException("ClientError", 400, "ClientError: the model artifact " + url + " could not be read: " + e.getMessage());
+                if (bought.isPresent()) {
+                    entitlements.openArtifact(bought.get(), archive, (long) limits.volumeGb() * GIB);
+                } else {
+                    try {
+                        data.download(session, bp[0], bp[1], archive, false);
+                    } catch (AwsException e) {
+                        throw new AwsException("ClientError", 400, "ClientError: the model artifact " + url + " could not be read: "
+                                + e.getMessage());
+                    }
                 }
                 ModelArtifacts.unpack(archive, modelDir, (long) limits.volumeGb() * GIB);
                 Files.delete(archive);

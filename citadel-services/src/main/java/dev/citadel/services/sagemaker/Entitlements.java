@@ -10,10 +10,18 @@ import java.util.Optional;
  */
 interface Entitlements {
     /** The listing a buyer's subscription entitles it to run {@code productArn} under. */
-    record Entitlement(String listingId, String sellerAccount, String productArn) {
+    record Entitlement(String listingId, String sellerAccount, String productArn,
+            Optional<dev.citadel.metadata.marketplace.MarketplaceRepository.SealedArtifact> artifact) {
     }
 
     Optional<Entitlement> entitlement(String buyer, String productArn);
+
+    /**
+     * Decrypts the product's sealed artifact into {@code target} for an entitled run: Citadel's
+     * launcher has the seller's KMS key decrypt its data key (the seller's grant decides; its trail
+     * records it). Refused with a ClientError that says why.
+     */
+    void openArtifact(Entitlement e, java.nio.file.Path target, long maxBytes) throws java.io.IOException;
 
     /** Records that {@code buyer} ran the product in {@code resourceArn} from {@code started} to {@code ended}. */
     void recordUsage(Entitlement e, String buyer, String resourceArn, String resourceKind, Instant started, Instant ended);
@@ -27,6 +35,11 @@ interface Entitlements {
 
         @Override
         public void recordUsage(Entitlement e, String buyer, String resourceArn, String resourceKind, Instant started, Instant ended) {
+        }
+
+        @Override
+        public void openArtifact(Entitlement e, java.nio.file.Path target, long maxBytes) {
+            throw new IllegalStateException("no marketplace");
         }
     };
 }

@@ -123,6 +123,11 @@ public final class JobData {
         return Files.size(target);
     }
 
+    /** Streams one object's content into {@code out} (which it does not close); returns nothing to keep the body off the heap. */
+    void copy(Principal role, String bucket, String key, OutputStream out) throws IOException {
+        write(encoded(invoker.invoke(role, "s3", "GetObject", request(bucket, key))), out);
+    }
+
     /** The whole of a small object (a manifest file). */
     byte[] read(Principal role, String bucket, String key, int max) throws IOException {
         EncodedResponse r = encoded(invoker.invoke(role, "s3", "GetObject", request(bucket, key)));

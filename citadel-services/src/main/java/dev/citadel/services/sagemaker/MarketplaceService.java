@@ -50,15 +50,25 @@ final class MarketplaceService implements Entitlements {
             + "([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})");
     private static final Pattern LISTING_ID = Pattern.compile("lst-[0-9a-f]{20}");
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MarketplaceService.class);
+
     private final MetadataStore store;
     private final Resources resources;
     private final JobImages images;
+    private final JobData.Invoker invoker;
+    private final ProductArtifacts artifacts;
     private final SecureRandom random = new SecureRandom();
 
-    MarketplaceService(MetadataStore store, Resources resources, JobImages images) {
+    /**
+     * @param invoker   runs KMS operations as the CreateListing caller (DescribeKey, ListGrants), through the pipeline
+     * @param artifacts seals a listed model package's artifact and opens it for an entitled run
+     */
+    MarketplaceService(MetadataStore store, Resources resources, JobImages images, JobData.Invoker invoker, ProductArtifacts artifacts) {
         this.store = store;
         this.resources = resources;
         this.images = images;
+        this.invoker = invoker;
+        this.artifacts = artifacts;
     }
 
     List<Operation> operations() {
@@ -104,6 +114,7 @@ final class MarketplaceService implements Entitlements {
         String productArn = JobRequests.string(in, "ProductArn", 1, 2048, null, true);
         String title = JobRequests.string(in, "Title", 1, 256, null, true);
         String description = JobRequests.string(in, "Description", 0, 4096, null, false);
+        String artifactKey = JobRequests.string(in, "ArtifactKmsKeyId", 1, 2048, null, false);
         Matcher a = ALGORITHM_ARN.matcher(productArn);
         Matcher p = PACKAGE_ARN.matcher(productArn);
         Kind kind = a.matches() ? Kind.ALGORITHM : p.matches() ? Kind.MODEL_PACKAGE : null;
@@ -134,17 +145,134 @@ final class MarketplaceService implements Entitlements {
                         + (verdict.critical() == 1 ? "" : "s") + "; fix them and push a new image before listing.");
             }
         }
+        String artifactUrl = kind == Kind.MODEL_PACKAGE ? (body.has("__inference") ? body.path("__inference")
+                : body.path("InferenceSpecification")).path("Containers").path(0).path("ModelDataUrl").asText("") : "";
+        if (artifactUrl.isEmpty() && !artifactKey.isEmpty()) {
+            throw invalid("Product " + productArn + " has no model artifact to seal; ArtifactKmsKeyId applies only to a model package "
+                    + "with a ModelDataUrl.");
+        }
+        if (!artifactUrl.isEmpty() && artifactKey.isEmpty()) {
+            throw invalid("ArtifactKmsKeyId is required: a model package's artifact is sealed under a KMS key of the seller's account "
+                    + "that grants " + ProductArtifacts.LAUNCHER + " Decrypt with the encryption context "
+                    + ProductArtifacts.PRODUCT_CONTEXT + "=" + productArn + ".");
+        }
+        if (store.read(h -> new MarketplaceRepository(h).activeListing(productArn)).isPresent()) {
+            throw conflict(productArn);
+        }
+        String keyArn = artifactUrl.isEmpty() ? "" : grantedKey(ctx, account, artifactKey, productArn);
         Instant now = resources.clock.instant();
         byte[] b = new byte[10];
         random.nextBytes(b);
         String id = "lst-" + HexFormat.of().formatHex(b);
         Listing listing = new Listing(id, account, kind.name(), product.name(), productArn, title, description, "Active", now, now);
+        Optional<MarketplaceRepository.SealedArtifact> sealed = Optional.empty();
+        if (!artifactUrl.isEmpty()) {
+            String[] bp = JobRequests.bucketAndPrefix(artifactUrl);
+            try {
+                ProductArtifacts.Sealed s = artifacts.seal(ctx.principal(), keyArn, productArn, id, bp[0], bp[1]);
+                sealed = Optional.of(new MarketplaceRepository.SealedArtifact(id, s.keyArn(), s.wrappedKey(), now));
+            } catch (AwsException e) {
+                throw new AwsException(e.code(), e.httpStatus(), "The product's artifact could not be sealed with the caller's "
+                        + "permissions: " + e.getMessage());
+            } catch (java.io.IOException e) {
+                LOG.error("cannot seal the artifact of {}", productArn, e);
+                throw AwsException.internal();
+            }
+        }
+        Optional<MarketplaceRepository.SealedArtifact> artifact = sealed;
         try {
-            store.useTransaction(h -> new MarketplaceRepository(h).insert(listing));
-        } catch (DuplicateKeyException e) {
-            throw new AwsException("ConflictException", 400, "Product " + productArn + " already has an active listing.");
+            store.useTransaction(h -> {
+                MarketplaceRepository repo = new MarketplaceRepository(h);
+                repo.insert(listing);
+                artifact.ifPresent(repo::insertArtifact);
+            });
+        } catch (RuntimeException e) {
+            deleteArtifact(id);
+            if (e instanceof DuplicateKeyException) {
+                throw conflict(productArn);
+            }
+            throw e;
         }
         return JsonNodeFactory.instance.objectNode().put("ListingId", id).put("ListingArn", listingArn(ctx.region(), account, id));
+    }
+
+    private static AwsException conflict(String productArn) {
+        return new AwsException("ConflictException", 400, "Product " + productArn + " already has an active listing.");
+    }
+
+    /**
+     * The ARN of the seller's key named by ArtifactKmsKeyId, once it is shown to be a usable key of
+     * the caller's account with a grant that lets Citadel's launcher, and only for this product,
+     * decrypt: grantee {@link ProductArtifacts#LAUNCHER}, operation Decrypt, and an encryption-context
+     * constraint that the context {@code citadel:marketplace:product} = the product's ARN satisfies
+     * and that names the product. Read as the caller (kms:DescribeKey, kms:ListGrants).
+     */
+    private String grantedKey(RequestContext ctx, String account, String keyId, String productArn) {
+        JsonNode key;
+        try {
+            key = invoker.invoke(ctx.principal(), "kms", "DescribeKey", JsonNodeFactory.instance.objectNode().put("KeyId", keyId))
+                    .path("KeyMetadata");
+        } catch (AwsException e) {
+            if (e.code().equals("NotFoundException")) {
+                throw invalid("ArtifactKmsKeyId " + JobRequests.printable(keyId) + " does not name a KMS key of the caller's account.");
+            }
+            throw e;
+        }
+        String arn = key.path("Arn").asText();
+        if (!key.path("AWSAccountId").asText().equals(account)) {
+            throw invalid("ArtifactKmsKeyId must name a KMS key of the seller's own account.");
+        }
+        if (!key.path("KeyState").asText().equals("Enabled") || !key.path("KeyUsage").asText().equals("ENCRYPT_DECRYPT")
+                || !key.path("KeySpec").asText().equals("SYMMETRIC_DEFAULT")) {
+            throw invalid("The KMS key " + arn + " must be an enabled symmetric encryption key (it is " + key.path("KeyState").asText()
+                    + ", " + key.path("KeySpec").asText() + ", " + key.path("KeyUsage").asText() + ").");
+        }
+        JsonNode grants = invoker.invoke(ctx.principal(), "kms", "ListGrants", JsonNodeFactory.instance.objectNode().put("KeyId", arn));
+        for (JsonNode g : grants.path("Grants")) {
+            if (launcherGrant(g, productArn)) {
+                return arn;
+            }
+        }
+        throw invalid("The KMS key " + arn + " has no grant for " + ProductArtifacts.LAUNCHER + " with the operation Decrypt and the "
+                + "constraint EncryptionContextSubset (or EncryptionContextEquals) " + ProductArtifacts.PRODUCT_CONTEXT + "=" + productArn
+                + "; create it (CreateGrant) and list again.");
+    }
+
+    /** Whether a grant (as ListGrants shows it) lets the launcher decrypt this product's data key, and nothing broader. */
+    static boolean launcherGrant(JsonNode grant, String productArn) {
+        if (!grant.path("GranteePrincipal").asText().equals(ProductArtifacts.LAUNCHER)) {
+            return false;
+        }
+        boolean decrypt = false;
+        for (JsonNode o : grant.path("Operations")) {
+            decrypt |= o.asText().equals("Decrypt");
+        }
+        JsonNode equals = grant.path("Constraints").path("EncryptionContextEquals");
+        JsonNode subset = grant.path("Constraints").path("EncryptionContextSubset");
+        boolean bound = false;
+        if (equals.isObject()) {
+            if (equals.size() != 1 || !equals.path(ProductArtifacts.PRODUCT_CONTEXT).asText().equals(productArn)) {
+                return false;
+            }
+            bound = true;
+        }
+        if (subset.isObject()) {
+            for (var e : subset.properties()) {
+                if (!e.getKey().equals(ProductArtifacts.PRODUCT_CONTEXT) || !e.getValue().asText().equals(productArn)) {
+                    return false;
+                }
+                bound = true;
+            }
+        }
+        return decrypt && bound;
+    }
+
+    private void deleteArtifact(String listingId) {
+        try {
+            artifacts.delete(listingId);
+        } catch (java.io.IOException e) {
+            LOG.error("cannot remove the sealed artifact of listing {}", listingId, e);
+        }
     }
 
     /** Every image a product runs: an algorithm's training image and inference containers, a package's containers. */
@@ -170,6 +298,8 @@ final class MarketplaceService implements Entitlements {
             throw new AwsException("AccessDeniedException", 400, "Only the seller withdraws a listing.");
         }
         store.useTransaction(h -> new MarketplaceRepository(h).withdraw(id, resources.clock.instant()));
+        // Nothing opens a withdrawn listing's artifact again (running containers keep what they unpacked).
+        deleteArtifact(id);
         return JsonNodeFactory.instance.objectNode();
     }
 
@@ -293,8 +423,15 @@ final class MarketplaceService implements Entitlements {
         return store.read(h -> {
             MarketplaceRepository repo = new MarketplaceRepository(h);
             return repo.activeListing(productArn).filter(l -> repo.subscription(buyer, l.listingId()).map(s -> s.status().equals("Active"))
-                    .orElse(false)).map(l -> new Entitlement(l.listingId(), l.sellerAccount(), l.productArn()));
+                    .orElse(false)).map(l -> new Entitlement(l.listingId(), l.sellerAccount(), l.productArn(), repo.artifact(l.listingId())));
         });
+    }
+
+    @Override
+    public void openArtifact(Entitlement e, java.nio.file.Path target, long maxBytes) throws java.io.IOException {
+        MarketplaceRepository.SealedArtifact a = e.artifact().orElseThrow(() -> new AwsException("ClientError", 400, "ClientError: the "
+                + "product's artifact was not sealed when it was listed; its seller must withdraw the listing and list the product again."));
+        artifacts.open(e.sellerAccount(), e.productArn(), e.listingId(), a.keyArn(), a.wrappedKey(), target, maxBytes);
     }
 
     @Override

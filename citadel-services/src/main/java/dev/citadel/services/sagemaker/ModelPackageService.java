@@ -440,9 +440,7 @@ final class ModelPackageService {
                 .put("digest", image.path("digest").asText());
         c.put("__modelPackageArn", r.arn());
         bought.ifPresent(b -> c.putObject("__marketplace").put("listingId", b.listingId()).put("seller", b.sellerAccount())
-                .put("productArn", b.productArn())
-                // The seller's artifact is read as the seller's own ValidationRole (the role it gave to run the product), never the buyer's.
-                .put("artifactRole", body.path("ValidationSpecification").path("ValidationRole").asText()));
+                .put("productArn", b.productArn()));
         return c;
     }
 

@@ -51,10 +51,11 @@ public final class SageMakerJobs implements AutoCloseable {
      *                pipeline (authorized and audited); may be bound after construction, it is
      *                first called when a job runs
      * @param logs    where each job's container output goes
+     * @param productArtifacts the directory of listed model packages' sealed artifacts ({@link ProductArtifacts})
      */
     public SageMakerJobs(MetadataStore store, SecretSealer sealer, KmsKeys keys, EcrService ecr, AccountDirectory accounts, Authorizer authorizer,
             Clock clock, String region, Sandbox sandbox, InstanceTypes types, int maxVolumeGb, JobRunner.Limits limits, JobRunner.LogSink logs,
-            Supplier<String> registryHost, JobData.Invoker invoker, Serving serving) {
+            Supplier<String> registryHost, JobData.Invoker invoker, Serving serving, java.nio.file.Path productArtifacts) {
         this.sandbox = sandbox;
         Jobs jobs = new Jobs(store, sealer, clock);
         ExecutionRoles roles = new ExecutionRoles(accounts, authorizer, clock);
@@ -72,7 +73,7 @@ public final class SageMakerJobs implements AutoCloseable {
         this.algorithms = new AlgorithmService(resources, service, images, roles, types, requests, validation);
         this.packages = new ModelPackageService(resources, images, roles, types, algorithms, validation);
         inference.packages(packages);
-        this.marketplace = new MarketplaceService(store, resources, images);
+        this.marketplace = new MarketplaceService(store, resources, images, invoker, new ProductArtifacts(productArtifacts, invoker));
         algorithms.entitlements(marketplace);
         packages.entitlements(marketplace);
         runner.entitlements(marketplace);
