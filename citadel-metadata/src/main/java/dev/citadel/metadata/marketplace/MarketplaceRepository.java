@@ -69,6 +69,12 @@ public final class MarketplaceRepository {
                 .bind("id", a.listingId()).bind("k", a.keyArn()).bind("w", a.wrappedKey()).bind("c", a.createdAt().toEpochMilli()));
     }
 
+    /** The listing ids of active listings' sealed artifacts (a withdrawn listing's file is deleted): what a backup copies. */
+    public java.util.Set<String> activeArtifactListingIds() {
+        return new java.util.TreeSet<>(h.createQuery("SELECT a.listing_id FROM marketplace_artifacts a JOIN marketplace_listings l "
+                + "ON l.listing_id = a.listing_id WHERE l.status = 'Active'").mapTo(String.class).list());
+    }
+
     public Optional<SealedArtifact> artifact(String listingId) {
         return h.createQuery("SELECT * FROM marketplace_artifacts WHERE listing_id = :id").bind("id", listingId)
                 .map((rs, ctx) -> new SealedArtifact(rs.getString("listing_id"), rs.getString("key_arn"), rs.getBytes("wrapped_key"),

@@ -49,7 +49,8 @@ import java.util.regex.Pattern;
  * A path is one of these and nothing else, so no entry can name a place outside the backup or the
  * data directory: {@code metadata/citadel.db} (required), {@code citadel.conf},
  * {@code audit/events.jsonl}, {@code objects/hh/<id>} and {@code images/hh/<id>} (an id is 32
- * lower-case hex digits, {@code hh} its first two), {@code tls/ca.pem}, {@code tls/server.pem},
+ * lower-case hex digits, {@code hh} its first two), {@code marketplace/lst-<20 hex>.artifact} (an
+ * active listing's sealed artifact, already ciphertext under the seller's data key), {@code tls/ca.pem}, {@code tls/server.pem},
  * {@code tls/ca-key.pem.sealed}, {@code tls/server-key.pem.sealed},
  * {@code client/credentials.sealed} and {@code keys/root.key} (only in a backup made with
  * {@code --include-root-key}, of a file root key). A {@code .sealed} file is the secret file of
@@ -82,6 +83,7 @@ public record BackupManifest(int formatVersion, String citadelVersion, Instant c
     static final String FILE_CONTEXT = "citadel/backup/file/v1/";
 
     private static final Pattern BLOB = Pattern.compile("(objects|images)/([0-9a-f]{2})/(\\2[0-9a-f]{30})");
+    private static final Pattern ARTIFACT = Pattern.compile("marketplace/lst-[0-9a-f]{20}\\.artifact");
     private static final Set<String> NAMED = Set.of(DATABASE, CONFIG, AUDIT_LOG, ROOT_KEY, "tls/ca.pem", "tls/server.pem",
             "tls/ca-key.pem" + SEALED_SUFFIX, "tls/server-key.pem" + SEALED_SUFFIX, "client/credentials" + SEALED_SUFFIX);
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
@@ -152,7 +154,7 @@ public record BackupManifest(int formatVersion, String citadelVersion, Instant c
 
     /** Whether a backup may hold a file at {@code path} (see the class comment). */
     public static boolean isAllowedPath(String path) {
-        return NAMED.contains(path) || BLOB.matcher(path).matches();
+        return NAMED.contains(path) || BLOB.matcher(path).matches() || ARTIFACT.matcher(path).matches();
     }
 
     /** The entry of {@code path}, if listed. */

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.citadel.core.SecretSealer;
 import dev.citadel.metadata.Dialect;
 import dev.citadel.metadata.SqliteSnapshot;
+import dev.citadel.metadata.marketplace.MarketplaceRepository;
 import dev.citadel.server.config.BlobStoreConfig;
 import dev.citadel.server.config.ServerConfig;
 import dev.citadel.services.ecr.EcrService;
@@ -166,10 +167,14 @@ public final class DataDirectoryBackup {
                 throw new BackupException("the metadata store is at schema version " + schemaVersion + " and this Citadel's is " + latest
                         + ": back it up with the build of Citadel that serves it");
             }
-            List<Set<String>> ids = SqliteSnapshot.read(snapshot, h -> List.of(S3Service.referencedBlobs(h), EcrService.referencedBlobs(h)));
+            List<Set<String>> ids = SqliteSnapshot.read(snapshot, h -> List.of(S3Service.referencedBlobs(h), EcrService.referencedBlobs(h),
+                    new MarketplaceRepository(h).activeArtifactListingIds()));
             referenced = new TreeSet<>();
             referenced.addAll(blobPaths("objects", ids.get(0)));
             referenced.addAll(blobPaths("images", ids.get(1)));
+            for (String listing : ids.get(2)) {
+                referenced.add("marketplace/" + listing + ".artifact");
+            }
             objectBlobs = ids.get(0).size();
             imageBlobs = ids.get(1).size();
             List<String> missing = new ArrayList<>();

@@ -63,10 +63,12 @@ class BackupManifestTest {
 
     @Test
     void onlyThePathsABackupHoldsAreAccepted() {
+        assertThat(BackupManifest.isAllowedPath("marketplace/lst-0123456789abcdef0123.artifact")).isTrue();
         for (String bad : List.of("../etc/passwd", "/etc/passwd", "metadata/../../x", "objects/ab/cd0123456789abcdef0123456789abcd",
                 "objects/ab/ab0123456789abcdef0123456789abc", "objects/ab/AB0123456789abcdef0123456789abcd", "objects/ab/ab0123456789abcdef0123456789abcd/x",
                 "sandbox/runs/x", "tls/server-key.pem", "client/credentials", "client/config", "keys/other.key", "metadata/citadel.db-wal",
-                "citadel.conf\\u0000", "")) {
+                "citadel.conf\\u0000", "", "marketplace/lst-0123.artifact", "marketplace/lst-0123456789ABCDEF0123.artifact",
+                "marketplace/../keys/root.key", "marketplace/lst-0123456789abcdef0123.artifact/x", "marketplace/lst-0123456789abcdef0123")) {
             assertThatThrownBy(() -> parse(json(file("metadata/citadel.db") + ", " + file(bad)))).as(bad)
                     .isInstanceOf(BackupException.class).hasMessageContaining("never holds");
         }

@@ -81,6 +81,44 @@ class DataDirectoryBackupTest {
     }
 
     @Test
+    void anActiveListingsSealedArtifactIsBackedUpAndRestoredAndAWithdrawnOnesIsNot() throws Exception {
+        String active = "lst-0123456789abcdef0123";
+        String withdrawn = "lst-fedcba9876543210fedc";
+        byte[] sealed = new byte[4096];
+        new SecureRandom().nextBytes(sealed);
+        try (TestServer server = TestServer.start("root-key.provider=file")) {
+            server.stop();
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + server.dataDir().resolve("metadata/citadel.db"));
+                    java.sql.Statement st = c.createStatement()) {
+                for (String[] l : List.of(new String[] {active, "Active"}, new String[] {withdrawn, "Withdrawn"})) {
+                    st.executeUpdate("INSERT INTO marketplace_listings (listing_id, seller_account, product_kind, product_name, product_arn, "
+                            + "title, description, status, created_at, modified_at) VALUES ('" + l[0] + "', '111122223333', 'MODEL_PACKAGE', "
+                            + "'p', 'arn:aws:sagemaker:us-east-1:111122223333:model-package/p', 't', '', '" + l[1] + "', 1, 1)");
+                    st.executeUpdate("INSERT INTO marketplace_artifacts (listing_id, key_arn, wrapped_key, created_at) VALUES ('" + l[0]
+                            + "', 'arn:aws:kms:us-east-1:111122223333:key/k', X'00', 1)");
+                }
+            }
+            Files.createDirectories(server.dataDir().resolve("marketplace"));
+            Files.write(server.dataDir().resolve("marketplace/" + active + ".artifact"), sealed);
+
+            Path target = dir.resolve("backup");
+            DataDirectoryBackup.take(request(server, target), Clock.systemUTC());
+            BackupManifest manifest = BackupManifest.parse(Files.readAllBytes(target.resolve(BackupManifest.MANIFEST)));
+            assertThat(manifest.files().stream().map(BackupManifest.Entry::path).filter(p -> p.startsWith("marketplace/")))
+                    .containsExactly("marketplace/" + active + ".artifact");
+
+            Path restored = dir.resolve("restored");
+            var config = TestServer.config(restored, "root-key.provider=file");
+            DataDirectoryRestore.restore(new DataDirectoryRestore.Request(target, config), DataDirectoryRestore.readManifest(target),
+                    new DataDirectoryRestore.RootKey(new AesGcmSecretSealer(RootKeyFile.load(server.dataDir().resolve("keys/root.key")),
+                            new SecureRandom()), Optional.of(dev.citadel.core.SecretBytes.copyOf(
+                            Files.readAllBytes(server.dataDir().resolve("keys/root.key"))))));
+            assertThat(restored.resolve("marketplace/" + active + ".artifact")).hasBinaryContent(sealed);
+            assertThat(restored.resolve("marketplace/" + withdrawn + ".artifact")).doesNotExist();
+        }
+    }
+
+    @Test
     void aBlobMissingFromTheDataDirectoryFailsTheBackupAndLeavesNothing() throws Exception {
         try (TestServer server = TestServer.start("root-key.provider=file")) {
             python(server, "import boto3", "s3 = boto3.client('s3')", "s3.create_bucket(Bucket='damaged')",
