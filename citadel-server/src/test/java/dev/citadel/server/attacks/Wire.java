@@ -115,14 +115,25 @@ final class Wire {
         return "localhost:" + server.port();
     }
 
+    /**
+     * A new TLS connection. The catalogue's server has a short idle timeout (so that stalled
+     * requests end quickly), which a handshake on a loaded machine can outlast: a handshake the
+     * server ended is tried again, twice at most.
+     */
     SSLSocket connect() {
-        try {
-            SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket("localhost", server.port());
-            s.setSoTimeout(20_000);
-            s.startHandshake();
-            return s;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket("localhost", server.port());
+                s.setSoTimeout(30_000);
+                s.startHandshake();
+                return s;
+            } catch (javax.net.ssl.SSLHandshakeException e) {
+                if (attempt == 3) {
+                    throw new UncheckedIOException(e);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 

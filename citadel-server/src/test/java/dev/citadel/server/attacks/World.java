@@ -231,7 +231,7 @@ final class World {
 
     private static String show(Reply r) {
         return r.status() + " " + r.body().replaceAll("<RequestId>[^<]*</RequestId>", "").replaceAll("<HostId>[^<]*</HostId>", "").replaceAll("\"RequestId\":\"[^\"]*\"", "")
-                .replaceAll("\"lastRecordedPullTime\":[0-9.E]+,?", "");
+                .replaceAll(",?\"lastRecordedPullTime\":[0-9.E]+", "");
     }
 
     /** The bucket's object versions (keys, ETags, sizes), tags, policy, versioning, encryption and the object's bytes. */
