@@ -556,8 +556,8 @@ class AttackCatalogueTest {
     @Order(6)
     Stream<DynamicNode> oversizedAndSlow() {
         return catalogue("oversized and slow bodies",
-                httpRefusal("Organizations body declared at 300 KiB (over the operation's 256 KiB) is refused before it is sent", 413,
-                        List.of(orgState()), () -> headersOnly("organizations", orgHeaders("CreateAccount"), 300 * 1024)),
+                attack("Organizations body declared at 300 KiB (over the operation's 256 KiB) is refused before it is sent", 413,
+                        "RequestEntityTooLarge", List.of(orgState()), () -> headersOnly("organizations", orgHeaders("CreateAccount"), 300 * 1024)),
                 attack("S3 PutObject declaring 6 GiB (over the 5 GiB single PUT) is refused before the body", 413, "RequestEntityTooLarge", List.of(objectState()), () -> {
                     String path = "/" + World.BUCKET + "/" + World.OBJECT;
                     Map<String, String> h = wire.sign(w.admin, "us-east-1", "s3", "PUT", path, "", Map.of("x-amz-content-sha256",
@@ -727,6 +727,12 @@ class AttackCatalogueTest {
                         () -> wire.iam(w.mallory, "UntagUser", "UserName", "victim", "TagKeys.member.1", "team")),
                 attack("Mallory tags the administrator role", 403, "AccessDenied", List.of(iam),
                         () -> wire.iam(w.mallory, "TagRole", "RoleName", "admin-role", "Tags.member.1.Key", "team", "Tags.member.1.Value", "mallory")),
+                attack("Session tags on AssumeRole when the role's trust policy does not allow sts:TagSession", 403, "AccessDenied", List.of(iam),
+                        () -> wire.sts(w.mallory, "AssumeRole", "RoleArn", w.role("reader"), "RoleSessionName", "tagged", "Tags.member.1.Key", "team",
+                                "Tags.member.1.Value", "admin")),
+                attack("SourceIdentity on AssumeRole when the role's trust policy does not allow sts:SetSourceIdentity", 403, "AccessDenied",
+                        List.of(iam), () -> wire.sts(w.mallory, "AssumeRole", "RoleArn", w.role("reader"), "RoleSessionName", "disguised",
+                                "SourceIdentity", "victim")),
                 attack("A tag key in the reserved aws: namespace", 400, "InvalidInput", List.of(iam),
                         () -> wire.iam(w.admin, "TagUser", "UserName", "victim", "Tags.member.1.Key", "aws:team", "Tags.member.1.Value", "x")),
                 attack("Inline policy with an unknown Version", 400, "MalformedPolicyDocument", List.of(iam),
