@@ -583,22 +583,11 @@ class AttackCatalogueTest {
                 attack("IAM CreatePolicy with a 7,000-character document (over 6,144)", 409, "LimitExceeded", List.of(iamState()),
                         () -> wire.iam(w.admin, "CreatePolicy", "PolicyName", "huge", "PolicyDocument", bigPolicy(7000))),
                 attack("IAM TagUser with 51 tags (over 50)", 400, "ValidationError", List.of(iamState()), () -> {
-                    String[] params = new String[102];
-                    for (int i = 0; i < 51; i++) {
-                        params[2 * i] = "Tags.member." + (i + 1) + ".Key";
-                        params[2 * i + 1] = "k" + i;
+                    List<String> params = new ArrayList<>(List.of("UserName", "victim"));
+                    for (int i = 1; i <= 51; i++) {
+                        params.addAll(List.of("Tags.member." + i + ".Key", "k" + i, "Tags.member." + i + ".Value", "v"));
                     }
-                    String[] all = new String[params.length + 2];
-                    all[0] = "UserName";
-                    all[1] = "victim";
-                    System.arraycopy(params, 0, all, 2, params.length);
-                    // TagUser needs a Value for each tag
-                    List<String> withValues = new ArrayList<>(List.of(all));
-                    for (int i = 0; i < 51; i++) {
-                        withValues.add("Tags.member." + (i + 1) + ".Value");
-                        withValues.add("v");
-                    }
-                    return wire.iam(w.admin, "TagUser", withValues.toArray(String[]::new));
+                    return wire.iam(w.admin, "TagUser", params.toArray(String[]::new));
                 }),
                 attack("S3 PutBucketTagging with 51 tags (over 50)", 400, "InvalidTag", List.of(objectState()), () -> {
                     StringBuilder b = new StringBuilder("<Tagging><TagSet>");

@@ -15,9 +15,7 @@ import java.io.UncheckedIOException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -28,8 +26,9 @@ import javax.net.ssl.SSLSocket;
 /**
  * HTTP/1.1 over TLS written byte by byte, so that an attack can send exactly what it wants:
  * duplicate or malformed headers, lying lengths, half a body, a signature over something else.
- * Every request is on a connection of its own ({@code Connection: close}) unless the caller
- * writes the raw bytes itself.
+ * Well-formed signed requests ({@link #signed}, and the state reads that use them) share one
+ * kept-alive connection; every other request has a connection of its own ({@code Connection:
+ * close}), or the caller writes the raw bytes on one it opened.
  */
 final class Wire {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -318,9 +317,5 @@ final class Wire {
             b.write(c);
         }
         return b.size() == 0 ? null : b.toString(StandardCharsets.ISO_8859_1);
-    }
-
-    static List<String> lines(String s) {
-        return new ArrayList<>(List.of(s.split("\n")));
     }
 }
