@@ -317,7 +317,9 @@ final class ModelPackageService {
                 s.put("FailureReason", body.path("__validation").path("failureReason").asText());
             }
         }
-        details.putArray("ImageScanStatuses");
+        List<ImageScanStatus.Scanned> scans = new java.util.ArrayList<>();
+        body.path("__images").forEach(pinned -> scans.add(ImageScanStatus.scanned(images, ImageScanStatus.Image.of(pinned))));
+        details.set("ImageScanStatuses", ImageScanStatus.statuses(v.matches() ? v.group(1) : r.name(), scans));
         out.put("CertifyForMarketplace", body.path("CertifyForMarketplace").asBoolean(false));
         return out;
     }
