@@ -8,6 +8,8 @@ seller <models-dir> <image>:   the seller's products validated and listed (and r
                                package's artifact sealed under the seller's KMS key, which grants the launcher Decrypt.
 buyer <models-dir>:            the buyer subscribes, trains with the algorithm, deploys the model package, and is refused the rest;
                                after the seller revokes its grant, a new endpoint fails.
+transform <models-dir>:        the buyer's batch transform with the subscribed model package, on its own data into its own bucket.
+sealed <models-dir> <key-hex>: the seller's artifact is the model its image sealed with the image's key (ciphertext only).
 seller-after <models-dir>:     the seller sees usage records and nothing of the buyer's.
 critical <models-dir>:         after a CRITICAL advisory is imported, the seller's image has a finding and cannot be listed.
 """
@@ -256,20 +258,78 @@ elif phase == "buyer":
     mp.unsubscribe(ListingId=algo_listing["ListingId"])
     R["after_unsubscribing"] = code(lambda: sm.create_training_job(**job("after-unsubscribing")))
 
+elif phase == "transform":
+    s3, sm, logs = buyer.client("s3"), buyer.client("sagemaker"), buyer.client("logs")
+    # The buyer's own rows (its data, never the seller's to see), well away from the boundary x1 + x2 = 1.
+    s3.put_object(Bucket=BUYER_BUCKET, Key="batch/secret-rows.csv", Body=b"1.5,1.5\n-1.0,-1.0\n2.0,0.5\n0.0,-0.5\n")
+    sm.create_transform_job(TransformJobName="bought-transform", ModelName="bought", BatchStrategy="MultiRecord",
+                            TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix",
+                                                                            "S3Uri": "s3://%s/batch/" % BUYER_BUCKET}},
+                                            "ContentType": "text/csv", "SplitType": "Line"},
+                            TransformOutput={"S3OutputPath": "s3://%s/batch-out" % BUYER_BUCKET, "AssembleWith": "Line"},
+                            TransformResources={"InstanceType": "ml.t3.medium", "InstanceCount": 1})
+    d = wait_status(lambda: sm.describe_transform_job(TransformJobName="bought-transform"), "TransformJobStatus",
+                    busy=("InProgress", "Stopping"))
+    R["transform"] = [d["TransformJobStatus"], d.get("FailureReason", ""), d["ModelName"]]
+    R["describe_transform_text"] = json.dumps(d, default=str)
+    R["transform_output"] = s3.get_object(Bucket=BUYER_BUCKET, Key="batch-out/secret-rows.csv.out")["Body"].read().decode().split()
+    m = sm.describe_model(ModelName="bought")
+    R["transform_model_isolated"] = m["EnableNetworkIsolation"]
+    # What the seller's serving container saw of the network, from its log (the buyer's log group).
+    events = logs.filter_log_events(logGroupName="/aws/sagemaker/TransformJobs", logStreamNamePrefix="bought-transform/",
+                                    filterPattern='"network interfaces"')["events"]
+    R["transform_interfaces"] = [e["message"].strip() for e in events]
+
+elif phase == "sealed":
+    import gzip
+    import hashlib
+    import hmac
+    import io
+    import tarfile
+    key = bytes.fromhex(sys.argv[3])
+    s3, sm = seller.client("s3"), seller.client("sagemaker")
+    artifact = sm.describe_model_package(ModelPackageName="logistic-model")[
+        "SourceAlgorithmSpecification"]["SourceAlgorithms"][0]["ModelDataUrl"]
+    bucket, key_name = artifact.split("/", 3)[2:]
+    stored = s3.get_object(Bucket=bucket, Key=key_name)["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(stored), mode="r:gz") as tar:
+        members = {m.name.lstrip("./"): tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+    R["members"] = sorted(members)
+    blob = members.get("model.sealed", b"")
+    # Opened here as the seller's image opens it (seller-train's comment): the plaintext is a pickled scikit-learn model.
+    enc = hmac.new(key, b"citadel-test-seller enc", hashlib.sha256).digest()
+    mac = hmac.new(key, b"citadel-test-seller mac", hashlib.sha256).digest()
+    head, cipher, tag = blob[:17], blob[17:-32], blob[-32:]
+    R["tag_ok"] = len(blob) > 49 and blob[0] == 1 and hmac.compare_digest(tag, hmac.new(mac, head + cipher, hashlib.sha256).digest())
+    stream = b"".join(hmac.new(enc, head[1:] + i.to_bytes(8, "big"), hashlib.sha256).digest() for i in range(len(cipher) // 32 + 1))
+    plain = bytes(c ^ s for c, s in zip(cipher, stream))
+    R["plain_is_model"] = plain.startswith(b"\x80") and b"sklearn.linear_model" in plain
+    # Neither the stored object (compressed or not) nor the sealed file holds the model's bytes or its names.
+    gzip_plain = gzip.decompress(stored)
+    R["ciphertext_only"] = len(plain) >= 256 and all(plain[i:i + 32] not in data for data in (stored, gzip_plain, blob) for i in range(0, len(plain) - 32, 32))
+    R["names_hidden"] = not any(word in data for data in (stored, gzip_plain) for word in (b"sklearn", b"LogisticRegression", b"coef"))
+    # The buyer's endpoint (phase buyer) and transform answered with this model; the buyer cannot read it either way.
+    R["buyer_reads_artifact"] = code(lambda: buyer.client("s3").get_object(Bucket=bucket, Key=key_name))
+
 elif phase == "seller-after":
     sm, mp, s3, logs = seller.client("sagemaker"), seller.client("citadel-marketplace"), seller.client("s3"), seller.client("logs")
     deadline = time.time() + 120
     usage = mp.list_usage_records()["UsageRecords"]
-    while len(usage) < 2 and time.time() < deadline:  # the endpoint's container stops just after its deletion returns
+    while len(usage) < 3 and time.time() < deadline:  # a serving container's record is written when it stops
         time.sleep(1)
         usage = mp.list_usage_records()["UsageRecords"]
     R["usage"] = [[u["BuyerAccount"], u["ResourceKind"], u["ResourceArn"].rsplit("/", 1)[1], u["DurationSeconds"] >= 0] for u in usage]
     R["usage_text"] = json.dumps(usage, default=str)
+    R["scan_statuses"] = [sm.describe_algorithm(AlgorithmName="logistic")["AlgorithmStatusDetails"]["ImageScanStatuses"],
+                          sm.describe_model_package(ModelPackageName="logistic-model")["ModelPackageStatusDetails"]["ImageScanStatuses"]]
     R["jobs"] = sorted(j["TrainingJobName"] for j in sm.list_training_jobs(MaxResults=100)["TrainingJobSummaries"])
     R["describe_buyer_job"] = code(lambda: sm.describe_training_job(TrainingJobName="bought-training"))
     R["buyer_job_by_arn"] = code(lambda: sm.describe_training_job(
         TrainingJobName="arn:aws:sagemaker:us-east-1:%s:training-job/bought-training" % buyer_id))
     R["endpoints"] = [x["EndpointName"] for x in sm.list_endpoints()["Endpoints"]]
+    R["transforms"] = sorted(x["TransformJobName"] for x in sm.list_transform_jobs(MaxResults=100)["TransformJobSummaries"])
+    R["describe_buyer_transform"] = code(lambda: sm.describe_transform_job(TransformJobName="bought-transform"))
+    R["read_buyer_output"] = code(lambda: s3.get_object(Bucket=BUYER_BUCKET, Key="batch-out/secret-rows.csv.out"))
     R["models"] = [x["ModelName"] for x in sm.list_models()["Models"]]
     R["read_buyer_data"] = code(lambda: s3.get_object(Bucket=BUYER_BUCKET, Key="train/secret-rows.csv"))
     R["list_buyer_bucket"] = code(lambda: s3.list_objects_v2(Bucket=BUYER_BUCKET))
@@ -288,6 +348,8 @@ elif phase == "critical":
             break
         time.sleep(1)
     R["counts"] = f.get("imageScanFindings", {}).get("findingSeverityCounts", {})
+    R["scan_status_critical"] = seller.client("sagemaker").describe_algorithm(AlgorithmName="second")[
+        "AlgorithmStatusDetails"]["ImageScanStatuses"]
     second = "arn:aws:sagemaker:us-east-1:%s:algorithm/second" % seller_id
     try:
         mp.create_listing(ProductArn=second, Title="second")

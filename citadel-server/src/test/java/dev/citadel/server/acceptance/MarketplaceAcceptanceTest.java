@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.citadel.server.TestServer;
-import dev.citadel.server.images.TrainerImage;
+import dev.citadel.server.images.SellerImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,10 +23,13 @@ import org.junit.jupiter.api.TestInstance;
  * a validated algorithm and model package; the buyer subscribes, trains on its own data and deploys
  * and invokes the model, never getting the seller's image or artifact, and always without network;
  * the seller sees usage records and nothing of the buyer's; a product whose image has a CRITICAL
- * finding, an unvalidated one, and the buyer's attempts on the seller's things are refused. The model
- * package's artifact is sealed under the seller's KMS key: listing needs the seller's grant to
- * Citadel's launcher, the launcher's Decrypt for the buyer's endpoint is in the seller's trail, the
- * buyer's administrator cannot decrypt, and once the seller revokes the grant a new endpoint fails.
+ * finding, an unvalidated one, and the buyer's attempts on the seller's things are refused. The
+ * seller's image ({@link SellerImage}) seals every model it trains with a key packaged in the image,
+ * so the model package's artifact is ciphertext that only the serving container opens (the seed's
+ * pattern), and the buyer runs it behind an endpoint and in a batch transform. The listing seals
+ * that artifact again under the seller's KMS key: listing needs the seller's grant to Citadel's
+ * launcher, the launcher's Decrypt for the buyer's endpoint is in the seller's trail, the buyer's
+ * administrator cannot decrypt, and once the seller revokes the grant a new endpoint fails.
  *
  * <p>The flow runs once ({@link #flow}; its phases are in boto3_marketplace.py, the server state
  * carrying over) and records what each step answered; each refusal is then a test of its own.
@@ -40,6 +45,9 @@ class MarketplaceAcceptanceTest {
     private String buyer;
     private JsonNode s;
     private JsonNode b;
+    private JsonNode t;
+    private JsonNode sealed;
+    private final byte[] sellerKey = new byte[32];
     private JsonNode after;
     private JsonNode critical;
     private String cliListing;
@@ -56,6 +64,8 @@ class MarketplaceAcceptanceTest {
         String image = push(setup.path("password").asText());
         s = phase("seller", image);
         b = phase("buyer", s.path("artifact").asText());
+        t = phase("transform");
+        sealed = phase("sealed", HexFormat.of().formatHex(sellerKey));
         // The AWS CLI v2 speaks the service through the same botocore model (any account reads the catalog).
         ClientEnvironment.Result cli = ClientEnvironment.run(server.clientFiles(), List.of(AwsCliAcceptanceTest.AWS_CLI_V2.toString(),
                 "citadel-marketplace", "list-listings", "--query", "Listings[].Title", "--output", "text"),
@@ -124,8 +134,45 @@ class MarketplaceAcceptanceTest {
     @Test
     void theSellerSeesUsageRecordsOnly() {
         assertThat(after.path("usage").toString()).isEqualTo("[[\"" + buyer + "\",\"TrainingJob\",\"bought-training\",true],[\"" + buyer
-                + "\",\"Endpoint\",\"bought\",true]]");
+                + "\",\"Endpoint\",\"bought\",true],[\"" + buyer + "\",\"TransformJob\",\"bought-transform\",true]]");
         assertThat(after.path("usage_text").asText()).doesNotContain("secret-rows").doesNotContain("buyer-data-");
+    }
+
+    @Test
+    void theSellersImageSealsTheModelAndOnlyTheServingContainerOpensIt() {
+        // What the seller stored is the sealed model alone, and it is ciphertext of the pickled model.
+        assertThat(sealed.path("members").toString()).isEqualTo("[\"model.sealed\"]");
+        assertThat(sealed.path("tag_ok").asBoolean()).as("sealed under the image's key").isTrue();
+        assertThat(sealed.path("plain_is_model").asBoolean()).as("opens to a pickled scikit-learn model").isTrue();
+        assertThat(sealed.path("ciphertext_only").asBoolean()).as("no 32-byte run of the model in the artifact").isTrue();
+        assertThat(sealed.path("names_hidden").asBoolean()).as("no class or attribute name in the artifact").isTrue();
+        // Served from that ciphertext: the buyer's endpoint and transform answer with the model's predictions.
+        assertThat(b.path("predictions").toString()).isEqualTo("[\"1\",\"0\"]");
+        assertThat(t.path("transform_output").toString()).isEqualTo("[\"1\",\"0\",\"1\",\"0\"]");
+        // And neither the artifact nor the image that holds the key is the buyer's to take.
+        assertThat(sealed.path("buyer_reads_artifact").asText()).isEqualTo("AccessDenied");
+        assertThat(b.path("pull_image").asText()).isEqualTo("AccessDeniedException");
+    }
+
+    @Test
+    void theBuyerTransformsItsDataWithTheSubscribedModelPackage() {
+        assertThat(t.path("transform").toString()).isEqualTo("[\"Completed\",\"\",\"bought\"]");
+        assertThat(t.path("transform_output").toString()).isEqualTo("[\"1\",\"0\",\"1\",\"0\"]");
+        assertThat(t.path("describe_transform_text").asText()).doesNotContain("localhost:").doesNotContain("sha256:")
+                .doesNotContain("seller-products-").contains("buyer-data-" + buyer);
+        // The model was asked for without network isolation; it is isolated, and the container saw loopback only.
+        assertThat(t.path("transform_model_isolated").asBoolean()).isTrue();
+        assertThat(t.path("transform_interfaces").toString()).isEqualTo("[\"network interfaces: lo\"]");
+    }
+
+    @Test
+    void theProductsReportTheirImageScans() {
+        assertThat(after.path("scan_statuses").toString()).isEqualTo("[[{\"Name\":\"logistic\",\"Status\":\"Completed\"}],"
+                + "[{\"Name\":\"logistic-model\",\"Status\":\"Completed\"}]]");
+        JsonNode failed = critical.path("scan_status_critical").path(0);
+        assertThat(failed.path("Name").asText()).isEqualTo("second");
+        assertThat(failed.path("Status").asText()).isEqualTo("Failed");
+        assertThat(failed.path("FailureReason").asText()).contains("unresolved CRITICAL finding");
     }
 
     // ---- refusals, each its own test ----
@@ -171,6 +218,9 @@ class MarketplaceAcceptanceTest {
         assertThat(after.path("describe_buyer_job").asText()).isEqualTo("ValidationException");
         assertThat(after.path("buyer_job_by_arn").asText()).isNotEqualTo("ok");
         assertThat(after.path("endpoints").toString()).isEqualTo("[]");
+        assertThat(after.path("transforms").toString()).doesNotContain("bought-transform");
+        assertThat(after.path("describe_buyer_transform").asText()).isEqualTo("ValidationException");
+        assertThat(after.path("read_buyer_output").asText()).isEqualTo("AccessDenied");
         assertThat(after.path("models").toString()).doesNotContain("bought");
         assertThat(after.path("read_buyer_data").asText()).isEqualTo("AccessDenied");
         assertThat(after.path("list_buyer_bucket").asText()).isEqualTo("AccessDenied");
@@ -251,7 +301,7 @@ class MarketplaceAcceptanceTest {
     void bothTrailsShowEachStepAndTheSellersHoldsNoBuyerData() {
         assertThat(names(seller)).contains("CreateAlgorithm", "CreateModelPackage", "CreateListing", "ListUsageRecords");
         assertThat(names(buyer)).contains("ListListings", "Subscribe", "CreateTrainingJob", "CreateModel", "CreateEndpoint", "InvokeEndpoint",
-                "Unsubscribe");
+                "CreateTransformJob", "Unsubscribe");
         for (JsonNode e : events) {
             // The seller's own refused probes of the buyer's bucket name it themselves; everything else in its trail must not.
             if (e.path("recipientAccountId").asText().equals(seller) && !e.has("errorCode")) {
@@ -266,14 +316,15 @@ class MarketplaceAcceptanceTest {
                 .map(e -> e.path("eventName").asText()).distinct().toList();
     }
 
-    /** Pushes the trainer image into the seller's repository with the seller's registry password. */
+    /** Pushes the seller's image, with a new key of its own, into the seller's repository with the seller's registry password. */
     private String push(String password) throws Exception {
-        Path layout = TrainerImage.build(work.resolve("trainer"));
+        new SecureRandom().nextBytes(sellerKey);
+        Path layout = SellerImage.build(work.resolve("seller"), sellerKey);
         Path certs = Files.createDirectories(work.resolve("certs"));
         Files.copy(server.clientFiles().caFile(), certs.resolve("ca.crt"));
         String host = "localhost:" + server.port();
         EcrAcceptanceTest.Skopeo push = EcrAcceptanceTest.skopeo(certs, "--dest-creds", "AWS:" + password,
-                "oci:" + layout + ":" + TrainerImage.TAG, "docker://" + host + "/logistic:v1");
+                "oci:" + layout + ":" + SellerImage.TAG, "docker://" + host + "/logistic:v1");
         assertThat(push.exitCode()).as(push.output()).isZero();
         return host + "/logistic:v1";
     }

@@ -254,7 +254,12 @@ final class AlgorithmService {
                 s.put("FailureReason", validation.path("failureReason").asText());
             }
         }
-        details.putArray("ImageScanStatuses");
+        List<ImageScanStatus.Scanned> scans = new java.util.ArrayList<>();
+        scans.add(ImageScanStatus.scanned(images, ImageScanStatus.Image.of(body.path("__image"))));
+        for (JsonNode c : body.path("InferenceSpecification").path("Containers")) {
+            scans.add(ImageScanStatus.scanned(images, c.path("Image").asText(), r.accountId()));
+        }
+        details.set("ImageScanStatuses", ImageScanStatus.statuses(r.name(), scans));
         out.put("CertifyForMarketplace", body.path("CertifyForMarketplace").asBoolean(false));
         return out;
     }

@@ -304,8 +304,9 @@ final class AlgorithmSpecs {
 
     /**
      * Checks an InferenceSpecification (of an algorithm or a model package): 1–15 containers, each
-     * with an Image, an optional ImageDigest and an optional s3:// ModelDataUrl; the content and
-     * MIME types; instance types this Citadel offers. Returns the containers.
+     * with an Image, an optional ImageDigest, an optional s3:// ModelDataUrl and an optional
+     * Environment (as CreateModel's); the content and MIME types; instance types this Citadel
+     * offers. Returns the containers.
      */
     static JsonNode inference(JsonNode spec, InstanceTypes offered) {
         if (!spec.isObject()) {
@@ -322,6 +323,8 @@ final class AlgorithmSpecs {
             if (!url.isEmpty() && !url.startsWith("s3://")) {
                 throw JobRequests.invalid("InferenceSpecification: ModelDataUrl must be an s3:// URI.");
             }
+            // The container's Environment reaches every model made from the product (ModelPackageService.container).
+            InferenceService.checkEnvironment(c.path("Environment"));
         }
         strings(spec, "SupportedContentTypes", 0, 30, 256, true);
         strings(spec, "SupportedResponseMIMETypes", 0, 30, 1024, true);

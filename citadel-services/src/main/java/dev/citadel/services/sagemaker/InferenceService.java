@@ -188,7 +188,8 @@ final class InferenceService {
         return JsonNodeFactory.instance.objectNode().put("ModelArn", arn);
     }
 
-    private static void checkEnvironment(JsonNode env) {
+    /** A container's Environment: at most 100 entries, keys [a-zA-Z_][a-zA-Z0-9_]*, values strings of at most 1024 characters. */
+    static void checkEnvironment(JsonNode env) {
         if (env.isMissingNode() || env.isNull()) {
             return;
         }

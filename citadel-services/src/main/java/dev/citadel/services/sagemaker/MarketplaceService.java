@@ -24,8 +24,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Citadel's marketplace (its own API in AWS's style: awsJson1_1, signing name and IAM prefix
@@ -45,10 +43,6 @@ import java.util.regex.Pattern;
 final class MarketplaceService implements Entitlements {
     public static final ServiceDefinition DEFINITION = new ServiceDefinition("citadel-marketplace", "citadel-marketplace",
             "citadel-marketplace", Protocol.AWS_JSON_1_1, "CitadelMarketplace", "2026-11-30", "", "citadel-marketplace.amazonaws.com", false);
-    private static final Pattern ALGORITHM_ARN = Pattern.compile("arn:aws[a-z\\-]*:sagemaker:([a-z0-9\\-]+):(\\d{12}):algorithm/(.+)");
-    private static final Pattern PACKAGE_ARN = Pattern.compile("arn:aws[a-z\\-]*:sagemaker:([a-z0-9\\-]+):(\\d{12}):model-package/"
-            + "([a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})");
-    private static final Pattern LISTING_ID = Pattern.compile("lst-[0-9a-f]{20}");
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MarketplaceService.class);
 
@@ -100,7 +94,7 @@ final class MarketplaceService implements Entitlements {
     }
 
     private static String listingId(JsonNode in) {
-        return JobRequests.string(in, "ListingId", 24, 24, LISTING_ID, true);
+        return ListingRequest.listingId(in);
     }
 
     private static AwsException notFound(String id) {
@@ -111,21 +105,13 @@ final class MarketplaceService implements Entitlements {
 
     JsonNode createListing(RequestContext ctx, ObjectNode in) {
         String account = ctx.principal().account().value();
-        String productArn = JobRequests.string(in, "ProductArn", 1, 2048, null, true);
-        String title = JobRequests.string(in, "Title", 1, 256, null, true);
-        String description = JobRequests.string(in, "Description", 0, 4096, null, false);
-        String artifactKey = JobRequests.string(in, "ArtifactKmsKeyId", 1, 2048, null, false);
-        Matcher a = ALGORITHM_ARN.matcher(productArn);
-        Matcher p = PACKAGE_ARN.matcher(productArn);
-        Kind kind = a.matches() ? Kind.ALGORITHM : p.matches() ? Kind.MODEL_PACKAGE : null;
-        if (kind == null) {
-            throw invalid("ProductArn must be the ARN of an algorithm or of an unversioned model package.");
-        }
-        Matcher m = kind == Kind.ALGORITHM ? a : p;
-        if (!m.group(2).equals(account)) {
-            throw invalid("A product is listed by its own account.");
-        }
-        Resource product = resources.find(account, kind, m.group(3)).orElseThrow(() -> invalid("Product " + productArn + " does not exist."));
+        ListingRequest req = ListingRequest.parse(in, account);
+        String productArn = req.productArn();
+        String title = req.title();
+        String description = req.description();
+        String artifactKey = req.artifactKmsKeyId();
+        Kind kind = req.kind();
+        Resource product = resources.find(account, kind, req.productName()).orElseThrow(() -> invalid("Product " + productArn + " does not exist."));
         ObjectNode body = resources.body(product);
         if (!body.path("CertifyForMarketplace").asBoolean(false)) {
             throw invalid("Product " + productArn + " is not certified for the marketplace (CertifyForMarketplace).");

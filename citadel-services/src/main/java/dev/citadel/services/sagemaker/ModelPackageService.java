@@ -101,7 +101,7 @@ final class ModelPackageService {
         };
     }
 
-    private static String groupName(String given) {
+    static String groupName(String given) {
         Matcher m = GROUP_ARN.matcher(given);
         String name = m.matches() ? m.group(3) : given;
         if (!AlgorithmSpecs.NAME.matcher(name).matches()) {
@@ -133,42 +133,24 @@ final class ModelPackageService {
 
     JsonNode create(RequestContext ctx, ObjectNode in) {
         String account = ctx.principal().account().value();
-        boolean versioned = in.hasNonNull("ModelPackageGroupName");
-        if (versioned == in.hasNonNull("ModelPackageName")) {
-            throw JobRequests.invalid("Give exactly one of ModelPackageName (an unversioned package) and ModelPackageGroupName (a version in "
-                    + "a group).");
-        }
-        String group = versioned ? groupName(in.path("ModelPackageGroupName").asText()) : null;
-        String unversioned = versioned ? null : JobRequests.string(in, "ModelPackageName", 1, 63, AlgorithmSpecs.NAME, true);
-        JobRequests.string(in, "ModelPackageDescription", 0, 1024, null, false);
-        String approval = in.path("ModelApprovalStatus").asText(versioned ? "PendingManualApproval" : "");
-        if (!versioned && in.has("ModelApprovalStatus")) {
-            throw JobRequests.invalid("ModelApprovalStatus belongs to versioned model packages (in a ModelPackageGroupName).");
-        }
-        if (versioned && !APPROVALS.contains(approval)) {
-            throw JobRequests.invalid("ModelApprovalStatus must be Approved, Rejected or PendingManualApproval.");
-        }
+        ModelPackageRequest req = ModelPackageRequest.parse(in, types);
+        boolean versioned = req.versioned();
+        String group = req.group().orElse(null);
+        String unversioned = req.name().orElse(null);
+        String approval = req.approval();
         ObjectNode body = in.deepCopy();
         JsonNode inference = in.path("InferenceSpecification");
-        JsonNode source = in.path("SourceAlgorithmSpecification");
-        if (!source.isMissingNode() && !source.isNull()) {
-            inference = fromAlgorithm(ctx, account, source, inference);
+        if (req.source().isPresent()) {
+            inference = fromAlgorithm(ctx, account, req.source().get(), inference);
             body.set("__inference", inference);
-        } else if (inference.isMissingNode() || inference.isNull()) {
-            throw JobRequests.invalid("A model package needs an InferenceSpecification or a SourceAlgorithmSpecification.");
         }
         ArrayNode pinned = checkInference(inference, account);
         body.set("__images", pinned);
-        JsonNode spec = in.path("ValidationSpecification");
-        boolean validates = !spec.isMissingNode() && !spec.isNull();
-        if (in.path("CertifyForMarketplace").asBoolean(false) && (!validates || versioned)) {
-            throw JobRequests.invalid("CertifyForMarketplace needs an unversioned package with a ValidationSpecification: a product is "
-                    + "validated before it is listed.");
-        }
+        boolean validates = req.validates();
         if (validates) {
-            checkValidation(ctx, spec);
+            roles.requirePassable(ctx, req.validationRole().orElseThrow());
         }
-        Map<String, String> tags = JobRequests.tags(in);
+        Map<String, String> tags = req.tags();
         Instant now = resources.clock.instant();
         String status = validates ? "Pending" : "Completed";
         if (versioned) {
@@ -208,17 +190,9 @@ final class ModelPackageService {
     }
 
     /** The containers of a package made from an algorithm: the algorithm's inference containers with the given artifact. */
-    private JsonNode fromAlgorithm(RequestContext ctx, String account, JsonNode source, JsonNode given) {
-        JsonNode list = source.path("SourceAlgorithms");
-        if (!list.isArray() || list.size() != 1) {
-            throw JobRequests.invalid("SourceAlgorithmSpecification.SourceAlgorithms must hold exactly one algorithm.");
-        }
-        JsonNode s = list.get(0);
-        String url = JobRequests.string(s, "ModelDataUrl", 1, 1024, null, true);
-        if (!url.startsWith("s3://")) {
-            throw JobRequests.invalid("SourceAlgorithms ModelDataUrl must be an s3:// URI.");
-        }
-        Resource algorithm = algorithms.usable(account, ctx.region(), JobRequests.string(s, "AlgorithmName", 1, 170, null, true), false);
+    private JsonNode fromAlgorithm(RequestContext ctx, String account, ModelPackageRequest.SourceAlgorithm source, JsonNode given) {
+        String url = source.modelDataUrl();
+        Resource algorithm = algorithms.usable(account, ctx.region(), source.algorithmName(), false);
         if (!given.isMissingNode() && !given.isNull()) {
             return given;
         }
@@ -247,25 +221,6 @@ final class ModelPackageService {
             pinned.addObject().put("repository", resolved.repository()).put("account", resolved.account()).put("digest", resolved.digest());
         }
         return pinned;
-    }
-
-    private void checkValidation(RequestContext ctx, JsonNode spec) {
-        if (!spec.isObject()) {
-            throw JobRequests.invalid("ValidationSpecification must be a structure.");
-        }
-        String role = JobRequests.string(spec, "ValidationRole", 20, 2048, JobRequests.ROLE_ARN, true);
-        JsonNode profiles = spec.path("ValidationProfiles");
-        if (!profiles.isArray() || profiles.size() != 1) {
-            throw JobRequests.invalid("ValidationSpecification.ValidationProfiles must hold exactly one profile.");
-        }
-        JsonNode profile = profiles.get(0);
-        JobRequests.string(profile, "ProfileName", 1, 63, AlgorithmSpecs.NAME, true);
-        JsonNode transform = profile.path("TransformJobDefinition");
-        if (!transform.isObject()) {
-            throw JobRequests.invalid("The validation profile needs a TransformJobDefinition.");
-        }
-        TransformRequest.parse(ProductValidation.validationTransform("check", "check", transform), types);
-        roles.requirePassable(ctx, role);
     }
 
     private Resource find(RequestContext ctx, String given) {
@@ -317,7 +272,9 @@ final class ModelPackageService {
                 s.put("FailureReason", body.path("__validation").path("failureReason").asText());
             }
         }
-        details.putArray("ImageScanStatuses");
+        List<ImageScanStatus.Scanned> scans = new java.util.ArrayList<>();
+        body.path("__images").forEach(pinned -> scans.add(ImageScanStatus.scanned(images, ImageScanStatus.Image.of(pinned))));
+        details.set("ImageScanStatuses", ImageScanStatus.statuses(v.matches() ? v.group(1) : r.name(), scans));
         out.put("CertifyForMarketplace", body.path("CertifyForMarketplace").asBoolean(false));
         return out;
     }
