@@ -7,8 +7,9 @@ setup <models-dir>:            member accounts 'seller' and 'buyer'; the seller'
 seller <models-dir> <image>:   the seller's products validated and listed (and refusals of what may not be listed); the model
                                package's artifact sealed under the seller's KMS key, which grants the launcher Decrypt.
 buyer <models-dir>:            the buyer subscribes, trains with the algorithm, deploys the model package, and is refused the rest;
-                               after the seller revokes its grant, a new endpoint fails.
-transform <models-dir>:        the buyer's batch transform with the subscribed model package, on its own data into its own bucket.
+                               (after the transform phase the seller revokes its grant and a new endpoint fails).
+transform <models-dir>:        the buyer's batch transform with the subscribed model package, on its own data into its own bucket;
+                               then the seller revokes its grant to the launcher, and a new endpoint of the buyer fails.
 sealed <models-dir> <key-hex>: the seller's artifact is the model its image sealed with the image's key (ciphertext only).
 seller-after <models-dir>:     the seller sees usage records and nothing of the buyer's.
 critical <models-dir>:         after a CRITICAL advisory is imported, the seller's image has a finding and cannot be listed.
@@ -248,13 +249,6 @@ elif phase == "buyer":
     R["buyer_decrypt"] = [code(lambda: kms.decrypt(CiphertextBlob=probe, EncryptionContext=context)),
                           code(lambda: kms.decrypt(CiphertextBlob=probe, KeyId=key, EncryptionContext=context)),
                           code(lambda: kms.create_grant(KeyId=key, GranteePrincipal=arn, Operations=["Decrypt"]))]
-    # The seller revokes the launcher's grant: the next deployment of the bought model fails and says why.
-    for g in seller_kms.list_grants(KeyId=key)["Grants"]:
-        if g["GranteePrincipal"] == LAUNCHER:
-            seller_kms.revoke_grant(KeyId=key, GrantId=g["GrantId"])
-    sm.create_endpoint(EndpointName="after-revoke", EndpointConfigName="bought")
-    e = wait_status(lambda: sm.describe_endpoint(EndpointName="after-revoke"), "EndpointStatus", busy=("Creating",))
-    R["after_revoke"] = [e["EndpointStatus"], e.get("FailureReason", "")]
     mp.unsubscribe(ListingId=algo_listing["ListingId"])
     R["after_unsubscribing"] = code(lambda: sm.create_training_job(**job("after-unsubscribing")))
 
@@ -279,6 +273,16 @@ elif phase == "transform":
     events = logs.filter_log_events(logGroupName="/aws/sagemaker/TransformJobs", logStreamNamePrefix="bought-transform/",
                                     filterPattern='"network interfaces"')["events"]
     R["transform_interfaces"] = [e["message"].strip() for e in events]
+    # Then (after the transform, which needs it) the seller revokes the launcher's grant: the next
+    # deployment of the bought model fails and says why.
+    seller_kms = seller.client("kms")
+    key = seller_kms.describe_key(KeyId=ARTIFACT_ALIAS)["KeyMetadata"]["Arn"]
+    for g in seller_kms.list_grants(KeyId=key)["Grants"]:
+        if g["GranteePrincipal"] == LAUNCHER:
+            seller_kms.revoke_grant(KeyId=key, GrantId=g["GrantId"])
+    sm.create_endpoint(EndpointName="after-revoke", EndpointConfigName="bought")
+    e = wait_status(lambda: sm.describe_endpoint(EndpointName="after-revoke"), "EndpointStatus", busy=("Creating",))
+    R["after_revoke"] = [e["EndpointStatus"], e.get("FailureReason", "")]
 
 elif phase == "sealed":
     import gzip

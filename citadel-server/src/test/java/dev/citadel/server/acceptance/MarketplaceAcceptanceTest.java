@@ -258,8 +258,8 @@ class MarketplaceAcceptanceTest {
             assertThat(e.path("requestParameters").path("EncryptionContext").toString()).isEqualTo(context);
             assertThat(e.toString()).doesNotContain("secret-rows").doesNotContain("buyer-data-");
         });
-        // One for the endpoint that served, then the refusal once the grant was revoked.
-        assertThat(launcher.stream().map(e -> e.path("errorCode").asText("")).toList()).containsExactly("", "AccessDeniedException");
+        // One for the endpoint that served, one for the transform job's serving container, then the refusal once the grant was revoked.
+        assertThat(launcher.stream().map(e -> e.path("errorCode").asText("")).toList()).containsExactly("", "", "AccessDeniedException");
         assertThat(launcher.getFirst().path("responseElements").path("Plaintext").asText()).isEqualTo("HIDDEN_DUE_TO_SECURITY_REASONS");
         // The data key was made at listing time by the seller's own caller, under the same context.
         assertThat(events.stream().filter(e -> e.path("eventName").asText().equals("GenerateDataKey") && !e.has("errorCode")
@@ -275,8 +275,8 @@ class MarketplaceAcceptanceTest {
 
     @Test
     void aNewEndpointAfterTheSellerRevokesTheGrant() {
-        assertThat(b.path("after_revoke").get(0).asText()).isEqualTo("Failed");
-        assertThat(b.path("after_revoke").get(1).asText()).contains("the seller's key no longer lets Citadel's launcher open the product's "
+        assertThat(t.path("after_revoke").get(0).asText()).isEqualTo("Failed");
+        assertThat(t.path("after_revoke").get(1).asText()).contains("the seller's key no longer lets Citadel's launcher open the product's "
                 + "artifact").contains("AccessDeniedException");
     }
 
