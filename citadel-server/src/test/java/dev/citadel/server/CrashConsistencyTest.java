@@ -58,7 +58,7 @@ class CrashConsistencyTest {
     void acknowledgedWorkSurvivesKillNineAtRandomPointsAndNothingIsLeftBehind() throws Exception {
         int runs = LongRuns.pick("citadel.crash.runs", 2, 50);
         long seed = Long.getLong("citadel.crash.seed", Math.floorMod(System.nanoTime(), 1_000_000L));
-        System.out.printf(Locale.ROOT, "crash harness: %d runs, seeds %d..%d (replay run r: -Dcitadel.crash.seed=<%d + r> "
+        progress("crash harness: %d runs, seeds %d..%d (replay run r: -Dcitadel.crash.seed=<%d + r> "
                 + "-Dcitadel.crash.runs=1)%n", runs, seed, seed + runs - 1, seed);
         Path root = Files.createTempDirectory("citadel-crash-harness-");
         // containers reach their root file system through the data directory's parents
@@ -83,7 +83,7 @@ class CrashConsistencyTest {
                     "boto3.client('s3').create_bucket(Bucket='crash-' + account)")));
             assertThat(setUp.exitCode()).as(setUp.stderr()).isZero();
             String image = "localhost:" + port + "/crash:v1";
-            System.out.printf(Locale.ROOT, "set up in %d ms%n", Duration.between(began, Instant.now()).toMillis());
+            progress("set up in %d ms%n", Duration.between(began, Instant.now()).toMillis());
 
             for (int run = 0; run < runs; run++) {
                 long runSeed = seed + run;
@@ -107,7 +107,7 @@ class CrashConsistencyTest {
                 findings.addAll(findingsOf(checked));
                 findings.addAll(auditFindings(dataDir, List.of(log)));
                 findings.addAll(sandboxFindings(dataDir));
-                System.out.printf(Locale.ROOT, "run %d seed %d: killed %d ms after the first answer, %d acknowledged, jobs %s, "
+                progress("run %d seed %d: killed %d ms after the first answer, %d acknowledged, jobs %s, "
                         + "%d digests valid, findings %s (ms: workload %d, verify %d, restart %d, checks %d)%n", run, runSeed, delayMillis,
                         acknowledged, checked.path("jobs"), chains.digestsValid(), findings, Duration.between(t0, killed).toMillis(),
                         Duration.between(killed, verified).toMillis(), Duration.between(verified, restarted).toMillis(),
@@ -122,7 +122,7 @@ class CrashConsistencyTest {
             server.destroy();
             assertThat(server.waitFor(60, TimeUnit.SECONDS)).as("the server stops on SIGTERM").isTrue();
             TrailVerifier.Report chains = verifyTrails(dataDir);
-            System.out.printf(Locale.ROOT, "crash harness: %d runs from seed %d in %d s, %d acknowledgements checked at the end, "
+            progress("crash harness: %d runs from seed %d in %d s, %d acknowledgements checked at the end, "
                     + "jobs %s, %d digests and %d log files valid, findings %s%n", runs, seed,
                     Duration.between(began, Instant.now()).toSeconds(), all.path("acks").asInt(), all.path("jobs"), chains.digestsValid(),
                     chains.logsValid(), findings);
@@ -132,6 +132,18 @@ class CrashConsistencyTest {
         } finally {
             server.destroyForcibly().waitFor();
             ChildServer.deleteTree(root);
+        }
+    }
+
+    /** Prints a line and appends it to target/crash-harness.txt, which a long run fills as it goes. */
+    private static void progress(String format, Object... args) {
+        String line = String.format(Locale.ROOT, format, args);
+        System.out.print(line);
+        try {
+            Files.writeString(Path.of("target", "crash-harness.txt"), line, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -106,7 +106,11 @@ class SoakTest {
             try {
                 Thread.sleep(warmup * 1000L);
                 while (Duration.between(start, Instant.now()).toSeconds() < seconds) {
-                    samples.add(sample(server.pid(), operatorPort, Duration.between(start, Instant.now()).toSeconds()));
+                    Sample s = sample(server.pid(), operatorPort, Duration.between(start, Instant.now()).toSeconds());
+                    samples.add(s);
+                    Files.writeString(Path.of("target", "soak.txt"), String.format(Locale.ROOT, "%s calls %d statuses %s failures %d%n", s,
+                            load.calls.sum(), load.statuses, load.failureCount.get()), StandardCharsets.UTF_8,
+                            java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
                     assertThat(server.isAlive()).as("the server is running").isTrue();
                     long left = seconds * 1000L - Duration.between(start, Instant.now()).toMillis();
                     Thread.sleep(Math.max(0, Math.min(interval * 1000L, left)));
@@ -114,7 +118,6 @@ class SoakTest {
             } finally {
                 load.stop();
             }
-            samples.add(sample(server.pid(), operatorPort, Duration.between(start, Instant.now()).toSeconds()));
 
             long[] heap = samples.stream().mapToLong(Sample::heapAfterGc).toArray();
             long[] threads = samples.stream().mapToLong(Sample::threads).toArray();
