@@ -47,7 +47,8 @@ import org.junit.jupiter.api.Test;
  * the end). Run {@code r} uses the seed {@code S + r}, which draws the kill delay and the
  * workload's choices; {@code S} is printed, and {@code -Dcitadel.crash.seed=S -Dcitadel.crash.runs=1}
  * replays one run (timing makes a replay close, not identical). Short form: 2 runs;
- * {@code -Dcitadel.long=true}: 50 runs; {@code -Dcitadel.crash.runs=N}: N.
+ * {@code -Dcitadel.long=true}: 50 runs; {@code -Dcitadel.crash.runs=N}: N; {@code -Dcitadel.crash.minutes=M}
+ * starts no run after M minutes.
  */
 @Tag("runs-once")
 class CrashConsistencyTest {
@@ -85,7 +86,10 @@ class CrashConsistencyTest {
             String image = "localhost:" + port + "/crash:v1";
             progress("set up in %d ms%n", Duration.between(began, Instant.now()).toMillis());
 
-            for (int run = 0; run < runs; run++) {
+            // -Dcitadel.crash.minutes=M: start no run after M minutes (a time box on a busy machine; the end says how many ran)
+            Instant stopStarting = began.plus(Duration.ofMinutes(Long.getLong("citadel.crash.minutes", 24 * 60)));
+            int done = 0;
+            for (int run = 0; run < runs && Instant.now().isBefore(stopStarting); run++, done++) {
                 long runSeed = seed + run;
                 long delayMillis = 200 + new Random(runSeed).nextInt(6000);
                 Path log = root.resolve(String.format(Locale.ROOT, "run-%03d.jsonl", run));
@@ -122,8 +126,8 @@ class CrashConsistencyTest {
             server.destroy();
             assertThat(server.waitFor(60, TimeUnit.SECONDS)).as("the server stops on SIGTERM").isTrue();
             TrailVerifier.Report chains = verifyTrails(dataDir);
-            progress("crash harness: %d runs from seed %d in %d s, %d acknowledgements checked at the end, "
-                    + "jobs %s, %d digests and %d log files valid, findings %s%n", runs, seed,
+            progress("crash harness: %d of %d runs from seed %d in %d s, %d acknowledgements checked at the end, "
+                    + "jobs %s, %d digests and %d log files valid, findings %s%n", done, runs, seed,
                     Duration.between(began, Instant.now()).toSeconds(), all.path("acks").asInt(), all.path("jobs"), chains.digestsValid(),
                     chains.logsValid(), findings);
             assertThat(findings).as("all runs from seed %d, checked at the end", seed).isEmpty();

@@ -122,8 +122,9 @@ class SoakTest {
             long[] heap = samples.stream().mapToLong(Sample::heapAfterGc).toArray();
             long[] threads = samples.stream().mapToLong(Sample::threads).toArray();
             long[] fds = samples.stream().mapToLong(Sample::fds).toArray();
-            System.out.printf(Locale.ROOT, "soak: %d clients, %d s (%d s warm-up), %d calls (%.0f/s), by status %s, failures %s%n",
-                    CLIENTS, seconds, warmup, load.calls.sum(), load.calls.sum() / (double) seconds, load.statuses, load.failures);
+            System.out.printf(Locale.ROOT, "soak: %d clients, %d s (%d s warm-up), %d calls (%.0f/s), by status %s, %d failures, the first: %s%n",
+                    CLIENTS, seconds, warmup, load.calls.sum(), load.calls.sum() / (double) seconds, load.statuses, load.failureCount.get(),
+                    load.failures);
             System.out.println("second  heap-after-gc-MiB  threads  java-threads  fds");
             for (Sample s : samples) {
                 System.out.printf(Locale.ROOT, "%6d  %17.1f  %7d  %12d  %3d%n", s.second(), s.heapAfterGc() / 1048576.0, s.threads(),
@@ -200,6 +201,7 @@ class SoakTest {
         /** The first few unexpected answers (operation, status, start of the body). */
         final List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
         private final AtomicLong failureCount = new AtomicLong();
+        private volatile long started;
 
         Load(ClientFiles files, int port, String bucket, String keyId) throws Exception {
             Map<String, String> env = ClientEnvironment.variables(files);
@@ -218,10 +220,13 @@ class SoakTest {
             this.keyId = keyId;
         }
 
-        void start() {
+        /** Starts the clients over the first 5 s (64 TLS handshakes at once time out on a busy 2-core machine). */
+        void start() throws InterruptedException {
+            started = System.nanoTime();
             for (int c = 0; c < CLIENTS; c++) {
                 int id = c;
                 threads.add(Thread.ofPlatform().name("soak-" + c).start(() -> client(id)));
+                Thread.sleep(5000 / CLIENTS);
             }
         }
 
@@ -243,7 +248,7 @@ class SoakTest {
                     signer("sagemaker"));
             byte[][] objects = new byte[8][];
             try (HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(tls)
-                    .connectTimeout(Duration.ofSeconds(10)).build()) {
+                    .connectTimeout(Duration.ofSeconds(30)).build()) {
                 while (!stop.get()) {
                     int slot = rng.nextInt(objects.length);
                     String key = "/" + bucket + "/c" + id + "/" + slot;
@@ -323,7 +328,8 @@ class SoakTest {
 
         private void fail(String operation, int status, String detail) {
             if (failureCount.incrementAndGet() <= 20) {
-                failures.add(operation + " " + status + " " + detail.substring(0, Math.min(200, detail.length())));
+                failures.add("at " + (System.nanoTime() - started) / 1_000_000_000L + " s: " + operation + " " + status + " "
+                        + detail.substring(0, Math.min(200, detail.length())));
             }
         }
     }
