@@ -107,7 +107,7 @@ class CrashConsistencyTest {
                 Instant verified = Instant.now();
                 server = ChildServer.start(dataDir, port, SETTINGS);
                 Instant restarted = Instant.now();
-                JsonNode checked = check(files, 60, false, logs);
+                JsonNode checked = check(files, 180, false, logs);
                 findings.addAll(findingsOf(checked));
                 findings.addAll(auditFindings(dataDir, List.of(log)));
                 findings.addAll(sandboxFindings(dataDir));
@@ -120,7 +120,7 @@ class CrashConsistencyTest {
             }
 
             // Every run's acknowledged work once more, after all the later kills.
-            JsonNode all = check(files, 60, true, logs);
+            JsonNode all = check(files, 180, true, logs);
             List<String> findings = new ArrayList<>(findingsOf(all));
             findings.addAll(auditFindings(dataDir, logs));
             server.destroy();
