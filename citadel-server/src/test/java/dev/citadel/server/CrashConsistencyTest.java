@@ -135,7 +135,28 @@ class CrashConsistencyTest {
             assertThat(chains.digestsValid()).as("digests were delivered and checked").isPositive();
         } finally {
             server.destroyForcibly().waitFor();
+            reapLeftovers(dataDir, port);
             ChildServer.deleteTree(root);
+        }
+    }
+
+    /**
+     * After a failure the last kill may have left a job's container and its mounted volume: a start
+     * removes them (as it does after any crash), then the server is stopped, so that the test
+     * leaves no container or mount behind whatever happened.
+     */
+    private static void reapLeftovers(Path dataDir, int port) throws Exception {
+        Path runs = dataDir.resolve("sandbox/runs");
+        boolean left;
+        try (var list = Files.isDirectory(runs) ? Files.list(runs) : java.util.stream.Stream.<Path>empty()) {
+            left = list.findAny().isPresent();
+        }
+        if (left) {
+            Process reaper = ChildServer.start(dataDir, port, SETTINGS);
+            reaper.destroy();
+            if (!reaper.waitFor(60, TimeUnit.SECONDS)) {
+                reaper.destroyForcibly().waitFor();
+            }
         }
     }
 
