@@ -16,13 +16,22 @@ final class ChildServer {
     private ChildServer() {
     }
 
-    /** Starts the server and waits until it accepts connections (at most 90 s). */
-    static Process start(Path dataDir, int port) throws IOException {
+    /**
+     * Starts the server and waits until it accepts connections (at most 90 s); {@code settings}
+     * are further {@code KEY=VALUE} settings, which win over the operator listener's default here
+     * (an ephemeral loopback port). The server's output is appended to {@code <data-dir>.log}.
+     */
+    static Process start(Path dataDir, int port, String... settings) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                "dev.citadel.server.CitadelMain", "server", "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port,
-                "--set", "operator.listen=127.0.0.1:0");
-        pb.redirectErrorStream(true).redirectOutput(dataDir.resolveSibling(dataDir.getFileName() + ".log").toFile());
+        List<String> command = new java.util.ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path"), "dev.citadel.server.CitadelMain", "server", "--data-dir", dataDir.toString(),
+                "--listen", "127.0.0.1:" + port, "--set", "operator.listen=127.0.0.1:0"));
+        for (String s : settings) {
+            command.add("--set");
+            command.add(s);
+        }
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolveSibling(dataDir.getFileName() + ".log").toFile()));
         Process p = pb.start();
         Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
         while (Instant.now().isBefore(deadline)) {
@@ -76,6 +85,36 @@ final class ChildServer {
             client.destroyForcibly();
         }
         return Files.readAllLines(acks).stream().filter(l -> !l.isBlank()).toList();
+    }
+
+    /**
+     * Creates the ECR repository {@code repository} with the admin's credentials and pushes the
+     * tiny test image to it as {@code <repository>:v1} with skopeo (the cheapest image a job can
+     * run: busybox, one layer of about 1 MiB). {@code scratch} receives skopeo's certificate directory.
+     */
+    static void pushTinyImage(Path dataDir, int port, String repository, Path scratch) throws Exception {
+        ClientFiles files = new ClientFiles(dataDir);
+        ClientEnvironment.Result token = ClientEnvironment.run(files, List.of("python3", "-c", String.join("\n",
+                "import base64, boto3",
+                "ecr = boto3.client('ecr')",
+                "ecr.create_repository(repositoryName='" + repository + "')",
+                "t = ecr.get_authorization_token()['authorizationData'][0]['authorizationToken']",
+                "print(base64.b64decode(t).decode().split(':', 1)[1])")));
+        if (token.exitCode() != 0) {
+            throw new IllegalStateException("cannot create the repository: " + token.stderr());
+        }
+        Path certs = scratch.resolve("certs");
+        Files.createDirectories(certs);
+        Files.copy(files.caFile(), certs.resolve("ca.crt"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        ProcessBuilder pb = new ProcessBuilder("skopeo", "copy", "--dest-cert-dir", certs.toString(), "--dest-creds",
+                "AWS:" + token.stdout().trim(), dev.citadel.server.images.TestImages.tiny().skopeoReference(),
+                "docker://localhost:" + port + "/" + repository + ":v1");
+        pb.environment().keySet().removeIf(k -> k.startsWith("AWS_"));
+        Process push = pb.redirectErrorStream(true).start();
+        String pushed = new String(push.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!push.waitFor(120, java.util.concurrent.TimeUnit.SECONDS) || push.exitValue() != 0) {
+            throw new IllegalStateException("skopeo copy failed (install skopeo: ./citadel test installs it): " + pushed);
+        }
     }
 
     /** Removes a directory tree (test leftovers). */

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.citadel.server.acceptance.ClientEnvironment;
 import dev.citadel.server.bootstrap.ClientFiles;
-import dev.citadel.server.images.TestImages;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,22 +29,7 @@ class JobCrashTest {
         Process server = ChildServer.start(dataDir, port);
         try {
             ClientFiles files = new ClientFiles(dataDir);
-            ClientEnvironment.Result token = ClientEnvironment.run(files, List.of("python3", "-c", String.join("\n",
-                    "import base64, boto3",
-                    "ecr = boto3.client('ecr')",
-                    "ecr.create_repository(repositoryName='tiny')",
-                    "t = ecr.get_authorization_token()['authorizationData'][0]['authorizationToken']",
-                    "print(base64.b64decode(t).decode().split(':', 1)[1])")));
-            assertThat(token.exitCode()).as(token.stderr()).isZero();
-            Path certs = root.resolve("certs");
-            Files.createDirectories(certs);
-            Files.copy(files.caFile(), certs.resolve("ca.crt"));
-            ProcessBuilder pb = new ProcessBuilder("skopeo", "copy", "--dest-cert-dir", certs.toString(), "--dest-creds",
-                    "AWS:" + token.stdout().trim(), TestImages.tiny().skopeoReference(), "docker://localhost:" + port + "/tiny:v1");
-            pb.environment().keySet().removeIf(k -> k.startsWith("AWS_"));
-            Process push = pb.redirectErrorStream(true).start();
-            String pushed = new String(push.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(push.waitFor(120, TimeUnit.SECONDS) && push.exitValue() == 0).as(pushed).isTrue();
+            ChildServer.pushTinyImage(dataDir, port, "tiny", root);
 
             ClientEnvironment.Result started = ClientEnvironment.run(files, List.of("python3", "-c", String.join("\n",
                     "import json, time, boto3",

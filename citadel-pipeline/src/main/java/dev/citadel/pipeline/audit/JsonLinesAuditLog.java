@@ -24,6 +24,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * and throughput grows with concurrency. An I/O failure is sticky: every later record fails, so no
  * request is acknowledged that is not on the record. The audit issue replaces this file with
  * sealed, signed, CloudTrail-delivered logs.
+ *
+ * <p>At open, a last line without its newline (a write cut short by a crash: no request waited
+ * for it successfully, since its batch's {@code fdatasync} never returned) is cut off, so that the
+ * first event of this start begins a line of its own. Readers (the event indexer, trail delivery)
+ * never read past the last newline, so none of them has read the bytes cut off.
  */
 public final class JsonLinesAuditLog implements AuditSink {
     private final ObjectMapper json = new ObjectMapper();
@@ -43,8 +48,41 @@ public final class JsonLinesAuditLog implements AuditSink {
             Files.setPosixFilePermissions(file.getParent(), PosixFilePermissions.fromString("rwx------"));
             this.channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND),
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            cutTornRecord(file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open audit log " + file, e);
+        }
+    }
+
+    /** Truncates {@code file} after its last newline when its last line lacks one, durably. */
+    private static void cutTornRecord(Path file) throws IOException {
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long size = in.size();
+            long end = size;
+            ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+            while (end > 0) {
+                int n = (int) Math.min(buffer.capacity(), end);
+                buffer.clear().limit(n);
+                long from = end - n;
+                while (buffer.hasRemaining()) {
+                    if (in.read(buffer, from + buffer.position()) < 0) {
+                        throw new IOException("the audit log shrank while it was opened");
+                    }
+                }
+                int last = n - 1;
+                while (last >= 0 && buffer.get(last) != '\n') {
+                    last--;
+                }
+                if (last >= 0) {
+                    end = from + last + 1;
+                    break;
+                }
+                end = from;
+            }
+            if (end < size) {
+                in.truncate(end);
+                in.force(true);
+            }
         }
     }
 

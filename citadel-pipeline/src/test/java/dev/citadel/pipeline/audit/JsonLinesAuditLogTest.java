@@ -42,6 +42,42 @@ class JsonLinesAuditLogTest {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
     }
 
+    /**
+     * A kill -9 in the middle of a batch's write() can leave the last record cut short (Linux
+     * stops a write to a regular file at a page boundary once a fatal signal is pending). Found by
+     * reading the write path for CrashConsistencyTest: the next start appended its first event to
+     * the torn bytes, so that event (of an acknowledged request) became one unparseable line.
+     */
+    @Test
+    void aRecordTornByACrashIsCutOffBeforeTheNextEventIsAppended() throws Exception {
+        Path file = dir.resolve("audit/events.jsonl");
+        try (JsonLinesAuditLog log = new JsonLinesAuditLog(file)) {
+            log.record(event("whole"));
+        }
+        Files.writeString(file, "{\"eventVersion\":\"1.11\",\"userIdent", java.nio.file.StandardOpenOption.APPEND);
+        try (JsonLinesAuditLog log = new JsonLinesAuditLog(file)) {
+            log.record(event("after-restart"));
+        }
+        List<String> lines = Files.readAllLines(file);
+        ObjectMapper json = new ObjectMapper();
+        assertThat(lines).hasSize(2);
+        assertThat(json.readTree(lines.get(0)).path("requestID").asText()).isEqualTo("whole");
+        assertThat(json.readTree(lines.get(1)).path("requestID").asText()).isEqualTo("after-restart");
+    }
+
+    @Test
+    void aLogWhoseOnlyRecordIsTornStartsEmpty() throws Exception {
+        Path file = dir.resolve("audit/events.jsonl");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, "{\"eventVersion\":\"1.11\",\"user");
+        try (JsonLinesAuditLog log = new JsonLinesAuditLog(file)) {
+            log.record(event("first"));
+        }
+        List<String> lines = Files.readAllLines(file);
+        assertThat(lines).hasSize(1);
+        assertThat(new ObjectMapper().readTree(lines.getFirst()).path("requestID").asText()).isEqualTo("first");
+    }
+
     @Test
     void dataEventsCarryTheirCategoryAndTypedResources() throws Exception {
         Path file = dir.resolve("data-events.jsonl");
