@@ -117,6 +117,23 @@ final class ChildServer {
         }
     }
 
+    /**
+     * Python lines, after {@code import json, boto3}, that set {@code account} and make the role
+     * {@code role}, which SageMaker may assume and which may pull images and use S3, and the bucket
+     * {@code <bucketPrefix>-<account>}: what a test's training jobs of the tiny image need.
+     */
+    static List<String> jobRoleAndBucket(String role, String bucketPrefix) {
+        return List.of(
+                "account = boto3.client('sts').get_caller_identity()['Account']",
+                "trust = {'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Principal': {'Service': 'sagemaker.amazonaws.com'},",
+                "         'Action': 'sts:AssumeRole'}]}",
+                "iam = boto3.client('iam')",
+                "iam.create_role(RoleName='" + role + "', AssumeRolePolicyDocument=json.dumps(trust))",
+                "iam.put_role_policy(RoleName='" + role + "', PolicyName='jobs', PolicyDocument=json.dumps({'Version': '2012-10-17',",
+                "    'Statement': [{'Effect': 'Allow', 'Action': ['ecr:BatchGetImage', 's3:*'], 'Resource': '*'}]}))",
+                "boto3.client('s3').create_bucket(Bucket='" + bucketPrefix + "-' + account)");
+    }
+
     /** Removes a directory tree (test leftovers). */
     static void deleteTree(Path root) throws IOException {
         try (var walk = Files.walk(root)) {

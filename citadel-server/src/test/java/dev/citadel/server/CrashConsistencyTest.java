@@ -74,14 +74,7 @@ class CrashConsistencyTest {
             ChildServer.pushTinyImage(dataDir, port, "crash", root);
             ClientEnvironment.Result setUp = ClientEnvironment.run(files, List.of("python3", "-c", String.join("\n",
                     "import json, boto3",
-                    "account = boto3.client('sts').get_caller_identity()['Account']",
-                    "trust = {'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Principal': {'Service': 'sagemaker.amazonaws.com'},",
-                    "         'Action': 'sts:AssumeRole'}]}",
-                    "iam = boto3.client('iam')",
-                    "iam.create_role(RoleName='CrashJobs', AssumeRolePolicyDocument=json.dumps(trust))",
-                    "iam.put_role_policy(RoleName='CrashJobs', PolicyName='jobs', PolicyDocument=json.dumps({'Version': '2012-10-17',",
-                    "    'Statement': [{'Effect': 'Allow', 'Action': ['ecr:BatchGetImage', 's3:*'], 'Resource': '*'}]}))",
-                    "boto3.client('s3').create_bucket(Bucket='crash-' + account)")));
+                    String.join("\n", ChildServer.jobRoleAndBucket("CrashJobs", "crash")))));
             assertThat(setUp.exitCode()).as(setUp.stderr()).isZero();
             String image = "localhost:" + port + "/crash:v1";
             progress("set up in %d ms%n", Duration.between(began, Instant.now()).toMillis());
