@@ -13,6 +13,12 @@ public final class AuthException extends RuntimeException {
     public enum Kind {
         MISSING_AUTHENTICATION,
         INCOMPLETE_SIGNATURE,
+        /** A header signature and a presigned query on one request. */
+        AMBIGUOUS_AUTHENTICATION,
+        /** A presigned query whose X-Amz-* parameters are missing, repeated or malformed. */
+        QUERY_PARAMETERS_MALFORMED,
+        /** A presigned request dated later than the allowed skew. */
+        PRESIGNED_NOT_YET_VALID,
         UNSUPPORTED_SIGNATURE_VERSION,
         UNKNOWN_ACCESS_KEY,
         SIGNATURE_MISMATCH,

@@ -1,6 +1,8 @@
 package dev.citadel.auth;
 
+import static dev.citadel.auth.AuthException.Kind.AMBIGUOUS_AUTHENTICATION;
 import static dev.citadel.auth.AuthException.Kind.INCOMPLETE_SIGNATURE;
+import static dev.citadel.auth.AuthException.Kind.QUERY_PARAMETERS_MALFORMED;
 import static dev.citadel.auth.AuthException.Kind.MISSING_AUTHENTICATION;
 import static dev.citadel.auth.AuthException.Kind.UNSUPPORTED_SIGNATURE_VERSION;
 
@@ -36,7 +38,7 @@ public final class SigV4Parser {
         boolean presigned = request.rawQuery().contains("X-Amz-Algorithm=") || request.rawQuery().contains("X-Amz-Credential=");
         if (authorization != null) {
             if (presigned) {
-                throw new AuthException(INCOMPLETE_SIGNATURE, "Only one auth mechanism allowed; only the X-Amz-Algorithm query "
+                throw new AuthException(AMBIGUOUS_AUTHENTICATION, "Only one auth mechanism allowed; only the X-Amz-Algorithm query "
                         + "parameter or the Authorization header should be specified.");
             }
             if (request.headers().get("authorization").size() > 1) {
@@ -45,7 +47,12 @@ public final class SigV4Parser {
             return fromHeader(request, authorization);
         }
         if (presigned) {
-            return fromQuery(request);
+            try {
+                return fromQuery(request);
+            } catch (AuthException e) {
+                // S3 names every fault of the query's parameters (the credential scope's too) alike
+                throw e.kind() == INCOMPLETE_SIGNATURE ? new AuthException(QUERY_PARAMETERS_MALFORMED, e.getMessage()) : e;
+            }
         }
         if (request.rawQuery().contains("Signature=") || request.rawQuery().contains("AWSAccessKeyId=")) {
             throw new AuthException(UNSUPPORTED_SIGNATURE_VERSION, "Signature Version 2 is not supported.");

@@ -2,6 +2,7 @@ package dev.citadel.auth;
 
 import static dev.citadel.auth.AuthException.Kind.INVALID_SESSION_TOKEN;
 import static dev.citadel.auth.AuthException.Kind.PRESIGNED_EXPIRED;
+import static dev.citadel.auth.AuthException.Kind.PRESIGNED_NOT_YET_VALID;
 import static dev.citadel.auth.AuthException.Kind.REQUEST_TIME_TOO_SKEWED;
 import static dev.citadel.auth.AuthException.Kind.SIGNATURE_MISMATCH;
 
@@ -75,7 +76,7 @@ public final class SigV4Verifier {
         Instant signed = auth.signedAt();
         if (auth.presigned()) {
             if (signed.minus(maxSkew).isAfter(now)) {
-                throw new AuthException(REQUEST_TIME_TOO_SKEWED, "Request is not yet valid.");
+                throw new AuthException(PRESIGNED_NOT_YET_VALID, "Request is not valid yet");
             }
             if (now.isAfter(signed.plusSeconds(auth.expiresSeconds()))) {
                 throw new AuthException(PRESIGNED_EXPIRED, "Request has expired");

@@ -1,6 +1,8 @@
 package dev.citadel.auth;
 
+import static dev.citadel.auth.AuthException.Kind.AMBIGUOUS_AUTHENTICATION;
 import static dev.citadel.auth.AuthException.Kind.INCOMPLETE_SIGNATURE;
+import static dev.citadel.auth.AuthException.Kind.QUERY_PARAMETERS_MALFORMED;
 import static dev.citadel.auth.AuthException.Kind.MISSING_AUTHENTICATION;
 import static dev.citadel.auth.AuthException.Kind.UNSUPPORTED_SIGNATURE_VERSION;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -93,7 +95,7 @@ class SigV4ParserTest {
     @ValueSource(strings = {"X-Amz-Credential", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Date", "X-Amz-Expires"})
     void presignedQueryWithoutARequiredParameterIsIncomplete(String name) {
         String query = String.join("&", Arrays.stream(QUERY.split("&")).filter(p -> !p.startsWith(name + "=")).toList());
-        assertRefused(withQuery(query), INCOMPLETE_SIGNATURE);
+        assertRefused(withQuery(query), QUERY_PARAMETERS_MALFORMED);
     }
 
     @Test
@@ -103,14 +105,14 @@ class SigV4ParserTest {
     }
 
     @Test
-    void presignedExpiryLongerThanAWeekIsIncomplete() {
-        assertRefused(withQuery(QUERY.replace("X-Amz-Expires=3600", "X-Amz-Expires=604801")), INCOMPLETE_SIGNATURE);
+    void presignedExpiryLongerThanAWeekIsAMalformedQuery() {
+        assertRefused(withQuery(QUERY.replace("X-Amz-Expires=3600", "X-Amz-Expires=604801")), QUERY_PARAMETERS_MALFORMED);
     }
 
     @Test
-    void headerAndPresignedQueryTogetherAreIncomplete() {
+    void headerAndPresignedQueryTogetherAreAmbiguous() {
         HttpRequestView both = withHeader(HEADER);
-        assertRefused(new HttpRequestView("GET", "/", QUERY, both.headers()), INCOMPLETE_SIGNATURE);
+        assertRefused(new HttpRequestView("GET", "/", QUERY, both.headers()), AMBIGUOUS_AUTHENTICATION);
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.citadel.auth;
 
 import static dev.citadel.auth.AuthException.Kind.INVALID_SESSION_TOKEN;
 import static dev.citadel.auth.AuthException.Kind.PRESIGNED_EXPIRED;
+import static dev.citadel.auth.AuthException.Kind.PRESIGNED_NOT_YET_VALID;
 import static dev.citadel.auth.AuthException.Kind.REQUEST_TIME_TOO_SKEWED;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -75,8 +76,8 @@ class SigV4VerifierTest {
     }
 
     @Test
-    void presignedRequestUsedTwentyMinutesBeforeItsDateIsTooSkewed() {
-        assertRefused(SIGNED_AT.minus(Duration.ofMinutes(20)), presigned(3600), Optional.empty(), REQUEST_TIME_TOO_SKEWED);
+    void presignedRequestUsedTwentyMinutesBeforeItsDateIsNotValidYet() {
+        assertRefused(SIGNED_AT.minus(Duration.ofMinutes(20)), presigned(3600), Optional.empty(), PRESIGNED_NOT_YET_VALID);
     }
 
     @Test

@@ -52,13 +52,15 @@ public final class AuthErrors {
     private static AwsException query(AuthException e) {
         return switch (e.kind()) {
             case MISSING_AUTHENTICATION -> new AwsException("MissingAuthenticationToken", 403, "Request is missing Authentication Token");
-            case INCOMPLETE_SIGNATURE, CHUNK_MALFORMED, DECODED_LENGTH_MISMATCH -> new AwsException("IncompleteSignature", 400, e.getMessage());
+            case INCOMPLETE_SIGNATURE, AMBIGUOUS_AUTHENTICATION, QUERY_PARAMETERS_MALFORMED, CHUNK_MALFORMED, DECODED_LENGTH_MISMATCH ->
+                    new AwsException("IncompleteSignature", 400, e.getMessage());
             case UNSUPPORTED_SIGNATURE_VERSION -> new AwsException("IncompleteSignature", 400, SIGV2);
             case UNKNOWN_ACCESS_KEY, INVALID_SESSION_TOKEN -> new AwsException("InvalidClientTokenId", 403, INVALID_TOKEN);
             case SIGNATURE_MISMATCH, PAYLOAD_HASH_MISMATCH, CHUNK_SIGNATURE_MISMATCH, TRAILER_CHECKSUM_MISMATCH ->
                     new AwsException("SignatureDoesNotMatch", 403, SIGNATURE_MISMATCH);
             case REQUEST_TIME_TOO_SKEWED -> new AwsException("SignatureDoesNotMatch", 403, e.getMessage());
             case PRESIGNED_EXPIRED -> new AwsException("SignatureDoesNotMatch", 403, "Request has expired");
+            case PRESIGNED_NOT_YET_VALID -> new AwsException("SignatureDoesNotMatch", 403, e.getMessage());
             case EXPIRED_SESSION_TOKEN -> new AwsException("ExpiredToken", 403, EXPIRED_TOKEN);
         };
     }
@@ -66,12 +68,13 @@ public final class AuthErrors {
     private static AwsException json(AuthException e) {
         return switch (e.kind()) {
             case MISSING_AUTHENTICATION -> new AwsException("MissingAuthenticationTokenException", 403, "Missing Authentication Token");
-            case INCOMPLETE_SIGNATURE, CHUNK_MALFORMED, DECODED_LENGTH_MISMATCH -> new AwsException("IncompleteSignatureException", 400, e.getMessage());
+            case INCOMPLETE_SIGNATURE, AMBIGUOUS_AUTHENTICATION, QUERY_PARAMETERS_MALFORMED, CHUNK_MALFORMED, DECODED_LENGTH_MISMATCH ->
+                    new AwsException("IncompleteSignatureException", 400, e.getMessage());
             case UNSUPPORTED_SIGNATURE_VERSION -> new AwsException("IncompleteSignatureException", 400, SIGV2);
             case UNKNOWN_ACCESS_KEY, INVALID_SESSION_TOKEN -> new AwsException("UnrecognizedClientException", 400, INVALID_TOKEN);
             case SIGNATURE_MISMATCH, PAYLOAD_HASH_MISMATCH, CHUNK_SIGNATURE_MISMATCH, TRAILER_CHECKSUM_MISMATCH ->
                     new AwsException("InvalidSignatureException", 400, SIGNATURE_MISMATCH);
-            case REQUEST_TIME_TOO_SKEWED, PRESIGNED_EXPIRED -> new AwsException("InvalidSignatureException", 400, e.getMessage());
+            case REQUEST_TIME_TOO_SKEWED, PRESIGNED_EXPIRED, PRESIGNED_NOT_YET_VALID -> new AwsException("InvalidSignatureException", 400, e.getMessage());
             case EXPIRED_SESSION_TOKEN -> new AwsException("ExpiredTokenException", 400, EXPIRED_TOKEN);
         };
     }
@@ -80,6 +83,8 @@ public final class AuthErrors {
         return switch (e.kind()) {
             case MISSING_AUTHENTICATION -> new AwsException("AccessDenied", 403, "Access Denied");
             case INCOMPLETE_SIGNATURE -> new AwsException("AuthorizationHeaderMalformed", 400, e.getMessage());
+            case AMBIGUOUS_AUTHENTICATION -> new AwsException("InvalidArgument", 400, e.getMessage());
+            case QUERY_PARAMETERS_MALFORMED -> new AwsException("AuthorizationQueryParametersError", 400, e.getMessage());
             case UNSUPPORTED_SIGNATURE_VERSION -> new AwsException("InvalidRequest", 400, SIGV2);
             case UNKNOWN_ACCESS_KEY -> new AwsException("InvalidAccessKeyId", 403,
                     "The AWS Access Key Id you provided does not exist in our records.");
@@ -94,6 +99,7 @@ public final class AuthErrors {
             case REQUEST_TIME_TOO_SKEWED -> new AwsException("RequestTimeTooSkewed", 403,
                     "The difference between the request time and the current time is too large.");
             case PRESIGNED_EXPIRED -> new AwsException("AccessDenied", 403, "Request has expired");
+            case PRESIGNED_NOT_YET_VALID -> new AwsException("AccessDenied", 403, "Request is not valid yet");
             case EXPIRED_SESSION_TOKEN -> new AwsException("ExpiredToken", 400, "The provided token has expired.");
         };
     }

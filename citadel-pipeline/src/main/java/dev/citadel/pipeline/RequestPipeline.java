@@ -204,7 +204,7 @@ public final class RequestPipeline {
                     declared = Long.parseLong(decoded);
                 }
                 if (declared > limit) {
-                    throw tooLarge(limit);
+                    throw service.protocol() == Protocol.REST_XML ? uploadTooLarge(limit) : tooLarge(limit);
                 }
                 RequestAuthenticator.StreamingAuthenticated a = authenticator.authenticateStreaming(scope, request.body(), true);
                 principal = a.principal();
@@ -543,6 +543,11 @@ public final class RequestPipeline {
 
     private static AwsException tooLarge(long limit) {
         return new AwsException("RequestEntityTooLarge", 413, "Request body exceeds the limit of " + limit + " bytes for this operation.");
+    }
+
+    /** S3 refuses an upload larger than the operation allows by its declared length, as 400 {@code EntityTooLarge}. */
+    private static AwsException uploadTooLarge(long limit) {
+        return new AwsException("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size of " + limit + " bytes.");
     }
 
     private AuditEvent event(IncomingRequest request, Trace t, ServiceDefinition service) {

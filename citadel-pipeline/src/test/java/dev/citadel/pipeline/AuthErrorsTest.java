@@ -49,4 +49,21 @@ class AuthErrorsTest {
         assertThat(map(AuthException.Kind.PRESIGNED_EXPIRED, Protocol.REST_XML).getMessage()).isEqualTo("Request has expired");
         assertThat(map(AuthException.Kind.UNSUPPORTED_SIGNATURE_VERSION, Protocol.REST_XML).getMessage()).contains("AWS4-HMAC-SHA256");
     }
+
+    /** The presigned-URL faults S3 names apart; other families fold them into their usual codes. */
+    @Test
+    void presignedFaultsAnswerAsS3Does() {
+        AwsException both = map(AuthException.Kind.AMBIGUOUS_AUTHENTICATION, Protocol.REST_XML);
+        assertThat(both.code()).isEqualTo("InvalidArgument");
+        assertThat(both.httpStatus()).isEqualTo(400);
+        AwsException query = map(AuthException.Kind.QUERY_PARAMETERS_MALFORMED, Protocol.REST_XML);
+        assertThat(query.code()).isEqualTo("AuthorizationQueryParametersError");
+        assertThat(query.getMessage()).isEqualTo("detail");
+        AwsException early = map(AuthException.Kind.PRESIGNED_NOT_YET_VALID, Protocol.REST_XML);
+        assertThat(early.code()).isEqualTo("AccessDenied");
+        assertThat(early.httpStatus()).isEqualTo(403);
+        assertThat(early.getMessage()).isEqualTo("Request is not valid yet");
+        assertThat(map(AuthException.Kind.QUERY_PARAMETERS_MALFORMED, Protocol.AWS_QUERY).code()).isEqualTo("IncompleteSignature");
+        assertThat(map(AuthException.Kind.PRESIGNED_NOT_YET_VALID, Protocol.AWS_JSON_1_1).code()).isEqualTo("InvalidSignatureException");
+    }
 }

@@ -365,11 +365,11 @@ public final class Registry {
         for (Manifests.Reference ref : parsed.references()) {
             if (parsed.isIndex()) {
                 if (ecr.store.read(h -> new EcrRepository(h).image(t.account(), t.name(), ref.digest())).isEmpty()) {
-                    throw new AwsException("MANIFEST_BLOB_UNKNOWN", 404, "The index lists " + ref.digest() + ", which is not in the repository.");
+                    throw new AwsException("MANIFEST_BLOB_UNKNOWN", 400, "The index lists " + ref.digest() + ", which is not in the repository.");
                 }
             } else {
                 Blob b = ecr.store.read(h -> new EcrRepository(h).blob(t.account(), t.name(), ref.digest())).orElseThrow(() ->
-                        new AwsException("MANIFEST_BLOB_UNKNOWN", 404, "The layer " + ref.digest() + " is not in the repository."));
+                        new AwsException("MANIFEST_BLOB_UNKNOWN", 400, "The layer " + ref.digest() + " is not in the repository."));
                 if (b.size() != ref.size()) {
                     throw Manifests.invalid("The layer " + ref.digest() + " has " + b.size() + " bytes, not " + ref.size() + ".");
                 }
@@ -379,7 +379,7 @@ public final class Registry {
         if (parsed.config() != null) {
             Manifests.Reference c = parsed.config();
             config = ecr.store.read(h -> new EcrRepository(h).blob(t.account(), t.name(), c.digest())).orElseThrow(() ->
-                    new AwsException("MANIFEST_BLOB_UNKNOWN", 404, "The config " + c.digest() + " is not in the repository."));
+                    new AwsException("MANIFEST_BLOB_UNKNOWN", 400, "The config " + c.digest() + " is not in the repository."));
             if (config.size() != c.size()) {
                 throw Manifests.invalid("The config " + c.digest() + " has " + config.size() + " bytes, not " + c.size() + ".");
             }

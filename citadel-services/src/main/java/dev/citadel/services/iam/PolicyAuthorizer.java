@@ -47,6 +47,12 @@ public final class PolicyAuthorizer implements Authorizer {
     private static final long TTL_NANOS = 5_000_000_000L;
     private static final int CACHE_MAX = 10_000;
     private static final Set<String> TRUST_ACTIONS = Set.of("sts:assumerole", "sts:tagsession", "sts:setsourceidentity");
+    /**
+     * Actions that name a resource in order to create it: the caller's own policies decide, as for
+     * a resource that does not exist yet, and a name already taken is the operation's answer
+     * ({@code BucketAlreadyExists}), not an access denial by the name's owner.
+     */
+    private static final Set<String> CREATING_ACTIONS = Set.of("s3:createbucket");
 
     /** What applies to one principal: its identity policies and its boundary. */
     private record Policies(List<PolicyEvaluator.Source> identity, Optional<PolicyEvaluator.Source> boundary, long expiresAt) {
@@ -148,7 +154,7 @@ public final class PolicyAuthorizer implements Authorizer {
         for (String resource : request.resources()) {
             String resourceAccount = resourceAccount(resource);
             Optional<PolicyEvaluator.Source> ownerPolicy = Optional.empty();
-            if (resourceAccount.isEmpty() && !resource.equals("*")) {
+            if (resourceAccount.isEmpty() && !resource.equals("*") && !CREATING_ACTIONS.contains(lowerAction)) {
                 for (ResourcePolicies provider : resourcePolicies) {
                     Optional<ResourceOwner> owner = provider.owner(resource);
                     if (owner.isPresent()) {
