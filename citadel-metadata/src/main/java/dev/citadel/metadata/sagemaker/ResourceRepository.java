@@ -73,6 +73,12 @@ public final class ResourceRepository {
                 .bind("k", kind.name()).map((rs, ctx) -> resource(rs)).list();
     }
 
+    /** Every account's resources of one kind in one of two statuses (the index on kind and status serves it). */
+    public List<Resource> inStatus(Kind kind, String status, String otherStatus) {
+        return h.createQuery("SELECT * FROM sagemaker_entities WHERE kind = :k AND status IN (:s, :t) ORDER BY created_at, account_id, name")
+                .bind("k", kind.name()).bind("s", status).bind("t", otherStatus).map((rs, ctx) -> resource(rs)).list();
+    }
+
     public boolean delete(String accountId, Kind kind, String name) {
         return execute(h.createUpdate("DELETE FROM sagemaker_entities WHERE account_id = :a AND kind = :k AND name = :n")
                 .bind("a", accountId).bind("k", kind.name()).bind("n", name)) == 1;

@@ -57,6 +57,17 @@ class ResourceRepositoryTest {
         }
 
         @Test
+        void onlyTheProductsBeingValidatedAreReadForValidation() {
+            insert(resource("111111111111", Kind.ALGORITHM, "waiting", "Pending"));
+            insert(resource("222222222222", Kind.ALGORITHM, "running", "InProgress"));
+            insert(resource("111111111111", Kind.ALGORITHM, "done", "Completed"));
+            insert(resource("111111111111", Kind.ALGORITHM, "broken", "Failed"));
+            insert(resource("111111111111", Kind.MODEL_PACKAGE, "other-kind", "Pending"));
+            assertThat(store.<java.util.List<Resource>>read(h -> new ResourceRepository(h).inStatus(Kind.ALGORITHM, "Pending", "InProgress")))
+                    .extracting(Resource::name).containsExactlyInAnyOrder("waiting", "running");
+        }
+
+        @Test
         void anAlgorithmsStatusMovesOnlyFromTheStatusItWasReadIn() {
             Resource pending = resource("111111111111", Kind.ALGORITHM, "algo", "Pending");
             insert(pending);

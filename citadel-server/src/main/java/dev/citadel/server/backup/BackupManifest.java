@@ -197,7 +197,16 @@ public record BackupManifest(int formatVersion, String citadelVersion, Instant c
         if (json.length > MAX_MANIFEST_BYTES) {
             throw new BackupException("manifest.json is larger than " + MAX_MANIFEST_BYTES + " bytes");
         }
-        try (JsonParser p = JSON.createParser(json)) {
+        String text;
+        try {
+            // Citadel writes the manifest in UTF-8; bytes in another encoding (which the JSON
+            // parser would otherwise guess at, UTF-16 or UTF-32) are refused before parsing
+            text = java.nio.charset.StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(json)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new BackupException("manifest.json is not UTF-8");
+        }
+        try (JsonParser p = JSON.createParser(text)) {
             expect(p.nextToken(), JsonToken.START_OBJECT);
             String format = null;
             Integer formatVersion = null;

@@ -53,6 +53,17 @@ class BackupManifestTest {
         assertThat(new String(m.toJson(), StandardCharsets.UTF_8)).contains("\"format\" : \"citadel-backup\"").contains("\"schemaVersion\" : 20");
     }
 
+    /** Found by the fuzzing campaign: bytes the JSON parser took for UTF-32 failed with an I/O error, not a refusal. */
+    @Test
+    void aManifestInAnotherEncodingThanUtf8IsRefused() {
+        byte[] utf16 = new String(sample().toJson(), StandardCharsets.UTF_8).getBytes(StandardCharsets.UTF_16BE);
+        assertThatThrownBy(() -> BackupManifest.parse(utf16)).isInstanceOf(BackupException.class);
+        byte[] utf32 = {0, 0, 0, 0, 0, 0, 0, 0, ',', ' ', '"', 'r', 'o', 0, ' ', 'K', 0, 'l', '"', ':', ','};
+        assertThatThrownBy(() -> BackupManifest.parse(utf32)).isInstanceOf(BackupException.class);
+        byte[] latin1 = "{\"format\": \"caf\u00e9\"}".getBytes(StandardCharsets.ISO_8859_1);
+        assertThatThrownBy(() -> BackupManifest.parse(latin1)).isInstanceOf(BackupException.class).hasMessageContaining("not UTF-8");
+    }
+
     @Test
     void sealedEntriesRestoreAsTheirPlainName() {
         BackupManifest.Entry sealed = new BackupManifest.Entry("tls/server-key.pem.sealed", 1, SHA);

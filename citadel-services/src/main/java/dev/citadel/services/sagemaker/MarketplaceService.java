@@ -309,14 +309,26 @@ final class MarketplaceService implements Entitlements {
         if (!l.status().equals("Active") && !l.sellerAccount().equals(ctx.principal().account().value())) {
             throw notFound(id);
         }
-        return render(ctx, l, JsonNodeFactory.instance.objectNode(), true);
+        String buyer = ctx.principal().account().value();
+        boolean subscribed = store.read(h -> new MarketplaceRepository(h).subscription(buyer, l.listingId()))
+                .map(s -> s.status().equals("Active")).orElse(false);
+        return render(ctx, l, JsonNodeFactory.instance.objectNode(), subscribed, true);
     }
 
     JsonNode listListings(RequestContext ctx, ObjectNode in) {
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         ArrayNode list = out.putArray("Listings");
-        for (Listing l : store.read(h -> new MarketplaceRepository(h).listings(true))) {
-            render(ctx, l, list.addObject(), false);
+        String buyer = ctx.principal().account().value();
+        record Catalog(List<Listing> listings, java.util.Set<String> subscribed) {
+        }
+        // the listings and the caller's subscriptions in one read, not one subscription read per listing
+        Catalog catalog = store.read(h -> {
+            MarketplaceRepository repo = new MarketplaceRepository(h);
+            return new Catalog(repo.listings(true), repo.subscriptions(buyer).stream().filter(s -> s.status().equals("Active"))
+                    .map(MarketplaceRepository.Subscription::listingId).collect(java.util.stream.Collectors.toSet()));
+        });
+        for (Listing l : catalog.listings()) {
+            render(ctx, l, list.addObject(), catalog.subscribed().contains(l.listingId()), false);
         }
         return out;
     }
@@ -325,14 +337,12 @@ final class MarketplaceService implements Entitlements {
      * A listing as every account sees it: the product's contract (hyperparameters, channels,
      * instance types, content types), never its image, digest, artifact or validation data.
      */
-    private ObjectNode render(RequestContext ctx, Listing l, ObjectNode out, boolean contract) {
+    private ObjectNode render(RequestContext ctx, Listing l, ObjectNode out, boolean subscribed, boolean contract) {
         out.put("ListingId", l.listingId()).put("ListingArn", listingArn(ctx.region(), l.sellerAccount(), l.listingId()))
                 .put("SellerAccount", l.sellerAccount()).put("ProductArn", l.productArn())
                 .put("ProductKind", l.productKind().equals("ALGORITHM") ? "Algorithm" : "ModelPackage").put("Title", l.title())
                 .put("Description", l.description()).put("Status", l.status()).put("CreationTime", SageMakerService.seconds(l.createdAt()));
-        String buyer = ctx.principal().account().value();
-        out.put("Subscribed", store.read(h -> new MarketplaceRepository(h).subscription(buyer, l.listingId()))
-                .map(s -> s.status().equals("Active")).orElse(false));
+        out.put("Subscribed", subscribed);
         if (!contract) {
             return out;
         }

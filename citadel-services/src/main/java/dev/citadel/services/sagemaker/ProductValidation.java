@@ -104,7 +104,7 @@ final class ProductValidation implements AutoCloseable {
         for (Kind kind : PRODUCTS) {
             List<Resource> all;
             try {
-                all = resources.all(kind);
+                all = resources.inValidation(kind);
             } catch (RuntimeException e) {
                 LOG.error("cannot read the {}s being validated", kind, e);
                 continue;

@@ -48,6 +48,11 @@ final class Resources {
         return store.read(h -> new ResourceRepository(h).all(kind));
     }
 
+    /** Every account's resources of one kind still being validated ({@code Pending} or {@code InProgress}). */
+    List<Resource> inValidation(Kind kind) {
+        return store.read(h -> new ResourceRepository(h).inStatus(kind, "Pending", "InProgress"));
+    }
+
     void insert(Resource r) {
         store.useTransaction(h -> new ResourceRepository(h).insert(r));
     }
