@@ -223,7 +223,10 @@ final class AlgorithmSpecs {
      */
     static ObjectNode apply(Training spec, ObjectNode request, String imageReference) {
         ObjectNode job = request.deepCopy();
-        JsonNode algo = job.path("AlgorithmSpecification");
+        if (!(job.path("AlgorithmSpecification") instanceof ObjectNode a)) {
+            throw JobRequests.invalid("AlgorithmSpecification must be a structure that names the AlgorithmName.");
+        }
+        JsonNode algo = a;
         if (algo.has("TrainingImage")) {
             throw JobRequests.invalid("AlgorithmSpecification names both an AlgorithmName and a TrainingImage; name one.");
         }
@@ -233,7 +236,6 @@ final class AlgorithmSpecs {
                         + "how its container starts.");
             }
         }
-        ObjectNode a = (ObjectNode) algo;
         a.remove("AlgorithmName");
         a.put("TrainingImage", imageReference);
         // Hyperparameters: each known, of its type and in range; the required ones given; defaults for the rest.

@@ -93,6 +93,13 @@ class AlgorithmSpecsTest {
         ObjectNode entry = job("{'mode':'train'}");
         ((ObjectNode) entry.path("AlgorithmSpecification")).putArray("ContainerEntrypoint").add("/bin/sh");
         assertThat(refusal(() -> AlgorithmSpecs.apply(t, entry, IMAGE))).contains("ContainerEntrypoint");
+        // found by the fuzzing campaign: a job without the structure failed with a ClassCastException
+        ObjectNode none = job("{'mode':'train'}");
+        none.remove("AlgorithmSpecification");
+        assertThat(refusal(() -> AlgorithmSpecs.apply(t, none, IMAGE))).contains("AlgorithmSpecification must be a structure");
+        ObjectNode array = job("{'mode':'train'}");
+        array.putArray("AlgorithmSpecification");
+        assertThat(refusal(() -> AlgorithmSpecs.apply(t, array, IMAGE))).contains("AlgorithmSpecification must be a structure");
     }
 
     @Test
