@@ -2,8 +2,8 @@ package dev.citadel.auth;
 
 import static dev.citadel.auth.AuthException.Kind.AMBIGUOUS_AUTHENTICATION;
 import static dev.citadel.auth.AuthException.Kind.INCOMPLETE_SIGNATURE;
-import static dev.citadel.auth.AuthException.Kind.QUERY_PARAMETERS_MALFORMED;
 import static dev.citadel.auth.AuthException.Kind.MISSING_AUTHENTICATION;
+import static dev.citadel.auth.AuthException.Kind.QUERY_PARAMETERS_MALFORMED;
 import static dev.citadel.auth.AuthException.Kind.UNSUPPORTED_SIGNATURE_VERSION;
 
 import java.time.Instant;

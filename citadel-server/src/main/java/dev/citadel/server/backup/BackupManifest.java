@@ -13,6 +13,10 @@ import dev.citadel.core.SecretSealer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -201,9 +205,9 @@ public record BackupManifest(int formatVersion, String citadelVersion, Instant c
         try {
             // Citadel writes the manifest in UTF-8; bytes in another encoding (which the JSON
             // parser would otherwise guess at, UTF-16 or UTF-32) are refused before parsing
-            text = java.nio.charset.StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(json)).toString();
-        } catch (java.nio.charset.CharacterCodingException e) {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(json)).toString();
+        } catch (CharacterCodingException e) {
             throw new BackupException("manifest.json is not UTF-8");
         }
         try (JsonParser p = JSON.createParser(text)) {
